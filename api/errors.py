@@ -1,0 +1,50 @@
+"""Domain errors to HTTP answers, in one place."""
+
+import logging
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from workflow.complaints import InvalidInput
+from workflow.errors import IdempotencyKeyReused, NotAllowed, NotFound, RuleViolation
+
+logger = logging.getLogger(__name__)
+
+
+def _problem(code: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _problem(status.HTTP_404_NOT_FOUND, str(exc))
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
+        return _problem(status.HTTP_403_FORBIDDEN, str(exc))
+
+    @app.exception_handler(RuleViolation)
+    async def conflict(_: Request, exc: RuleViolation) -> JSONResponse:
+        return _problem(status.HTTP_409_CONFLICT, str(exc))
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        detail = [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "value_error"}]
+        return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
+        detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
+        return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(_: Request, exc: OperationalError) -> JSONResponse:
+        # Locked or unreachable database: nothing was committed; the client may retry.
+        logger.warning("database unavailable: %s", exc.orig)
+        return _problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the database is busy or unavailable; nothing was saved, retry shortly",
+            headers={"Retry-After": "5"},
+        )

@@ -1,0 +1,62 @@
+"""The FastAPI application."""
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import install_error_handlers
+from api.routes import auth, complaints, health, overdue, tasks
+from workflow.config import get_settings
+
+DESCRIPTION = """
+Customer complaints and feedback, from intake to the customer's resolution notice.
+
+Sign in at `POST /api/v1/auth/token` and send the token as `Authorization: Bearer ...`.
+Sales log complaints and review quality's results; quality and the other departments work
+their task queues; managers read everything and see what is overdue.
+"""
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the configured size (413) before reading them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+                response = JSONResponse(
+                    {"detail": f"request body over {self.max_bytes} bytes"},
+                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Complaint workflow",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    for router in (auth.router, complaints.router, tasks.router, overdue.router, health.router):
+        app.include_router(router, prefix="/api/v1")
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/", include_in_schema=False)
+    def root(_: Request) -> RedirectResponse:
+        return RedirectResponse("/api/v1/docs")
+
+    return app
+
+
+app = create_app()

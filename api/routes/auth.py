@@ -1,0 +1,39 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlmodel import SQLModel
+
+from api.deps import CurrentUser, SessionDep
+from models.user import UserPublic
+from workflow.security import authenticate, create_access_token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Token(SQLModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+
+
+@router.post(
+    "/token",
+    summary="Sign in",
+    description="OAuth2 password flow: form fields `username` and `password`; "
+    "returns a bearer token for the `Authorization` header.",
+    responses={401: {"description": "Wrong username or password"}},
+)
+def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="wrong username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Token(access_token=create_access_token(user))
+
+
+@router.get("/me", summary="Who am I", description="The signed-in user and their role.")
+def me(user: CurrentUser) -> UserPublic:
+    return UserPublic.model_validate(user, from_attributes=True)

@@ -1,0 +1,117 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from api.deps import SessionDep, WriteSessionDep, allowed
+from models.complaint import ComplaintCreate, ComplaintCreated, ComplaintSummary, CustomerResponse
+from models.views import ComplaintRecord, Page
+from workflow.complaints import log_complaint, record_customer_response
+from workflow.config import get_settings
+from workflow.queries import ComplaintFilter, complaint_record, list_complaints
+from workflow.rules import Action, Department, Kind, Severity, Status
+from workflow.transitions import Actor
+
+router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+IDEMPOTENCY_HELP = (
+    "A key unique to this request (e.g. a UUID). A retry with the same key returns the first "
+    "answer instead of logging a second complaint; the same key with another body is refused."
+)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Log a complaint or feedback",
+    description="Sales records what the customer reported, with a new customer inline or an "
+    "existing `customer_id`. The answer comes at once; routing to quality and the "
+    "acknowledgement to the customer follow within about a second.",
+    responses={
+        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        403: {"description": "Only sales (and admin) log complaints"},
+        422: {"description": "Invalid data, or an Idempotency-Key reused with another body"},
+    },
+)
+def create_complaint(
+    data: ComplaintCreate,
+    session: WriteSessionDep,
+    response: Response,
+    actor: Annotated[Actor, allowed(Action.log_complaint)],
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description=IDEMPOTENCY_HELP)
+    ] = None,
+) -> ComplaintCreated:
+    result = log_complaint(session, data=data, actor=actor, idempotency_key=idempotency_key)
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    return ComplaintCreated.model_validate(result.body)
+
+
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page (at most 100).")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+@router.get(
+    "",
+    summary="Search complaints",
+    description="Newest first. `overdue=true` lists open complaints whose current step is past "
+    "its due date; `q` searches reference, product, lot, description and customer name.",
+)
+def search_complaints(
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_complaints)],
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    kind: Kind | None = None,
+    severity: Severity | None = None,
+    department: Department | None = None,
+    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: PageSize = 50,
+    offset: Offset = 0,
+) -> Page[ComplaintSummary]:
+    filters = ComplaintFilter(
+        status=status_,
+        kind=kind,
+        severity=severity,
+        department=department,
+        customer_id=customer_id,
+        overdue=overdue,
+        text=q,
+    )
+    return list_complaints(
+        session, filters, limit=min(limit, get_settings().max_page_size), offset=offset
+    )
+
+
+@router.get(
+    "/{reference}",
+    summary="The complaint file",
+    description="Every field, the tasks, quality's resolution, every notice with its delivery "
+    "status, and the history in order.",
+    responses={404: {"description": "No complaint with this reference"}},
+)
+def read_complaint(
+    reference: str, session: SessionDep, _: Annotated[Actor, allowed(Action.read_complaints)]
+) -> ComplaintRecord:
+    return complaint_record(session, reference)
+
+
+@router.post(
+    "/{reference}/customer-response",
+    summary="Record the customer's answer to the resolution",
+    description="`accepted: true` closes the complaint; `false` (with a comment) reopens it "
+    "to quality.",
+    responses={
+        404: {"description": "No complaint with this reference"},
+        409: {"description": "The complaint is not resolved, or the version is stale"},
+    },
+)
+def customer_response(
+    reference: str,
+    answer: CustomerResponse,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.record_acceptance)],
+) -> ComplaintRecord:
+    complaint = record_customer_response(session, reference=reference, response=answer, actor=actor)
+    return complaint_record(session, complaint.reference)

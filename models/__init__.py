@@ -1,0 +1,27 @@
+"""SQLModel tables and the data models the API takes and returns.
+
+Importing this package registers every table on ``SQLModel.metadata``.
+"""
+
+from models.complaint import Complaint, ReferenceCounter
+from models.customer import Customer
+from models.history import HistoryEntry
+from models.idempotency import IdempotencyRecord
+from models.notification import Notification
+from models.outbox import OutboxEvent
+from models.resolution import Resolution
+from models.task import Task
+from models.user import User
+
+__all__ = [
+    "Complaint",
+    "Customer",
+    "HistoryEntry",
+    "IdempotencyRecord",
+    "Notification",
+    "OutboxEvent",
+    "ReferenceCounter",
+    "Resolution",
+    "Task",
+    "User",
+]

@@ -1,0 +1,67 @@
+"""Column types and conventions shared by every table."""
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
+from sqlmodel import Column, Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes and always returns them aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_field(*, nullable: bool = True, index: bool = False, default: Any = None) -> Any:
+    return Field(
+        default=default,
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
+    )
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+def utcnow() -> datetime:
+    from workflow.clock import utcnow as clock_now
+
+    return clock_now()
+
+
+def enum_field(enum_cls: type[Enum], default: Any = ..., **kwargs: Any) -> Any:
+    """An enum stored as its value in a VARCHAR (no native PostgreSQL enum types to migrate)."""
+    sa_type = SAEnum(
+        enum_cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+    return Field(default=default, sa_type=sa_type, **kwargs)

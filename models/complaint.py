@@ -1,0 +1,137 @@
+from datetime import datetime
+
+from pydantic import model_validator
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, utc_field
+from models.customer import CustomerCreate, CustomerPublic
+from workflow.rules import Channel, Department, Kind, Remedy, Severity, Status
+
+
+class ComplaintBase(SQLModel):
+    kind: Kind = enum_field(Kind, Kind.complaint)
+    channel: Channel = enum_field(Channel)
+    product: str = Field(min_length=1, max_length=200, schema_extra={"examples": ["Pump P-200"]})
+    lot_number: str | None = Field(
+        default=None, max_length=100, schema_extra={"examples": ["L-2026-114"]}
+    )
+    serial_number: str | None = Field(default=None, max_length=100)
+    order_reference: str | None = Field(
+        default=None, max_length=100, schema_extra={"examples": ["PO-7781"]}
+    )
+    quantity_affected: int | None = Field(default=None, ge=0, le=10_000_000)
+    description: str = Field(
+        min_length=1,
+        max_length=10_000,
+        schema_extra={"examples": ["Seal leaks after two hours of operation."]},
+    )
+    remedy_sought: Remedy | None = enum_field(Remedy, None)
+    severity: Severity = enum_field(Severity, Severity.minor)
+
+
+class Complaint(ComplaintBase, table=True):
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        Index("ix_complaint_status_due_at", "status", "due_at"),
+        Index("ix_complaint_department_status", "current_department", "status"),
+        Index("ix_complaint_created_at", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=32)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    received_at: datetime = utc_field(nullable=False)
+    received_by_id: int = Field(foreign_key="user.id")
+    status: Status = enum_field(Status, Status.received)
+    current_department: Department | None = enum_field(Department, Department.sales)
+    due_at: datetime | None = utc_field()
+    reply_due_at: datetime | None = utc_field()
+    acknowledged_at: datetime | None = utc_field()
+    resolved_at: datetime | None = utc_field()
+    closed_at: datetime | None = utc_field()
+    customer_accepted: bool | None = None
+    cycle: int = 0
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
+    version: int = 1
+
+
+class ComplaintCreate(ComplaintBase):
+    customer_id: int | None = Field(
+        default=None, description="An existing customer, or give `customer`."
+    )
+    customer: CustomerCreate | None = Field(default=None, description="A new customer, inline.")
+    received_at: datetime | None = Field(
+        default=None, description="When the company received it; defaults to now. Aware datetime."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_customer(self) -> "ComplaintCreate":
+        if (self.customer_id is None) == (self.customer is None):
+            raise ValueError("give exactly one of customer_id or customer")
+        if self.received_at is not None and self.received_at.tzinfo is None:
+            raise ValueError("received_at must carry a time zone")
+        return self
+
+
+class ComplaintCreated(SQLModel):
+    reference: str = Field(schema_extra={"examples": ["CMP-2026-000042"]})
+    status: Status
+    kind: Kind
+    severity: Severity
+    due_at: datetime | None = Field(description="Due date of the next step (quality's answer).")
+    reply_due_at: datetime | None = Field(description="Date by which the customer is answered.")
+
+
+class ComplaintPublic(ComplaintBase):
+    reference: str
+    status: Status
+    current_department: Department | None
+    customer: CustomerPublic
+    received_at: datetime
+    received_by: str
+    due_at: datetime | None
+    reply_due_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    customer_accepted: bool | None
+    cycle: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    overdue: bool
+
+
+class CustomerResponse(SQLModel):
+    accepted: bool = Field(description="True closes the complaint; false reopens it to quality.")
+    comment: str | None = Field(default=None, max_length=5_000)
+    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+
+    @model_validator(mode="after")
+    def _refusal_needs_comment(self) -> "CustomerResponse":
+        if not self.accepted and not (self.comment and self.comment.strip()):
+            raise ValueError("comment is required when the customer does not accept")
+        return self
+
+
+class ReferenceCounter(SQLModel, table=True):
+    __tablename__ = "reference_counter"
+
+    prefix: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    last_value: int = 0
+
+
+class ComplaintSummary(SQLModel):
+    reference: str
+    kind: Kind
+    status: Status
+    severity: Severity
+    product: str
+    customer_name: str
+    current_department: Department | None
+    received_at: datetime
+    due_at: datetime | None
+    overdue: bool

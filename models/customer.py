@@ -1,0 +1,43 @@
+from datetime import datetime
+
+from pydantic import EmailStr, field_validator
+from sqlmodel import Field, SQLModel
+
+from models.base import json_field, utc_field
+
+
+class CustomerBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200, schema_extra={"examples": ["Jane Miller"]})
+    company: str | None = Field(default=None, max_length=200, schema_extra={"examples": ["Acme"]})
+    email: EmailStr = Field(max_length=254, schema_extra={"examples": ["jane@acme.example"]})
+    phone: str | None = Field(
+        default=None, max_length=40, schema_extra={"examples": ["+49 30 1234"]}
+    )
+    address: str | None = Field(default=None, max_length=500)
+
+
+class Customer(CustomerBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    notification_targets: list[str] = json_field(default_factory=list)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class CustomerCreate(CustomerBase):
+    notification_targets: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Extra Apprise URLs; only schemes allowed in settings, no private hosts. "
+        "The customer's e-mail address is always notified.",
+    )
+
+    @field_validator("notification_targets")
+    @classmethod
+    def _targets_are_safe(cls, targets: list[str]) -> list[str]:
+        from notifications.targets import validate_target
+
+        return [validate_target(t) for t in targets]
+
+
+class CustomerPublic(CustomerBase):
+    id: int
+    notification_targets: list[str]

@@ -1,0 +1,55 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, utc_field
+
+
+class NoticeKind(StrEnum):
+    acknowledgement = "acknowledgement"
+    new_task = "new_task"
+    feedback_info = "feedback_info"
+    critical_alert = "critical_alert"
+    resolution = "resolution"
+
+
+class NoticeStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    unknown = "unknown"
+
+
+class NotificationBase(SQLModel):
+    kind: NoticeKind = enum_field(NoticeKind)
+    recipient: str = Field(max_length=500, description="Address or target the notice goes to.")
+    channel: str = Field(default="email", max_length=16)
+    subject: str = Field(max_length=300)
+    status: NoticeStatus = enum_field(NoticeStatus, NoticeStatus.pending)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = utc_field(nullable=False)
+    sent_at: datetime | None = utc_field()
+
+
+class Notification(NotificationBase, table=True):
+    """The notice ledger: one row per notice per recipient, written before it is sent."""
+
+    __table_args__ = (Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    target_url: str = Field(max_length=1000, description="Built on the server; never shown.")
+    body_text: str
+    body_html: str | None = None
+    next_attempt_at: datetime | None = utc_field()
+    lease_until: datetime | None = utc_field()
+
+
+class NotificationPublic(NotificationBase):
+    id: int
+    body_text: str

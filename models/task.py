@@ -1,0 +1,90 @@
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import model_validator
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from models.base import enum_field, json_field, utc_field
+from workflow.rules import Department, Severity, TaskKind, TaskStatus
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_task_department_status_due_at", "department", "status", "due_at"),
+        Index("ix_task_status_due_at", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    department: Department = enum_field(Department)
+    kind: TaskKind = enum_field(TaskKind)
+    status: TaskStatus = enum_field(TaskStatus, TaskStatus.open)
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    source_event_id: str = Field(max_length=36, unique=True, description="Opened once per event.")
+    created_at: datetime = utc_field(nullable=False)
+    claimed_at: datetime | None = utc_field()
+    due_at: datetime = utc_field(nullable=False)
+    done_at: datetime | None = utc_field()
+    completed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    result: dict[str, Any] = json_field()
+
+
+class TaskPublic(SQLModel):
+    id: int
+    complaint_reference: str
+    department: Department
+    kind: TaskKind
+    status: TaskStatus
+    assignee: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    due_at: datetime
+    done_at: datetime | None
+    overdue: bool
+    result: dict[str, Any]
+
+
+class QualityResult(SQLModel):
+    """Quality's assessment and resolution (21 CFR 820.198, ISO 9001 10.2)."""
+
+    kind: Literal["quality_assessment"] = "quality_assessment"
+    valid: bool = Field(description="Is it a valid complaint?")
+    severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
+    investigate: bool
+    no_investigation_reason: str | None = Field(
+        default=None, max_length=5_000, description="Required when investigate is false."
+    )
+    containment: str | None = Field(default=None, max_length=10_000)
+    root_cause: str | None = Field(default=None, max_length=10_000)
+    corrective_action: str | None = Field(default=None, max_length=10_000)
+    preventive_action: str | None = Field(default=None, max_length=10_000)
+    customer_summary: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="What the customer is told; plain text, never markup.",
+        schema_extra={"examples": ["The seal batch was faulty; we replace your pump."]},
+    )
+    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+
+    @model_validator(mode="after")
+    def _reason_when_not_investigated(self) -> "QualityResult":
+        if not self.investigate and not (self.no_investigation_reason or "").strip():
+            raise ValueError("no_investigation_reason is required when investigate is false")
+        return self
+
+
+class SalesReview(SQLModel):
+    kind: Literal["sales_review"] = "sales_review"
+    approved: bool
+    comment: str | None = Field(default=None, max_length=5_000)
+    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+
+    @model_validator(mode="after")
+    def _comment_when_sent_back(self) -> "SalesReview":
+        if not self.approved and not (self.comment or "").strip():
+            raise ValueError("comment is required when the result is sent back to quality")
+        return self
+
+
+TaskCompletion = Annotated[QualityResult | SalesReview, Field(discriminator="kind")]

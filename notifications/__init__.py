@@ -1,0 +1,1 @@
+"""Notices to customers and staff: templates, the Apprise sender and the notice ledger."""

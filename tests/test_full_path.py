@@ -1,0 +1,75 @@
+"""A complaint from intake to the customer's resolution notice, on real components."""
+
+from tests.support import drain_outbox, quality_result
+
+
+def _mails_about(mailbox, reference: str, to: str) -> list:
+    return [m for m in mailbox.snapshot() if reference in m["Subject"] and m["To"] == to]
+
+
+def test_complaint_goes_from_intake_to_resolution_notice(as_user, mailbox):
+    sales, quality = as_user("sales"), as_user("quality")
+
+    created = sales.log_complaint()
+    reference = created["reference"]
+    assert reference.startswith("CMP-")
+    assert created["status"] == "received"
+    assert created["due_at"] is not None
+
+    drain_outbox()
+    acks = _mails_about(mailbox, reference, "jane@acme.example")
+    assert len(acks) == 1
+    assert acks[0]["X-Notice-Id"]
+    task = quality.open_task(reference, "quality_assessment")
+    assert quality.record(reference)["status"] == "with_quality"
+
+    assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
+    done = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+    assert done.status_code == 200, done.text
+    assert quality.record(reference)["status"] == "with_sales"
+
+    drain_outbox()
+    review = sales.open_task(reference, "sales_review")
+    approved = sales.post(
+        f"/tasks/{review['id']}/complete", json={"kind": "sales_review", "approved": True}
+    )
+    assert approved.status_code == 200, approved.text
+
+    drain_outbox()
+    record = sales.record(reference)
+    assert record["status"] == "resolved"
+    resolution_mails = [
+        m
+        for m in _mails_about(mailbox, reference, "jane@acme.example")
+        if m["Subject"].startswith("Resolution")
+    ]
+    assert len(resolution_mails) == 1
+    body = resolution_mails[0].get_payload(decode=True) or b""
+    if resolution_mails[0].is_multipart():
+        body = b"".join(
+            p.get_payload(decode=True) or b""
+            for p in resolution_mails[0].walk()
+            if not p.is_multipart()
+        )
+    assert reference.encode() in body
+    assert b"faulty seal batch" in body
+
+    assert len(_mails_about(mailbox, reference, "jane@acme.example")) == 2
+    actions = [(h["actor"], h["action"]) for h in record["history"]]
+    assert actions == [
+        ("sales", "logged"),
+        ("flow:deliver-events", "route_to_quality"),
+        ("flow:deliver-events", "task_opened"),
+        ("flow:notify", "notice_sent"),
+        ("flow:notify", "notice_sent"),
+        ("quality", "task_claimed"),
+        ("quality", "return_result"),
+        ("quality", "task_completed"),
+        ("flow:deliver-events", "task_opened"),
+        ("flow:notify", "notice_sent"),
+        ("sales", "result_approved"),
+        ("sales", "task_completed"),
+        ("flow:deliver-events", "resolve"),
+        ("flow:notify", "notice_sent"),
+    ]
+    assert [h["seq"] for h in record["history"]] == list(range(1, len(actions) + 1))

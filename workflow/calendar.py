@@ -1,0 +1,73 @@
+"""Business time: due dates count working hours on working days, skipping public holidays."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    timezone: str = "Europe/Berlin"
+    country: str = "DE"
+    start_hour: int = 8
+    end_hour: int = 17
+    working_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    closures: frozenset[date] = field(default_factory=frozenset)
+
+    @cached_property
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays(self.country)
+
+    def is_working_day(self, day: date) -> bool:
+        return (
+            day.weekday() in self.working_weekdays
+            and day not in self._holidays
+            and day not in self.closures
+        )
+
+    def _opening(self, day: date) -> datetime:
+        return datetime.combine(day, time(self.start_hour), tzinfo=self._zone)
+
+    def _closing(self, day: date) -> datetime:
+        return datetime.combine(day, time(self.end_hour), tzinfo=self._zone)
+
+    def _next_open_moment(self, moment: datetime) -> datetime:
+        """``moment`` if the company is open then, else the next opening time."""
+        day = moment.date()
+        if self.is_working_day(day) and moment < self._closing(day):
+            return max(moment, self._opening(day))
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return self._opening(day)
+
+    def add_business_hours(self, start: datetime, hours: float) -> datetime:
+        """The moment ``hours`` of working time after ``start`` (an aware datetime)."""
+        remaining = timedelta(hours=hours)
+        cursor = self._next_open_moment(start.astimezone(self._zone))
+        while True:
+            left_today = self._closing(cursor.date()) - cursor
+            if remaining <= left_today:
+                return (cursor + remaining).astimezone(UTC)
+            remaining -= left_today
+            cursor = self._next_open_moment(self._closing(cursor.date()))
+
+
+@lru_cache
+def company_calendar() -> BusinessCalendar:
+    from workflow.config import get_settings
+
+    settings = get_settings()
+    return BusinessCalendar(
+        timezone=settings.business_timezone,
+        country=settings.holiday_country,
+        start_hour=settings.workday_start_hour,
+        end_hour=settings.workday_end_hour,
+    )

@@ -1,0 +1,143 @@
+"""The operator's command line: ``complaints --help``."""
+
+import json
+import time
+from typing import Annotated
+
+import typer
+
+from workflow.config import DEV_DEMO_PASSWORD, get_settings
+
+app = typer.Typer(
+    help="Complaint workflow: migrate, users, the stack, complaints.", no_args_is_help=True
+)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    from workflow.stack import PROJECT_DIR
+
+    config = Config(str(PROJECT_DIR / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+    typer.echo("database migrated")
+
+
+@app.command("create-user")
+def create_user(
+    username: str,
+    role: str,
+    email: str,
+    full_name: Annotated[str, typer.Option()] = "",
+    department: Annotated[str | None, typer.Option()] = None,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
+) -> None:
+    """Create a staff account."""
+    from models.user import UserCreate
+    from workflow import users
+    from workflow.db import write_session
+
+    data = UserCreate(
+        username=username,
+        role=role,
+        email=email,  # type: ignore[arg-type]
+        full_name=full_name or username,
+        department=department,  # type: ignore[arg-type]
+        password=password,
+    )
+    with write_session() as session:
+        user = users.create_user(session, user_create=data)
+    typer.echo(f"created {user.username} ({user.role.value})")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo users (development only)."""
+    from workflow import users
+    from workflow.db import write_session
+
+    with write_session() as session:
+        created = users.seed_demo_users(session)
+    typer.echo(f"demo users created: {', '.join(created) or 'none (already there)'}")
+
+
+@app.command()
+def show(reference: str) -> None:
+    """Print a complaint's whole record as JSON."""
+    from workflow.db import read_session
+    from workflow.errors import NotFound
+    from workflow.queries import complaint_record
+
+    with read_session() as session:
+        try:
+            record = complaint_record(session, reference)
+        except NotFound as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from exc
+    typer.echo(json.dumps(record.model_dump(mode="json"), indent=2))
+
+
+@app.command()
+def smtp() -> None:
+    """Run the local SMTP catcher; mails are stored under var/mail/ as .eml files."""
+    from notifications.smtp_catcher import SmtpCatcher
+
+    settings = get_settings()
+    with SmtpCatcher(settings.smtp_host, settings.smtp_port, settings.mail_dir):
+        typer.echo(f"SMTP catcher on {settings.smtp_host}:{settings.smtp_port}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def relay() -> None:
+    """Run the event delivery process."""
+    from flows.relay import main
+
+    main()
+
+
+@app.command()
+def run(
+    worker: Annotated[bool, typer.Option(help="Also serve prefect.yaml's deployments")] = True,
+) -> None:
+    """Migrate, seed the demo data and start the whole stack; Ctrl-C stops it."""
+    from workflow.stack import start_stack, start_worker
+
+    settings = get_settings()
+    migrate()
+    seed_demo()
+    started = time.monotonic()
+    stack = start_stack(settings)
+    try:
+        if worker:
+            start_worker(stack)
+        typer.echo(
+            f"\nStack up in {time.monotonic() - started:.0f} s.\n"
+            f"  API docs     http://{settings.api_host}:{settings.api_port}/api/v1/docs\n"
+            f"  Prefect UI   {settings.prefect_api_url.removesuffix('/api')}\n"
+            f"  SMTP catcher {settings.smtp_host}:{settings.smtp_port}, "
+            f"mails in {settings.mail_dir}/\n"
+            f"  Logs         {settings.var_dir}/logs/\n"
+            f"  Demo logins  sales, quality, technical, manager, gm, admin; password "
+            f"'{DEV_DEMO_PASSWORD}' (development only)\n"
+            "Ctrl-C stops everything."
+        )
+        while not stack.dead():
+            time.sleep(1)
+        typer.echo(f"stopped: {', '.join(stack.dead())} exited; see {settings.var_dir}/logs/")
+    except KeyboardInterrupt:
+        typer.echo("\nstopping ...")
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    app()

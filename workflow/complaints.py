@@ -1,0 +1,201 @@
+"""Use cases on complaints: log one, record the customer's answer, read the record."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from models.complaint import Complaint, ComplaintCreate, ComplaintCreated, CustomerResponse
+from models.customer import Customer
+from models.idempotency import IdempotencyRecord
+from workflow.calendar import company_calendar
+from workflow.clock import utcnow
+from workflow.errors import IdempotencyKeyReused, NotFound
+from workflow.history import record_history
+from workflow.outbox import emit_event
+from workflow.references import next_reference
+from workflow.rules import (
+    Action,
+    Department,
+    EventKind,
+    Status,
+    TaskKind,
+    needs_investigation,
+    reply_hours,
+    require_permission,
+    task_hours,
+)
+from workflow.transitions import Actor, apply_transition, lock_complaint
+
+
+class InvalidInput(ValueError):
+    """Well-formed input that names something that does not exist (422, field named)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    body: dict[str, Any]
+    replayed: bool
+
+
+def _request_hash(data: ComplaintCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _stored_answer(
+    session: Session, *, user_id: int, key: str, request_hash: str
+) -> IntakeResult | None:
+    record = session.exec(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        )
+    ).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
+    return IntakeResult(body=record.response, replayed=True)
+
+
+def _customer_for(session: Session, data: ComplaintCreate) -> Customer:
+    if data.customer_id is not None:
+        customer = session.get(Customer, data.customer_id)
+        if customer is None:
+            raise InvalidInput("customer_id", f"no customer with id {data.customer_id}")
+        return customer
+    assert data.customer is not None
+    customer = Customer.model_validate(data.customer, update={"created_at": utcnow()})
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Complaint:
+    now = utcnow()
+    received_at = data.received_at or now
+    customer = _customer_for(session, data)
+    calendar = company_calendar()
+    reply_due_at = calendar.add_business_hours(received_at, reply_hours(data.kind, data.severity))
+    next_step_due = (
+        calendar.add_business_hours(
+            received_at, task_hours(TaskKind.quality_assessment, data.severity)
+        )
+        if needs_investigation(data.kind)
+        else reply_due_at
+    )
+    complaint = Complaint.model_validate(
+        data.model_dump(exclude={"customer", "customer_id", "received_at"}),
+        update={
+            "reference": next_reference(session, data.kind, received_at.year),
+            "customer_id": customer.id,
+            "received_at": received_at,
+            "received_by_id": actor.user_id,
+            "status": Status.received,
+            "current_department": Department.sales,
+            "due_at": next_step_due,
+            "reply_due_at": reply_due_at,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    session.add(complaint)
+    session.flush()
+    return complaint
+
+
+def log_complaint(
+    session: Session, *, data: ComplaintCreate, actor: Actor, idempotency_key: str | None
+) -> IntakeResult:
+    """Record a complaint with its history and outbox event in one commit."""
+    require_permission(actor.role, Action.log_complaint)
+    assert actor.user_id is not None
+    request_hash = _request_hash(data)
+    if idempotency_key:
+        stored = _stored_answer(
+            session, user_id=actor.user_id, key=idempotency_key, request_hash=request_hash
+        )
+        if stored:
+            return stored
+    complaint = _new_complaint(session, data, actor)
+    record_history(
+        session,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        actor=actor.name,
+        action="logged",
+        to_status=Status.received,
+        changes=complaint.model_dump(
+            mode="json", exclude={"id", "created_at", "updated_at", "version"}
+        ),
+    )
+    emit_event(session, complaint_id=complaint.id, kind=EventKind.complaint_logged)  # type: ignore[arg-type]
+    body = ComplaintCreated.model_validate(complaint, from_attributes=True).model_dump(mode="json")
+    if idempotency_key:
+        session.add(
+            IdempotencyRecord(
+                user_id=actor.user_id,
+                key=idempotency_key,
+                request_hash=request_hash,
+                status_code=201,
+                response=body,
+                created_at=utcnow(),
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key committed first (PostgreSQL): answer as it did.
+        session.rollback()
+        if not idempotency_key:
+            raise
+        stored = _stored_answer(
+            session, user_id=actor.user_id, key=idempotency_key, request_hash=request_hash
+        )
+        if stored is None:
+            raise
+        return stored
+    return IntakeResult(body=body, replayed=False)
+
+
+def record_customer_response(
+    session: Session, *, reference: str, response: CustomerResponse, actor: Actor
+) -> Complaint:
+    """Accepted closes the complaint; not accepted reopens it to quality."""
+    complaint = lock_complaint(session, reference)
+    if response.accepted:
+        apply_transition(
+            session,
+            complaint,
+            action=Action.record_acceptance,
+            actor=actor,
+            changes={"customer_accepted": True, "due_at": None},
+            reason=response.comment,
+            expected_version=response.version,
+        )
+    else:
+        apply_transition(
+            session,
+            complaint,
+            action=Action.reopen,
+            actor=actor,
+            changes={"customer_accepted": False},
+            reason=response.comment,
+            expected_version=response.version,
+        )
+        emit_event(session, complaint_id=complaint.id, kind=EventKind.reopened)  # type: ignore[arg-type]
+    session.commit()
+    return complaint
+
+
+def get_complaint(session: Session, reference: str) -> Complaint:
+    complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).first()
+    if complaint is None:
+        raise NotFound(f"no complaint {reference}")
+    return complaint

@@ -1,0 +1,86 @@
+"""One place for settings: environment variables (prefix ``CW_``) or a ``.env`` file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
+DEV_SECRET_KEY = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_DEMO_PASSWORD = "demo"  # noqa: S105
+
+DEFAULT_DEPARTMENT_EMAILS = {
+    "sales": ["sales@example.com"],
+    "quality": ["quality@example.com"],
+    "technical": ["technical@example.com"],
+    "production": ["production@example.com"],
+    "procurement": ["procurement@example.com"],
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CW_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in var/complaints.db"
+    )
+    sqlite_busy_timeout_ms: int = 5000
+
+    secret_key: str = DEV_SECRET_KEY
+    access_token_minutes: int = 30
+
+    prefect_api_url: str = "http://127.0.0.1:4200/api"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_mode: Literal["insecure", "starttls", "ssl"] = "insecure"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "complaints@example.com"
+    smtp_timeout_seconds: int = 15
+    department_emails: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(DEFAULT_DEPARTMENT_EMAILS)
+    )
+    allowed_target_schemes: list[str] = Field(default_factory=lambda: ["mailto", "mailtos"])
+    allow_private_targets: bool = False
+    notice_max_attempts: int = 8
+    notice_retry_base_seconds: float = 5.0
+    notice_lease_seconds: int = 120
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    outbox_batch_size: int = 500
+    outbox_lease_seconds: int = 300
+    relay_poll_seconds: float = 0.2
+
+    business_timezone: str = "Europe/Berlin"
+    holiday_country: str = "DE"
+    workday_start_hour: int = 8
+    workday_end_hour: int = 17
+
+    max_page_size: int = 100
+    max_body_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_development(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
+            raise ValueError("CW_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'complaints.db'}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

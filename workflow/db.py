@@ -1,0 +1,90 @@
+"""Engines and sessions.
+
+SQLite has one writer at a time: write transactions start with ``BEGIN IMMEDIATE`` so a
+read-then-write never fails on lock upgrade, and WAL lets readers go on meanwhile.
+PostgreSQL needs neither; there the write engine is the same engine.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from workflow.config import get_settings
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so our BEGIN is the one that runs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def build_engine(url: str, *, immediate: bool = False) -> Engine:
+    settings = get_settings()
+    if is_sqlite(url):
+        db_path = make_url(url).database
+        if db_path and db_path != ":memory:":
+            from pathlib import Path
+
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(
+            engine, immediate=immediate, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return build_engine(get_settings().sqlalchemy_url)
+
+
+@lru_cache
+def get_write_engine() -> Engine:
+    url = get_settings().sqlalchemy_url
+    return build_engine(url, immediate=True) if is_sqlite(url) else get_engine()
+
+
+def reset_engines() -> None:
+    """Forget cached engines (after settings change, e.g. in tests)."""
+    for cached in (get_engine, get_write_engine):
+        if cached.cache_info().currsize:
+            cached().dispose()
+        cached.cache_clear()
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session() -> Iterator[Session]:
+    """A session that takes the write lock up front (SQLite) and rolls back on error."""
+    with Session(get_write_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise

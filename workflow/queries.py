@@ -1,0 +1,238 @@
+"""Read-side queries: lists, the complaint file, the overdue board."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, or_, select
+
+from models.complaint import Complaint, ComplaintPublic, ComplaintSummary
+from models.customer import Customer, CustomerPublic
+from models.history import HistoryEntryPublic
+from models.notification import Notification, NotificationPublic
+from models.resolution import Resolution, ResolutionPublic
+from models.task import Task, TaskPublic
+from models.user import User
+from models.views import ComplaintRecord, OverdueItem, Page
+from workflow.clock import utcnow
+from workflow.complaints import get_complaint
+from workflow.history import list_history
+from workflow.rules import OPEN_STATUSES, OPEN_TASK_STATUSES, Department, Kind, Severity, Status
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    status: Status | None = None
+    kind: Kind | None = None
+    severity: Severity | None = None
+    department: Department | None = None
+    customer_id: int | None = None
+    overdue: bool | None = None
+    text: str | None = None
+
+
+def _is_late(due_at: datetime | None, now: datetime) -> bool:
+    return due_at is not None and due_at < now
+
+
+def list_complaints(
+    session: Session, filters: ComplaintFilter, *, limit: int, offset: int
+) -> Page[ComplaintSummary]:
+    now = utcnow()
+    query = select(Complaint, Customer.name).join(
+        Customer, col(Customer.id) == Complaint.customer_id
+    )
+    for field, value in (
+        (Complaint.status, filters.status),
+        (Complaint.kind, filters.kind),
+        (Complaint.severity, filters.severity),
+        (Complaint.current_department, filters.department),
+        (Complaint.customer_id, filters.customer_id),
+    ):
+        if value is not None:
+            query = query.where(field == value)
+    if filters.overdue is not None:
+        late = col(Complaint.status).in_(OPEN_STATUSES) & (col(Complaint.due_at) < now)
+        query = query.where(late if filters.overdue else ~late)
+    if filters.text:
+        pattern = f"%{filters.text}%"
+        query = query.where(
+            or_(
+                col(Complaint.reference).ilike(pattern),
+                col(Complaint.product).ilike(pattern),
+                col(Complaint.description).ilike(pattern),
+                col(Complaint.lot_number).ilike(pattern),
+                col(Customer.name).ilike(pattern),
+            )
+        )
+    rows = session.exec(
+        query.order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
+        .offset(offset)
+        .limit(limit + 1)
+    ).all()
+    items = [
+        ComplaintSummary.model_validate(
+            complaint,
+            from_attributes=True,
+            update={
+                "customer_name": name,
+                "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, now),
+            },
+        )
+        for complaint, name in rows[:limit]
+    ]
+    return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {
+        u.id: u.username  # type: ignore[misc]
+        for u in session.exec(select(User).where(col(User.id).in_(wanted)))
+    }
+
+
+def task_public(task: Task, reference: str, assignee: str | None, now: datetime) -> TaskPublic:
+    return TaskPublic.model_validate(
+        task,
+        from_attributes=True,
+        update={
+            "complaint_reference": reference,
+            "assignee": assignee,
+            "overdue": task.status in OPEN_TASK_STATUSES and _is_late(task.due_at, now),
+        },
+    )
+
+
+def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
+    customer = session.get(Customer, complaint.customer_id)
+    names = _usernames(session, {complaint.received_by_id})
+    return ComplaintPublic.model_validate(
+        complaint,
+        from_attributes=True,
+        update={
+            "customer": CustomerPublic.model_validate(customer, from_attributes=True),
+            "received_by": names.get(complaint.received_by_id, "?"),
+            "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, utcnow()),
+        },
+    )
+
+
+def complaint_record(session: Session, reference: str) -> ComplaintRecord:
+    complaint = get_complaint(session, reference)
+    now = utcnow()
+    tasks = session.exec(
+        select(Task).where(Task.complaint_id == complaint.id).order_by(col(Task.id))
+    ).all()
+    names = _usernames(session, {t.assignee_id for t in tasks})
+    resolutions = session.exec(
+        select(Resolution)
+        .where(Resolution.complaint_id == complaint.id)
+        .order_by(col(Resolution.revision))
+    ).all()
+    notices = session.exec(
+        select(Notification)
+        .where(Notification.complaint_id == complaint.id)
+        .order_by(col(Notification.id))
+    ).all()
+    return ComplaintRecord(
+        **complaint_public(session, complaint).model_dump(),
+        tasks=[task_public(t, reference, names.get(t.assignee_id or -1), now) for t in tasks],
+        resolutions=[ResolutionPublic.model_validate(r, from_attributes=True) for r in resolutions],
+        notifications=[NotificationPublic.model_validate(n, from_attributes=True) for n in notices],
+        history=[
+            HistoryEntryPublic.model_validate(h, from_attributes=True)
+            for h in list_history(session, complaint.id)  # type: ignore[arg-type]
+        ],
+    )
+
+
+def list_tasks(
+    session: Session,
+    *,
+    department: Department | None,
+    statuses: list[str],
+    assignee_id: int | None,
+    limit: int,
+    offset: int,
+) -> Page[TaskPublic]:
+    now = utcnow()
+    query = select(Task, Complaint.reference).join(
+        Complaint, col(Complaint.id) == Task.complaint_id
+    )
+    if department is not None:
+        query = query.where(Task.department == department)
+    if statuses:
+        query = query.where(col(Task.status).in_(statuses))
+    if assignee_id is not None:
+        query = query.where(Task.assignee_id == assignee_id)
+    rows = session.exec(
+        query.order_by(col(Task.due_at), col(Task.id)).offset(offset).limit(limit + 1)
+    ).all()
+    names = _usernames(session, {t.assignee_id for t, _ in rows})
+    items = [task_public(t, ref, names.get(t.assignee_id or -1), now) for t, ref in rows[:limit]]
+    return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
+
+
+def describe_lateness(late: timedelta) -> str:
+    minutes = int(late.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    if hours or days:
+        parts.append(f"{hours}h")
+    if not days:
+        parts.append(f"{minutes}m")
+    return " ".join(parts)
+
+
+def overdue_items(session: Session, *, limit: int) -> list[OverdueItem]:
+    """Open tasks and open complaints past their due date, most late first."""
+    now = utcnow()
+    task_rows = session.exec(
+        select(Task, Complaint.reference, Complaint.severity)
+        .join(Complaint, col(Complaint.id) == Task.complaint_id)
+        .where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < now)
+        .order_by(col(Task.due_at))
+        .limit(limit)
+    ).all()
+    names = _usernames(session, {t.assignee_id for t, _, _ in task_rows})
+    items = [
+        OverdueItem(
+            item="task",
+            reference=ref,
+            task_id=t.id,
+            task_kind=t.kind.value,
+            department=t.department,
+            assignee=names.get(t.assignee_id or -1),
+            severity=sev,
+            due_at=t.due_at,
+            late_seconds=int((now - t.due_at).total_seconds()),
+            late=describe_lateness(now - t.due_at),
+        )
+        for t, ref, sev in task_rows
+    ]
+    complaints = session.exec(
+        select(Complaint)
+        .where(col(Complaint.status).in_(OPEN_STATUSES), col(Complaint.reply_due_at) < now)
+        .order_by(col(Complaint.reply_due_at))
+        .limit(limit)
+    ).all()
+    items += [
+        OverdueItem(
+            item="complaint",
+            reference=c.reference,
+            task_id=None,
+            task_kind=None,
+            department=c.current_department,
+            assignee=None,
+            severity=c.severity,
+            due_at=c.reply_due_at,
+            late_seconds=int((now - c.reply_due_at).total_seconds()),  # type: ignore[operator]
+            late=describe_lateness(now - c.reply_due_at),  # type: ignore[operator]
+        )
+        for c in complaints
+    ]
+    items.sort(key=lambda i: i.late_seconds, reverse=True)
+    return items[:limit]

@@ -1,0 +1,29 @@
+"""Human references, unique per prefix and year: CMP-2026-000042."""
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from models.complaint import ReferenceCounter
+from workflow.rules import Kind
+
+PREFIXES = {Kind.complaint: "CMP"}
+FEEDBACK_PREFIX = "FBK"
+
+
+def next_reference(session: Session, kind: Kind, year: int) -> str:
+    """Take the next number in the caller's transaction (an upsert: no race on first use)."""
+    prefix = PREFIXES.get(kind, FEEDBACK_PREFIX)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ReferenceCounter.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(table)
+        .values(prefix=prefix, year=year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=["prefix", "year"],
+            set_={"last_value": table.c.last_value + 1},
+        )
+        .returning(table.c.last_value)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{prefix}-{year}-{number:06d}"

@@ -1,0 +1,251 @@
+"""The complaint workflow's rules: states, transitions, who may act, and due-date policy.
+
+Pure data and functions: no I/O, no FastAPI, no Prefect. The service layer
+(``workflow.complaints``, ``workflow.tasks``, ``workflow.routing``) is the only code that
+applies these rules to records; routes and flows call the services.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    complaint = "complaint"
+    feedback = "feedback"
+    inquiry = "inquiry"
+    praise = "praise"
+    suggestion = "suggestion"
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    fax = "fax"
+    email = "email"
+    visit = "visit"
+    web = "web"
+    portal = "portal"
+
+
+class Remedy(StrEnum):
+    replace = "replace"
+    repair = "repair"
+    refund = "refund"
+    credit = "credit"
+    explanation = "explanation"
+    other = "other"
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    major = "major"
+    minor = "minor"
+
+
+class Status(StrEnum):
+    received = "received"
+    with_quality = "with_quality"
+    with_sales = "with_sales"
+    resolved = "resolved"
+    closed = "closed"
+    reopened = "reopened"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.received, Status.with_quality, Status.with_sales, Status.reopened}
+)
+
+
+class Department(StrEnum):
+    sales = "sales"
+    quality = "quality"
+    technical = "technical"
+    production = "production"
+    procurement = "procurement"
+    management = "management"
+
+
+class Role(StrEnum):
+    sales = "sales"
+    quality = "quality"
+    technical = "technical"
+    production = "production"
+    procurement = "procurement"
+    manager = "manager"
+    general_manager = "general_manager"
+    admin = "admin"
+
+
+class TaskKind(StrEnum):
+    quality_assessment = "quality_assessment"
+    sales_review = "sales_review"
+    subtask = "subtask"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    claimed = "claimed"
+    done = "done"
+    cancelled = "cancelled"
+
+
+OPEN_TASK_STATUSES = frozenset({TaskStatus.open, TaskStatus.claimed})
+
+
+class Action(StrEnum):
+    """Everything a person or the system may do to a complaint or its tasks."""
+
+    log_complaint = "log_complaint"
+    read_complaints = "read_complaints"
+    route_to_quality = "route_to_quality"
+    close_as_feedback = "close_as_feedback"
+    claim_task = "claim_task"
+    return_result = "return_result"
+    approve_result = "approve_result"
+    send_back_to_quality = "send_back_to_quality"
+    resolve = "resolve"
+    record_acceptance = "record_acceptance"
+    reopen = "reopen"
+    read_overdue = "read_overdue"
+    manage_users = "manage_users"
+
+
+class EventKind(StrEnum):
+    """Outbox events: each is handled once by a flow (``flows/deliver_events.py``)."""
+
+    complaint_logged = "complaint.logged"
+    result_returned = "complaint.result_returned"
+    sent_back = "complaint.sent_back"
+    approved = "complaint.approved"
+    reopened = "complaint.reopened"
+
+
+SYSTEM = "system"  # actor role of the flows
+
+STAFF_ROLES = frozenset(Role)
+DEPARTMENT_WORKERS = frozenset(
+    {Role.sales, Role.quality, Role.technical, Role.production, Role.procurement}
+)
+OVERSEERS = frozenset({Role.manager, Role.general_manager, Role.admin})
+
+PERMISSIONS: dict[Action, frozenset[str]] = {
+    Action.log_complaint: frozenset({Role.sales, Role.admin}),
+    Action.read_complaints: STAFF_ROLES,
+    Action.claim_task: DEPARTMENT_WORKERS,
+    Action.return_result: frozenset({Role.quality}),
+    Action.approve_result: frozenset({Role.sales}),
+    Action.send_back_to_quality: frozenset({Role.sales}),
+    Action.record_acceptance: frozenset({Role.sales}),
+    Action.reopen: frozenset({Role.sales}),
+    Action.read_overdue: OVERSEERS,
+    Action.manage_users: frozenset({Role.admin}),
+    Action.route_to_quality: frozenset({SYSTEM}),
+    Action.close_as_feedback: frozenset({SYSTEM}),
+    Action.resolve: frozenset({SYSTEM}),
+}
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[Status]
+    target: Status
+    department: Department | None
+
+
+TRANSITIONS: dict[Action, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            Action.route_to_quality,
+            frozenset({Status.received, Status.reopened}),
+            Status.with_quality,
+            Department.quality,
+        ),
+        Transition(Action.close_as_feedback, frozenset({Status.received}), Status.closed, None),
+        Transition(
+            Action.return_result,
+            frozenset({Status.with_quality}),
+            Status.with_sales,
+            Department.sales,
+        ),
+        Transition(
+            Action.send_back_to_quality,
+            frozenset({Status.with_sales}),
+            Status.with_quality,
+            Department.quality,
+        ),
+        Transition(
+            Action.resolve, frozenset({Status.with_sales}), Status.resolved, Department.sales
+        ),
+        Transition(Action.record_acceptance, frozenset({Status.resolved}), Status.closed, None),
+        Transition(
+            Action.reopen, frozenset({Status.resolved}), Status.reopened, Department.quality
+        ),
+    )
+}
+
+
+class RuleViolation(Exception):
+    """A rule of the workflow forbids what was asked (maps to 409)."""
+
+
+class NotAllowed(Exception):
+    """The actor's role may not do this (maps to 403)."""
+
+
+def may(role: str, action: Action) -> bool:
+    return role in PERMISSIONS.get(action, frozenset())
+
+
+def require_permission(role: str, action: Action) -> None:
+    if not may(role, action):
+        raise NotAllowed(f"role {role!r} may not {action.value.replace('_', ' ')}")
+
+
+def next_status(current: Status, action: Action) -> Transition:
+    """The transition ``action`` makes from ``current``, or RuleViolation if none."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise RuleViolation(f"{action.value} is not a state change")
+    if current not in transition.sources:
+        raise RuleViolation(
+            f"cannot {action.value.replace('_', ' ')} a complaint that is {current.value}"
+        )
+    return transition
+
+
+def needs_investigation(kind: Kind) -> bool:
+    """Only complaints go through quality's assessment; other feedback takes the short path."""
+    return kind is Kind.complaint
+
+
+def may_work_task(role: str, user_department: str | None, task_department: str) -> bool:
+    """Department workers act only on their own department's tasks."""
+    return role in DEPARTMENT_WORKERS and user_department == task_department
+
+
+TASK_COMPLETION_ACTION = {
+    TaskKind.quality_assessment: Action.return_result,
+    TaskKind.sales_review: Action.approve_result,
+}
+
+
+# Due dates, in business hours on the company calendar (``workflow.calendar``).
+BUSINESS_DAY_HOURS = 9
+ACKNOWLEDGEMENT_HOURS = 1
+REPLY_DAYS = {Severity.critical: 3, Severity.major: 10, Severity.minor: 20}
+SALES_REVIEW_DAYS = 1
+FEEDBACK_REPLY_DAYS = 5
+
+
+def reply_hours(kind: Kind, severity: Severity) -> float:
+    """Business hours from receipt to the answer promised to the customer."""
+    days = REPLY_DAYS[severity] if needs_investigation(kind) else FEEDBACK_REPLY_DAYS
+    return days * BUSINESS_DAY_HOURS
+
+
+def task_hours(task_kind: TaskKind, severity: Severity) -> float:
+    """Business hours a task may take: quality gets the reply time less sales' review day."""
+    if task_kind is TaskKind.sales_review:
+        return SALES_REVIEW_DAYS * BUSINESS_DAY_HOURS
+    return (REPLY_DAYS[severity] - SALES_REVIEW_DAYS) * BUSINESS_DAY_HOURS

@@ -1,0 +1,175 @@
+"""Use cases on tasks: claim one, complete one with its result."""
+
+from sqlmodel import Session, col, select
+
+from models.complaint import Complaint
+from models.resolution import Resolution
+from models.task import QualityResult, SalesReview, Task
+from workflow.clock import utcnow
+from workflow.complaints import InvalidInput
+from workflow.errors import NotAllowed, NotFound, RuleViolation
+from workflow.history import record_history
+from workflow.outbox import emit_event
+from workflow.rules import (
+    OPEN_TASK_STATUSES,
+    Action,
+    EventKind,
+    Status,
+    TaskKind,
+    TaskStatus,
+    may_work_task,
+    require_permission,
+)
+from workflow.transitions import Actor, apply_transition, check_version, lock_complaint_by_id
+
+
+def _lock_task_and_complaint(
+    session: Session, task_id: int, actor: Actor
+) -> tuple[Task, Complaint]:
+    """Lock in one order everywhere (complaint, then task) so two writers never deadlock."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    complaint = lock_complaint_by_id(session, task.complaint_id)
+    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).one()
+    if not may_work_task(actor.role, actor.department, task.department):
+        raise NotAllowed(f"task {task_id} belongs to {task.department.value}")
+    if task.status not in OPEN_TASK_STATUSES:
+        raise RuleViolation(f"task {task_id} is {task.status.value}")
+    if task.assignee_id not in (None, actor.user_id):
+        raise RuleViolation(f"task {task_id} is claimed by someone else")
+    return task, complaint
+
+
+def _take(task: Task, actor: Actor) -> None:
+    if task.status is TaskStatus.open:
+        task.status = TaskStatus.claimed
+        task.assignee_id = actor.user_id
+        task.claimed_at = utcnow()
+
+
+def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
+    require_permission(actor.role, Action.claim_task)
+    task, complaint = _lock_task_and_complaint(session, task_id, actor)
+    if task.status is TaskStatus.claimed:
+        return task  # already this actor's: claiming again changes nothing
+    _take(task, actor)
+    session.add(task)
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=actor.name,
+        action="task_claimed",  # type: ignore[arg-type]
+        changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
+    )
+    session.commit()
+    return task
+
+
+def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
+    _take(task, actor)
+    task.status = TaskStatus.done
+    task.done_at = utcnow()
+    task.completed_by_id = actor.user_id
+    task.result = result
+    session.add(task)
+
+
+def _return_quality_result(
+    session: Session, task: Task, complaint: Complaint, result: QualityResult, actor: Actor
+) -> None:
+    if task.kind is not TaskKind.quality_assessment:
+        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
+    changes = {}
+    if result.severity is not None and result.severity is not complaint.severity:
+        changes["severity"] = result.severity
+    apply_transition(
+        session,
+        complaint,
+        action=Action.return_result,
+        actor=actor,
+        changes=changes,
+        reason=result.no_investigation_reason,
+        expected_version=result.version,
+    )
+    resolution = Resolution.model_validate(
+        result.model_dump(exclude={"kind", "severity", "version"}),
+        update={
+            "complaint_id": complaint.id,
+            "revision": complaint.cycle,
+            "severity": complaint.severity,
+            "decided_by": actor.name,
+            "decided_at": utcnow(),
+        },
+    )
+    session.add(resolution)
+    _finish(session, task, actor, result.model_dump(mode="json", exclude={"version"}))
+    emit_event(session, complaint_id=complaint.id, kind=EventKind.result_returned)  # type: ignore[arg-type]
+
+
+def _latest_resolution(session: Session, complaint: Complaint) -> Resolution:
+    resolution = session.exec(
+        select(Resolution)
+        .where(Resolution.complaint_id == complaint.id)
+        .order_by(col(Resolution.revision).desc())
+    ).first()
+    if resolution is None:
+        raise RuleViolation(f"quality has not answered {complaint.reference}")
+    return resolution
+
+
+def _review_result(
+    session: Session, task: Task, complaint: Complaint, review: SalesReview, actor: Actor
+) -> None:
+    if task.kind is not TaskKind.sales_review:
+        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
+    resolution = _latest_resolution(session, complaint)
+    if review.approved:
+        require_permission(actor.role, Action.approve_result)
+        check_version(complaint, review.version)
+        if complaint.status is not Status.with_sales:
+            raise RuleViolation(f"cannot approve a complaint that is {complaint.status.value}")
+        resolution.approved_by = actor.name
+        resolution.approved_at = utcnow()
+        record_history(
+            session,
+            complaint_id=complaint.id,
+            actor=actor.name,
+            action="result_approved",  # type: ignore[arg-type]
+            changes={"revision": resolution.revision},
+            reason=review.comment,
+        )
+        event = EventKind.approved
+    else:
+        apply_transition(
+            session,
+            complaint,
+            action=Action.send_back_to_quality,
+            actor=actor,
+            reason=review.comment,
+            expected_version=review.version,
+        )
+        event = EventKind.sent_back
+    resolution.review_comment = review.comment
+    session.add(resolution)
+    _finish(session, task, actor, review.model_dump(mode="json", exclude={"version"}))
+    emit_event(session, complaint_id=complaint.id, kind=event)  # type: ignore[arg-type]
+
+
+def complete_task(
+    session: Session, *, task_id: int, completion: QualityResult | SalesReview, actor: Actor
+) -> Task:
+    task, complaint = _lock_task_and_complaint(session, task_id, actor)
+    if isinstance(completion, QualityResult):
+        _return_quality_result(session, task, complaint, completion, actor)
+    else:
+        _review_result(session, task, complaint, completion, actor)
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=actor.name,
+        action="task_completed",  # type: ignore[arg-type]
+        changes={"task_id": task.id, "kind": task.kind},
+    )
+    session.commit()
+    return task

@@ -1,0 +1,98 @@
+"""The one function that changes a complaint's status, and the lock it needs."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models.complaint import Complaint
+from workflow.clock import utcnow
+from workflow.errors import NotFound, StaleVersion
+from workflow.history import record_history
+from workflow.rules import Action, Status, next_status, require_permission
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (name and role) or the system (``flow:<name>``, role ``system``)."""
+
+    name: str
+    role: str
+    user_id: int | None = None
+    department: str | None = None
+
+
+def lock_complaint(session: Session, reference: str) -> Complaint:
+    complaint = session.exec(
+        select(Complaint).where(Complaint.reference == reference).with_for_update()
+    ).first()
+    if complaint is None:
+        raise NotFound(f"no complaint {reference}")
+    return complaint
+
+
+def lock_complaint_by_id(session: Session, complaint_id: int) -> Complaint:
+    complaint = session.exec(
+        select(Complaint).where(Complaint.id == complaint_id).with_for_update()
+    ).first()
+    if complaint is None:
+        raise NotFound(f"no complaint with id {complaint_id}")
+    return complaint
+
+
+def check_version(complaint: Complaint, expected: int | None) -> None:
+    if expected is not None and expected != complaint.version:
+        raise StaleVersion(
+            f"{complaint.reference} is at version {complaint.version}, not {expected}"
+        )
+
+
+def apply_transition(
+    session: Session,
+    complaint: Complaint,
+    *,
+    action: Action,
+    actor: Actor,
+    changes: dict[str, Any] | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Check the rule, move the complaint, set its timestamps once, write the history.
+
+    The caller has locked the row and commits (with the outbox event) afterwards.
+    """
+    require_permission(actor.role, action)
+    check_version(complaint, expected_version)
+    transition = next_status(complaint.status, action)
+    now = utcnow()
+    previous = complaint.status
+    complaint.status = transition.target
+    complaint.current_department = transition.department
+    for field, value in (changes or {}).items():
+        setattr(complaint, field, value)
+    if transition.target is Status.resolved and complaint.resolved_at is None:
+        complaint.resolved_at = now
+    if transition.target is Status.closed and complaint.closed_at is None:
+        complaint.closed_at = now
+    complaint.updated_at = now
+    complaint.version += 1
+    session.add(complaint)
+    record_history(
+        session,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        actor=actor.name,
+        action=action.value,
+        from_status=previous.value,
+        to_status=transition.target.value,
+        changes={"current_department": complaint.current_department, **(changes or {})},
+        reason=reason,
+    )
+
+
+def touch(session: Session, complaint: Complaint, **changes: Any) -> None:
+    """Change fields without a status change (the caller writes the history)."""
+    for field, value in changes.items():
+        setattr(complaint, field, value)
+    complaint.updated_at = utcnow()
+    complaint.version += 1
+    session.add(complaint)
