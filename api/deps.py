@@ -11,7 +11,7 @@ from models.user import User
 from workflow.db import read_session, write_session
 from workflow.rules import Action, require_permission
 from workflow.security import decode_token
-from workflow.transitions import Actor
+from workflow.transitions import Actor, actor_of_user
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token")
 
@@ -45,17 +45,8 @@ def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: Ses
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(
-        name=user.username,
-        role=user.role.value,
-        user_id=user.id,
-        department=user.department.value if user.department else None,
-    )
-
-
 def get_actor(user: CurrentUser) -> Actor:
-    return actor_of(user)
+    return actor_of_user(user)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

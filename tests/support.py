@@ -119,3 +119,16 @@ class Api:
         ]
         assert len(tasks) == 1, tasks
         return tasks[0]
+
+
+def wait_for(check: Any, *, timeout: float = 60.0, interval: float = 0.2) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

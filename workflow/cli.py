@@ -1,6 +1,7 @@
 """The operator's command line: ``complaints --help``."""
 
 import json
+import signal
 import time
 from typing import Annotated
 
@@ -104,6 +105,20 @@ def relay() -> None:
     main()
 
 
+def _stop_like_ctrl_c(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _seed_demo_complaints() -> None:
+    from workflow import demo
+    from workflow.db import write_session
+
+    with write_session() as session:
+        references = demo.seed_demo_complaints(session)
+    if references:
+        typer.echo(f"demo complaints logged: {', '.join(references)}")
+
+
 @app.command()
 def run(
     worker: Annotated[bool, typer.Option(help="Also serve prefect.yaml's deployments")] = True,
@@ -115,10 +130,13 @@ def run(
     migrate()
     seed_demo()
     started = time.monotonic()
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_like_ctrl_c)
     stack = start_stack(settings)
     try:
         if worker:
             start_worker(stack)
+        _seed_demo_complaints()
         typer.echo(
             f"\nStack up in {time.monotonic() - started:.0f} s.\n"
             f"  API docs     http://{settings.api_host}:{settings.api_port}/api/v1/docs\n"

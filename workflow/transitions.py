@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from models.complaint import Complaint
+from models.user import User
 from workflow.clock import utcnow
 from workflow.errors import NotFound, StaleVersion
 from workflow.history import record_history
@@ -20,6 +21,15 @@ class Actor:
     role: str
     user_id: int | None = None
     department: str | None = None
+
+
+def actor_of_user(user: User) -> Actor:
+    return Actor(
+        name=user.username,
+        role=user.role.value,
+        user_id=user.id,
+        department=user.department.value if user.department else None,
+    )
 
 
 def lock_complaint(session: Session, reference: str) -> Complaint:

@@ -1,0 +1,74 @@
+"""The workflow rules on their own: pure functions, no I/O."""
+
+import pytest
+
+from workflow import rules
+from workflow.rules import Action, Role, RuleViolation, Status, next_status
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "target"),
+    [
+        (Status.received, Action.route_to_quality, Status.with_quality),
+        (Status.reopened, Action.route_to_quality, Status.with_quality),
+        (Status.received, Action.close_as_feedback, Status.closed),
+        (Status.with_quality, Action.return_result, Status.with_sales),
+        (Status.with_sales, Action.send_back_to_quality, Status.with_quality),
+        (Status.with_sales, Action.resolve, Status.resolved),
+        (Status.resolved, Action.record_acceptance, Status.closed),
+        (Status.resolved, Action.reopen, Status.reopened),
+    ],
+)
+def test_allowed_transitions_reach_their_target(status, action, target):
+    assert next_status(status, action).target is target
+
+
+def test_every_other_transition_is_refused():
+    allowed = {(s, t.action) for t in rules.TRANSITIONS.values() for s in t.sources}
+    for status in Status:
+        for action in rules.TRANSITIONS:
+            if (status, action) not in allowed:
+                with pytest.raises(RuleViolation):
+                    next_status(status, action)
+
+
+def test_a_closed_complaint_accepts_no_transition():
+    for action in rules.TRANSITIONS:
+        with pytest.raises(RuleViolation):
+            next_status(Status.closed, action)
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r not in (Role.sales, Role.admin)])
+def test_only_sales_and_admin_log_complaints(role):
+    assert not rules.may(role, Action.log_complaint)
+    assert rules.may(Role.sales, Action.log_complaint)
+
+
+def test_system_transitions_are_not_for_people():
+    for action in (Action.route_to_quality, Action.resolve, Action.close_as_feedback):
+        assert not any(rules.may(role, action) for role in Role)
+        assert rules.may(rules.SYSTEM, action)
+
+
+def test_department_workers_work_only_their_own_department():
+    assert rules.may_work_task(Role.quality, "quality", "quality")
+    assert not rules.may_work_task(Role.quality, "quality", "sales")
+    assert not rules.may_work_task(Role.manager, "management", "quality")
+
+
+def test_only_complaints_need_investigation():
+    assert rules.needs_investigation(rules.Kind.complaint)
+    for kind in set(rules.Kind) - {rules.Kind.complaint}:
+        assert not rules.needs_investigation(kind)
+
+
+@pytest.mark.parametrize(
+    ("severity", "days"),
+    [(rules.Severity.critical, 3), (rules.Severity.major, 10), (rules.Severity.minor, 20)],
+)
+def test_reply_time_follows_severity_and_quality_leaves_a_day_for_sales(severity, days):
+    hours = rules.reply_hours(rules.Kind.complaint, severity)
+    assert hours == days * rules.BUSINESS_DAY_HOURS
+    quality = rules.task_hours(rules.TaskKind.quality_assessment, severity)
+    review = rules.task_hours(rules.TaskKind.sales_review, severity)
+    assert quality + review == hours
