@@ -1,5 +1,7 @@
 """A complaint from intake to the customer's resolution notice, on real components."""
 
+from datetime import datetime
+
 from tests.support import drain_outbox, quality_result
 
 
@@ -73,3 +75,13 @@ def test_complaint_goes_from_intake_to_resolution_notice(as_user, mailbox):
         ("flow:notify", "notice_sent"),
     ]
     assert [h["seq"] for h in record["history"]] == list(range(1, len(actions) + 1))
+
+
+def test_history_records_changed_fields_as_iso_timestamps(as_user):
+    sales = as_user("sales")
+    reference = sales.log_complaint()["reference"]
+    drain_outbox()
+    opened = [h for h in sales.record(reference)["history"] if h["action"] == "task_opened"]
+    due_at = opened[0]["changes"]["due_at"]
+    assert "T" in due_at
+    assert datetime.fromisoformat(due_at).tzinfo is not None

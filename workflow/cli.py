@@ -132,7 +132,11 @@ def run(
     started = time.monotonic()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_like_ctrl_c)
-    stack = start_stack(settings)
+    try:
+        stack = start_stack(settings)
+    except RuntimeError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(1) from exc
     try:
         if worker:
             start_worker(stack)

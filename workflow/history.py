@@ -6,6 +6,7 @@ database triggers breaks the chain at that row (``verify_chain`` names it).
 
 import hashlib
 import json
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -14,6 +15,10 @@ from models.history import HistoryEntry
 from workflow.clock import utcnow
 
 GENESIS = "0" * 64
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
 def _digest(entry: HistoryEntry) -> str:
@@ -59,7 +64,7 @@ def record_history(
         action=action,
         from_status=from_status,
         to_status=to_status,
-        changes=json.loads(json.dumps(changes or {}, default=str)),
+        changes=json.loads(json.dumps(changes or {}, default=_json_default)),
         reason=reason,
         prev_hash=last.hash if last else GENESIS,
         hash="",

@@ -6,12 +6,14 @@ Prefect worker serving the deployments of prefect.yaml.
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -93,15 +95,37 @@ def prefect_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "prefect", *args]
 
 
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) == 0
+
+
+def refuse_busy_ports(ports: dict[str, tuple[str, int]]) -> None:
+    busy = [
+        f"{name} ({host}:{port})" for name, (host, port) in ports.items() if port_in_use(host, port)
+    ]
+    if busy:
+        raise RuntimeError(
+            f"already in use: {', '.join(busy)}. Is another stack running? Stop it first."
+        )
+
+
 def start_stack(settings: Settings) -> Stack:
     (settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
+    prefect_port = int(urlsplit(settings.prefect_api_url).port or 4200)
+    refuse_busy_ports(
+        {
+            "SMTP catcher": (settings.smtp_host, settings.smtp_port),
+            "Prefect server": ("127.0.0.1", prefect_port),
+            "API": (settings.api_host, settings.api_port),
+        }
+    )
     stack = Stack(settings)
     python = sys.executable
-    prefect_port = settings.prefect_api_url.rsplit(":", 1)[1].split("/")[0]
     stack.start("smtp", [python, "-m", "workflow.cli", "smtp"])
     stack.start(
         "prefect",
-        prefect_command("server", "start", "--host", "127.0.0.1", "--port", prefect_port),
+        prefect_command("server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)),
     )
     stack.start("relay", [python, "-m", "flows.relay"])
     stack.start(
