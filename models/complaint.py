@@ -58,6 +58,37 @@ class Complaint(ComplaintBase, table=True):
 
 
 class ComplaintCreate(ComplaintBase):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "complaint",
+                    "channel": "phone",
+                    "product": "Pump P-200",
+                    "lot_number": "L-2026-114",
+                    "order_reference": "PO-7781",
+                    "quantity_affected": 12,
+                    "description": "Seal leaks after two hours of operation.",
+                    "remedy_sought": "replace",
+                    "severity": "major",
+                    "customer": {
+                        "name": "Jane Miller",
+                        "company": "Acme",
+                        "email": "jane@acme.example",
+                        "phone": "+49 30 1234",
+                    },
+                },
+                {
+                    "kind": "praise",
+                    "channel": "web",
+                    "product": "Service",
+                    "description": "Quick and friendly technician.",
+                    "customer_id": 1,
+                },
+            ]
+        }
+    }
+
     customer_id: int | None = Field(
         default=None, description="An existing customer, or give `customer`."
     )
@@ -105,6 +136,15 @@ class ComplaintPublic(ComplaintBase):
 
 
 class CustomerResponse(SQLModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"accepted": True},
+                {"accepted": False, "comment": "The replacement pump leaks too."},
+            ]
+        }
+    }
+
     accepted: bool = Field(description="True closes the complaint; false reopens it to quality.")
     comment: str | None = Field(default=None, max_length=5_000)
     version: int | None = Field(default=None, description="Expected complaint version (optional).")

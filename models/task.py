@@ -48,6 +48,31 @@ class TaskPublic(SQLModel):
 class QualityResult(SQLModel):
     """Quality's assessment and resolution (21 CFR 820.198, ISO 9001 10.2)."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "quality_assessment",
+                    "valid": True,
+                    "investigate": True,
+                    "containment": "Lot L-2026-114 blocked in stock.",
+                    "root_cause": "Seal batch out of specification.",
+                    "corrective_action": "Supplier batch rejected.",
+                    "preventive_action": "Seal hardness checked at incoming inspection.",
+                    "customer_summary": "A faulty seal batch caused the leak; we replace "
+                    "your pumps.",
+                },
+                {
+                    "kind": "quality_assessment",
+                    "valid": False,
+                    "investigate": False,
+                    "no_investigation_reason": "Pump was run dry, outside its specification.",
+                    "customer_summary": "The pump was damaged by running dry; see the manual.",
+                },
+            ]
+        }
+    }
+
     kind: Literal["quality_assessment"] = "quality_assessment"
     valid: bool = Field(description="Is it a valid complaint?")
     severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
@@ -75,6 +100,19 @@ class QualityResult(SQLModel):
 
 
 class SalesReview(SQLModel):
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"kind": "sales_review", "approved": True},
+                {
+                    "kind": "sales_review",
+                    "approved": False,
+                    "comment": "Tell the customer when the replacements ship.",
+                },
+            ]
+        }
+    }
+
     kind: Literal["sales_review"] = "sales_review"
     approved: bool
     comment: str | None = Field(default=None, max_length=5_000)

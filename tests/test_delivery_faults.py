@@ -77,3 +77,30 @@ def test_a_notice_that_fails_is_recorded_retried_and_sent_once_smtp_is_back(
     sent = [h for h in record["history"] if h["action"] == "notice_sent"]
     assert len(sent) == len(notices)
     assert record["acknowledged_at"] is not None
+
+
+def test_events_wait_while_prefect_is_unreachable_and_are_routed_once_it_is_back(as_user):
+    import asyncio
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.relay import relay_once
+    from models.outbox import EventStatus, OutboxEvent
+
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(3)]
+    with (
+        temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}),
+        pytest.raises(RuntimeError, match="Failed to reach API"),
+    ):
+        asyncio.run(relay_once())
+    with read_session() as session:
+        events = session.exec(select(OutboxEvent)).all()
+    assert [e.status for e in events] == [EventStatus.pending] * 3
+
+    time.sleep(1.1)  # events given back become claimable again after a second
+    drain_outbox()
+    for reference in references:
+        record = sales.record(reference)
+        assert record["status"] == "with_quality"
+        assert len(record["tasks"]) == 1

@@ -38,20 +38,27 @@ def create_user(
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
 ) -> None:
     """Create a staff account."""
+    from pydantic import ValidationError
+
     from models.user import UserCreate
     from workflow import users
     from workflow.db import write_session
+    from workflow.errors import RuleViolation
 
-    data = UserCreate(
-        username=username,
-        role=role,
-        email=email,  # type: ignore[arg-type]
-        full_name=full_name or username,
-        department=department,  # type: ignore[arg-type]
-        password=password,
-    )
-    with write_session() as session:
-        user = users.create_user(session, user_create=data)
+    try:
+        data = UserCreate(
+            username=username,
+            role=role,
+            email=email,  # type: ignore[arg-type]
+            full_name=full_name or username,
+            department=department,  # type: ignore[arg-type]
+            password=password,
+        )
+        with write_session() as session:
+            user = users.create_user(session, user_create=data)
+    except (ValidationError, RuleViolation) as exc:
+        typer.echo(f"cannot create {username}: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"created {user.username} ({user.role.value})")
 
 
