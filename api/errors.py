@@ -12,6 +12,24 @@ from workflow.errors import IdempotencyKeyReused, NotAllowed, NotFound, RuleViol
 logger = logging.getLogger(__name__)
 
 
+TRANSIENT_DATABASE_ERRORS = (
+    "database is locked",
+    "database or disk is full",
+    "disk i/o error",
+    "could not connect",
+    "connection refused",
+    "server closed the connection",
+    "timeout",
+    "too many connections",
+)
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """Locks, full disks and lost connections pass; a schema or SQL error is a bug."""
+    message = str(exc.orig).lower()
+    return any(marker in message for marker in TRANSIENT_DATABASE_ERRORS)
+
+
 def _problem(code: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
 
@@ -36,12 +54,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
-        detail = [{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}]
+        detail = [{"loc": [exc.location, exc.field], "msg": str(exc), "type": "value_error"}]
         return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
     @app.exception_handler(OperationalError)
-    async def database_busy(_: Request, exc: OperationalError) -> JSONResponse:
-        # Locked or unreachable database: nothing was committed; the client may retry.
+    async def database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_transient(exc):
+            logger.error("database error on %s", request.url.path, exc_info=exc)
+            return _problem(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+        # Locked, full or unreachable database: nothing was committed; the client may retry.
         logger.warning("database unavailable: %s", exc.orig)
         return _problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import auth, complaints, health, overdue, tasks
+from api.routes import auth, complaints, health, overdue, policies, reports, tasks
 from workflow.config import get_settings
 
 DESCRIPTION = """
@@ -47,7 +47,15 @@ def create_app() -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    for router in (auth.router, complaints.router, tasks.router, overdue.router, health.router):
+    for router in (
+        auth.router,
+        complaints.router,
+        tasks.router,
+        overdue.router,
+        policies.router,
+        reports.router,
+        health.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -5,6 +5,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
+from models.deadline import Deadline, DeadlinePolicyRow
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from models.notification import Notification
@@ -16,6 +17,8 @@ from models.user import User
 __all__ = [
     "Complaint",
     "Customer",
+    "Deadline",
+    "DeadlinePolicyRow",
     "HistoryEntry",
     "IdempotencyRecord",
     "Notification",

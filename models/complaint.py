@@ -1,12 +1,15 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, field_validator, model_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import enum_field, utc_field
+from models.base import enum_field, utc_field, utcnow
 from models.customer import CustomerCreate, CustomerPublic
 from workflow.rules import Channel, Department, Kind, Remedy, Severity, Status
+
+MAX_ID = 2**62  # ids from clients stay well inside a 64-bit integer column
+RECEIVED_AT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class ComplaintBase(SQLModel):
@@ -51,6 +54,7 @@ class Complaint(ComplaintBase, table=True):
     resolved_at: datetime | None = utc_field()
     closed_at: datetime | None = utc_field()
     customer_accepted: bool | None = None
+    status_before_wait: Status | None = enum_field(Status, None)
     cycle: int = 0
     created_at: datetime = utc_field(nullable=False)
     updated_at: datetime = utc_field(nullable=False)
@@ -90,20 +94,41 @@ class ComplaintCreate(ComplaintBase):
     }
 
     customer_id: int | None = Field(
-        default=None, description="An existing customer, or give `customer`."
+        default=None, ge=1, le=MAX_ID, description="An existing customer, or give `customer`."
     )
-    customer: CustomerCreate | None = Field(default=None, description="A new customer, inline.")
+    customer: CustomerCreate | None = Field(
+        default=None,
+        description="A new customer, inline.",
+        # Validated even when absent, so "neither" is reported at this field.
+        schema_extra={"validate_default": True},
+    )
     received_at: datetime | None = Field(
-        default=None, description="When the company received it; defaults to now. Aware datetime."
+        default=None,
+        description="When the company received it; defaults to now. Aware datetime, not in "
+        "the future.",
     )
 
-    @model_validator(mode="after")
-    def _exactly_one_customer(self) -> "ComplaintCreate":
-        if (self.customer_id is None) == (self.customer is None):
+    @field_validator("customer")
+    @classmethod
+    def _exactly_one_customer(
+        cls, customer: CustomerCreate | None, info: ValidationInfo
+    ) -> CustomerCreate | None:
+        if "customer_id" not in info.data:  # customer_id itself is invalid: reported there
+            return customer
+        if (info.data["customer_id"] is None) == (customer is None):
             raise ValueError("give exactly one of customer_id or customer")
-        if self.received_at is not None and self.received_at.tzinfo is None:
+        return customer
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware_and_not_future(cls, received_at: datetime | None) -> datetime | None:
+        if received_at is None:
+            return None
+        if received_at.tzinfo is None:
             raise ValueError("received_at must carry a time zone")
-        return self
+        if received_at > utcnow() + RECEIVED_AT_CLOCK_SKEW:
+            raise ValueError("received_at is in the future")
+        return received_at
 
 
 class ComplaintCreated(SQLModel):

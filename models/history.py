@@ -12,8 +12,8 @@ class HistoryEntryBase(SQLModel):
     at: datetime = utc_field(nullable=False)
     actor: str = Field(max_length=100, description="Username, or flow:<name> for the system.")
     action: str = Field(max_length=64)
-    from_status: str | None = Field(default=None, max_length=16)
-    to_status: str | None = Field(default=None, max_length=16)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
     changes: dict[str, Any] = json_field()
     reason: str | None = None
 

@@ -13,6 +13,9 @@ class NoticeKind(StrEnum):
     feedback_info = "feedback_info"
     critical_alert = "critical_alert"
     resolution = "resolution"
+    reminder = "reminder"
+    escalation = "escalation"
+    digest = "digest"
 
 
 class NoticeStatus(StrEnum):
@@ -41,7 +44,9 @@ class Notification(NotificationBase, table=True):
     __table_args__ = (Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    complaint_id: int | None = Field(
+        default=None, foreign_key="complaint.id", index=True, description="None for digests."
+    )
     dedupe_key: str = Field(max_length=300, unique=True)
     target_url: str = Field(max_length=1000, description="Built on the server; never shown.")
     body_text: str

@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
+from models.deadline import DeadlinePublic
 from workflow.rules import Department, Severity, TaskKind, TaskStatus
 
 
@@ -42,6 +43,7 @@ class TaskPublic(SQLModel):
     due_at: datetime
     done_at: datetime | None
     overdue: bool
+    clock: DeadlinePublic | None = Field(default=None, description="Time used, left and late.")
     result: dict[str, Any]
 
 
@@ -126,3 +128,22 @@ class SalesReview(SQLModel):
 
 
 TaskCompletion = Annotated[QualityResult | SalesReview, Field(discriminator="kind")]
+
+
+class Assessment(SQLModel):
+    """Quality's first assessment, recorded before the investigation ends (optional)."""
+
+    valid: bool
+    severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
+    investigate: bool
+    no_investigation_reason: str | None = Field(default=None, max_length=5_000)
+
+    @model_validator(mode="after")
+    def _reason_when_not_investigated(self) -> "Assessment":
+        if not self.investigate and not (self.no_investigation_reason or "").strip():
+            raise ValueError("no_investigation_reason is required when investigate is false")
+        return self
+
+
+class Containment(SQLModel):
+    containment: str = Field(min_length=1, max_length=10_000, description="What was contained.")

@@ -19,6 +19,7 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hashed_password: str = Field(max_length=255)
     is_active: bool = True
+    digest_enabled: bool = True
     created_at: datetime = utc_field(nullable=False)
 
 
@@ -28,3 +29,8 @@ class UserCreate(UserBase):
 
 class UserPublic(UserBase):
     id: int
+    digest_enabled: bool
+
+
+class UserPreferences(SQLModel):
+    digest_enabled: bool = Field(description="Receive the daily digest (managers).")

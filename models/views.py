@@ -6,11 +6,12 @@ from typing import Generic, TypeVar
 from sqlmodel import Field, SQLModel
 
 from models.complaint import ComplaintPublic
+from models.deadline import DeadlinePublic
 from models.history import HistoryEntryPublic
 from models.notification import NotificationPublic
 from models.resolution import ResolutionPublic
 from models.task import TaskPublic
-from workflow.rules import Department, Severity
+from workflow.rules import Department, Severity, Step
 
 Item = TypeVar("Item")
 
@@ -25,6 +26,7 @@ class Page(SQLModel, Generic[Item]):
 class ComplaintRecord(ComplaintPublic):
     """The whole complaint file, as an auditor asks for it."""
 
+    deadlines: list[DeadlinePublic] = Field(description="Every clocked step, with its figures.")
     tasks: list[TaskPublic]
     resolutions: list[ResolutionPublic]
     notifications: list[NotificationPublic]
@@ -32,13 +34,20 @@ class ComplaintRecord(ComplaintPublic):
 
 
 class OverdueItem(SQLModel):
-    item: str = Field(description="'task' or 'complaint'")
     reference: str
+    step: Step
+    cycle: int
     task_id: int | None
-    task_kind: str | None
-    department: Department | None
+    department: Department
     assignee: str | None
     severity: Severity
     due_at: datetime
-    late_seconds: int = Field(description="How late, in seconds of wall-clock time.")
-    late: str = Field(description="How late, for people: '2d 3h'.")
+    late_hours: float = Field(
+        description="How late, in business hours (wall hours for steps "
+        "that run on wall time, such as containment)."
+    )
+    late: str = Field(description="How late, for people: '2d 3h' of wall-clock time.")
+    escalation_level: int = Field(
+        description="0 none, 1 assignee, 2 head of department, "
+        "3 quality manager, 4 general manager."
+    )

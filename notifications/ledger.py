@@ -16,14 +16,16 @@ from notifications.templates import RenderedNotice
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
+from workflow.deadlines import stop_clocks
 from workflow.history import record_history
+from workflow.rules import Step
 from workflow.transitions import lock_complaint_by_id, touch
 
 
 def queue_notice(
     session: Session,
     *,
-    complaint_id: int,
+    complaint_id: int | None,
     kind: NoticeKind,
     recipient: str,
     target_url: str,
@@ -90,14 +92,18 @@ def _record_sent(notice_id: int) -> None:
         notice = session.get(Notification, notice_id)
         if notice is None or notice.status != NoticeStatus.sending:
             return
-        complaint = lock_complaint_by_id(session, notice.complaint_id)
         notice.status = NoticeStatus.sent
         notice.sent_at = now
         notice.lease_until = None
         notice.last_error = None
         session.add(notice)
+        if notice.complaint_id is None:  # a digest belongs to no complaint
+            session.commit()
+            return
+        complaint = lock_complaint_by_id(session, notice.complaint_id)
         if notice.kind is NoticeKind.acknowledgement and complaint.acknowledged_at is None:
             touch(session, complaint, acknowledged_at=now)
+            stop_clocks(session, notice.complaint_id, {Step.acknowledgement})
         record_history(
             session,
             complaint_id=notice.complaint_id,
@@ -122,7 +128,7 @@ def _record_failure(notice_id: int, error: str) -> NoticeStatus:
             None if gave_up else utcnow() + timedelta(seconds=_backoff_seconds(notice.attempts))
         )
         session.add(notice)
-        if gave_up:
+        if gave_up and notice.complaint_id is not None:
             lock_complaint_by_id(session, notice.complaint_id)
             record_history(
                 session,
@@ -202,10 +208,13 @@ def resend_notice(notice_id: int, *, by: str) -> None:
         notice = session.get(Notification, notice_id)
         if notice is None or notice.status not in (NoticeStatus.unknown, NoticeStatus.failed):
             return
-        lock_complaint_by_id(session, notice.complaint_id)
         notice.status = NoticeStatus.pending
         notice.next_attempt_at = None
         session.add(notice)
+        if notice.complaint_id is None:
+            session.commit()
+            return
+        lock_complaint_by_id(session, notice.complaint_id)
         record_history(
             session,
             complaint_id=notice.complaint_id,

@@ -38,7 +38,7 @@ def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str
     }
 
 
-def _queue_to_addresses(
+def queue_to_addresses(
     session: Session,
     complaint: Complaint,
     kind: NoticeKind,
@@ -65,7 +65,7 @@ def _queue_to_customer(
     session: Session, complaint: Complaint, kind: NoticeKind, context: dict[str, Any], key: str
 ) -> list[Notification]:
     customer = _customer(session, complaint)
-    notices = _queue_to_addresses(session, complaint, kind, [customer.email], context, key)
+    notices = queue_to_addresses(session, complaint, kind, [customer.email], context, key)
     rendered = render_notice(kind, context)
     for target in customer.notification_targets:
         notices.append(
@@ -116,7 +116,7 @@ def announce_task(
         task_due_at=due_at,
     )
     addresses = get_settings().department_emails.get(department, [])
-    return _queue_to_addresses(session, complaint, NoticeKind.new_task, addresses, context, key)
+    return queue_to_addresses(session, complaint, NoticeKind.new_task, addresses, context, key)
 
 
 def inform_quality_of_feedback(
@@ -124,9 +124,7 @@ def inform_quality_of_feedback(
 ) -> list[Notification]:
     context = _context(complaint, _customer(session, complaint))
     addresses = get_settings().department_emails.get("quality", [])
-    return _queue_to_addresses(
-        session, complaint, NoticeKind.feedback_info, addresses, context, key
-    )
+    return queue_to_addresses(session, complaint, NoticeKind.feedback_info, addresses, context, key)
 
 
 def alert_general_managers(session: Session, complaint: Complaint, key: str) -> list[Notification]:
@@ -135,7 +133,7 @@ def alert_general_managers(session: Session, complaint: Complaint, key: str) -> 
     ).all()
     context = _context(complaint, _customer(session, complaint))
     addresses = sorted({str(m.email) for m in managers})
-    return _queue_to_addresses(
+    return queue_to_addresses(
         session, complaint, NoticeKind.critical_alert, addresses, context, key
     )
 

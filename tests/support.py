@@ -132,3 +132,27 @@ def wait_for(check: Any, *, timeout: float = 60.0, interval: float = 0.2) -> Any
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def freeze_at(moment: Any) -> None:
+    """Run the business clock at a fixed moment (an aware datetime)."""
+    from workflow.clock import set_clock
+
+    set_clock(lambda: moment)
+
+
+def sweep() -> Any:
+    """One run of the deadline sweep flow, for real, on the Prefect server."""
+    from flows.sweep_deadlines import sweep_deadlines
+
+    return asyncio.run(sweep_deadlines())
+
+
+def mail_body(message: Any) -> str:
+    """All text of a mail, whether plain or multipart."""
+    parts = message.walk() if message.is_multipart() else [message]
+    return "".join(
+        (p.get_payload(decode=True) or b"").decode(p.get_content_charset() or "utf-8")
+        for p in parts
+        if not p.is_multipart()
+    )

@@ -45,3 +45,26 @@ def test_before_opening_starts_at_opening_and_results_are_utc():
 def test_twenty_business_days_span_four_weeks():
     due = calendar.add_business_hours(local(2026, 11, 2, 8, 0), 20 * 9)
     assert due.astimezone(BERLIN) == local(2026, 11, 27, 17, 0)
+
+
+def test_business_hours_between_skips_nights_weekends_and_holidays():
+    friday = local(2026, 11, 20, 16, 0)
+    monday = local(2026, 11, 23, 10, 0)
+    assert calendar.business_hours_between(friday, monday) == 3.0
+    assert calendar.business_hours_between(monday, friday) == 0.0
+    christmas_eve = local(2026, 12, 24, 16, 0)
+    assert calendar.business_hours_between(christmas_eve, local(2026, 12, 28, 9, 0)) == 2.0
+
+
+def test_adding_and_measuring_business_hours_agree():
+    start = local(2026, 11, 20, 11, 17)
+    for hours in (0.5, 1, 9, 27, 90):
+        due = calendar.add_business_hours(start, hours)
+        assert abs(calendar.business_hours_between(start, due) - hours) < 1e-9
+
+
+def test_calendar_time_ignores_the_calendar():
+    friday = local(2026, 11, 20, 16, 0)
+    due = calendar.add_hours(friday, 24, business_time=False)
+    assert due == local(2026, 11, 21, 16, 0).astimezone(UTC)
+    assert calendar.hours_between(friday, due, business_time=False) == 24

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from tests.support import drain_outbox, quality_result
+from tests.support import drain_outbox, mail_body, quality_result
 
 
 def _mails_about(mailbox, reference: str, to: str) -> list:
@@ -46,15 +46,9 @@ def test_complaint_goes_from_intake_to_resolution_notice(as_user, mailbox):
         if m["Subject"].startswith("Resolution")
     ]
     assert len(resolution_mails) == 1
-    body = resolution_mails[0].get_payload(decode=True) or b""
-    if resolution_mails[0].is_multipart():
-        body = b"".join(
-            p.get_payload(decode=True) or b""
-            for p in resolution_mails[0].walk()
-            if not p.is_multipart()
-        )
-    assert reference.encode() in body
-    assert b"faulty seal batch" in body
+    body = mail_body(resolution_mails[0])
+    assert reference in body
+    assert "faulty seal batch" in body
 
     assert len(_mails_about(mailbox, reference, "jane@acme.example")) == 2
     actions = [(h["actor"], h["action"]) for h in record["history"]]

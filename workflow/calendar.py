@@ -18,7 +18,7 @@ class BusinessCalendar:
     closures: frozenset[date] = field(default_factory=frozenset)
 
     @cached_property
-    def _zone(self) -> ZoneInfo:
+    def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     @cached_property
@@ -33,10 +33,10 @@ class BusinessCalendar:
         )
 
     def _opening(self, day: date) -> datetime:
-        return datetime.combine(day, time(self.start_hour), tzinfo=self._zone)
+        return datetime.combine(day, time(self.start_hour), tzinfo=self.zone)
 
     def _closing(self, day: date) -> datetime:
-        return datetime.combine(day, time(self.end_hour), tzinfo=self._zone)
+        return datetime.combine(day, time(self.end_hour), tzinfo=self.zone)
 
     def _next_open_moment(self, moment: datetime) -> datetime:
         """``moment`` if the company is open then, else the next opening time."""
@@ -48,10 +48,33 @@ class BusinessCalendar:
             day += timedelta(days=1)
         return self._opening(day)
 
+    def business_hours_between(self, start: datetime, end: datetime) -> float:
+        """Working hours from ``start`` to ``end`` (0 if ``end`` is not later)."""
+        if end <= start:
+            return 0.0
+        end = end.astimezone(self.zone)
+        total = timedelta()
+        cursor = self._next_open_moment(start.astimezone(self.zone))
+        while cursor < end:
+            closing = self._closing(cursor.date())
+            total += min(closing, end) - cursor
+            cursor = self._next_open_moment(closing)
+        return total.total_seconds() / 3600
+
+    def add_hours(self, start: datetime, hours: float, *, business_time: bool) -> datetime:
+        if business_time:
+            return self.add_business_hours(start, hours)
+        return (start + timedelta(hours=hours)).astimezone(UTC)
+
+    def hours_between(self, start: datetime, end: datetime, *, business_time: bool) -> float:
+        if business_time:
+            return self.business_hours_between(start, end)
+        return max((end - start).total_seconds(), 0.0) / 3600
+
     def add_business_hours(self, start: datetime, hours: float) -> datetime:
         """The moment ``hours`` of working time after ``start`` (an aware datetime)."""
         remaining = timedelta(hours=hours)
-        cursor = self._next_open_moment(start.astimezone(self._zone))
+        cursor = self._next_open_moment(start.astimezone(self.zone))
         while True:
             left_today = self._closing(cursor.date()) - cursor
             if remaining <= left_today:

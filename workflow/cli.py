@@ -90,6 +90,80 @@ def show(reference: str) -> None:
 
 
 @app.command()
+def policies() -> None:
+    """List the deadline policies in force."""
+    from workflow.db import read_session
+    from workflow.policies import list_policies
+
+    with read_session() as session:
+        for p in list_policies(session):
+            scope = f"{p.step.value} kind={p.kind or '*'} severity={p.severity or '*'}"
+            unit = "business h" if p.business_time else "h"
+            typer.echo(
+                f"{scope:<58} {p.hours:>7g} {unit}; reminder at {p.reminder_fraction:.0%}; "
+                f"escalate every {p.escalation_interval_hours:g} {unit}  ({p.source})"
+            )
+
+
+@app.command("set-policy")
+def set_policy(
+    step: str,
+    hours: float,
+    reason: Annotated[str, typer.Option(help="Why the policy changes")],
+    kind: Annotated[str | None, typer.Option()] = None,
+    severity: Annotated[str | None, typer.Option()] = None,
+    wall_time: Annotated[bool, typer.Option(help="Count wall-clock hours")] = False,
+    reminder_fraction: Annotated[float, typer.Option()] = 0.75,
+    escalation_interval_hours: Annotated[float, typer.Option()] = 4.0,
+    admin: Annotated[str, typer.Option(help="The admin making the change")] = "admin",
+) -> None:
+    """Override a deadline policy (applies to steps started from now on)."""
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from models.deadline import PolicyChange
+    from models.user import User
+    from workflow.db import write_session
+    from workflow.errors import NotAllowed
+    from workflow.policies import change_policy
+    from workflow.transitions import actor_of_user
+
+    try:
+        change = PolicyChange.model_validate(
+            {
+                "step": step,
+                "kind": kind,
+                "severity": severity,
+                "hours": hours,
+                "business_time": not wall_time,
+                "reminder_fraction": reminder_fraction,
+                "escalation_interval_hours": escalation_interval_hours,
+                "reason": reason,
+            }
+        )
+        with write_session() as session:
+            user = session.exec(select(User).where(User.username == admin)).first()
+            if user is None:
+                raise NotAllowed(f"no user {admin}")
+            change_policy(session, change=change, actor=actor_of_user(user))
+    except (ValidationError, NotAllowed) as exc:
+        typer.echo(f"policy not changed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"policy for {step} set to {hours:g} h")
+
+
+@app.command()
+def sweep() -> None:
+    """Run the deadline sweep once (reminders and escalations that are due)."""
+    import asyncio
+
+    from flows.sweep_deadlines import sweep_deadlines
+
+    report = asyncio.run(sweep_deadlines())
+    typer.echo(report.model_dump_json())
+
+
+@app.command()
 def smtp() -> None:
     """Run the local SMTP catcher; mails are stored under var/mail/ as .eml files."""
     from notifications.smtp_catcher import SmtpCatcher

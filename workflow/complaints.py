@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from models.complaint import Complaint, ComplaintCreate, ComplaintCreated, CustomerResponse
 from models.customer import Customer
 from models.idempotency import IdempotencyRecord
-from workflow.calendar import company_calendar
+from workflow import deadlines
 from workflow.clock import utcnow
 from workflow.errors import IdempotencyKeyReused, NotFound
 from workflow.history import record_history
@@ -22,11 +22,9 @@ from workflow.rules import (
     Department,
     EventKind,
     Status,
-    TaskKind,
+    Step,
     needs_investigation,
-    reply_hours,
     require_permission,
-    task_hours,
 )
 from workflow.transitions import Actor, apply_transition, lock_complaint
 
@@ -34,9 +32,10 @@ from workflow.transitions import Actor, apply_transition, lock_complaint
 class InvalidInput(ValueError):
     """Well-formed input that names something that does not exist (422, field named)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, location: str = "body") -> None:
         super().__init__(message)
         self.field = field
+        self.location = location
 
 
 @dataclass(frozen=True)
@@ -82,15 +81,6 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
     now = utcnow()
     received_at = data.received_at or now
     customer = _customer_for(session, data)
-    calendar = company_calendar()
-    reply_due_at = calendar.add_business_hours(received_at, reply_hours(data.kind, data.severity))
-    next_step_due = (
-        calendar.add_business_hours(
-            received_at, task_hours(TaskKind.quality_assessment, data.severity)
-        )
-        if needs_investigation(data.kind)
-        else reply_due_at
-    )
     complaint = Complaint.model_validate(
         data.model_dump(exclude={"customer", "customer_id", "received_at"}),
         update={
@@ -100,15 +90,35 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
             "received_by_id": actor.user_id,
             "status": Status.received,
             "current_department": Department.sales,
-            "due_at": next_step_due,
-            "reply_due_at": reply_due_at,
             "created_at": now,
             "updated_at": now,
         },
     )
     session.add(complaint)
     session.flush()
+    _start_intake_clocks(session, complaint, actor)
     return complaint
+
+
+def _start_intake_clocks(session: Session, complaint: Complaint, actor: Actor) -> None:
+    """The acknowledgement and the reply to the customer run from receipt."""
+    for step in (Step.acknowledgement, Step.customer_reply):
+        deadlines.start_clock(
+            session,
+            complaint,
+            step,
+            start=complaint.received_at,
+            department=Department.sales,
+            owner_id=actor.user_id,
+        )
+    reply = deadlines.planned_due(session, complaint, Step.customer_reply, complaint.received_at)
+    complaint.reply_due_at = reply
+    complaint.due_at = (
+        deadlines.planned_due(session, complaint, Step.quality_result, complaint.received_at)
+        if needs_investigation(complaint.kind)
+        else reply
+    )
+    session.add(complaint)
 
 
 def log_complaint(
@@ -179,6 +189,7 @@ def record_customer_response(
             reason=response.comment,
             expected_version=response.version,
         )
+        deadlines.stop_clocks(session, complaint.id)  # type: ignore[arg-type]
     else:
         apply_transition(
             session,
@@ -190,6 +201,54 @@ def record_customer_response(
             expected_version=response.version,
         )
         emit_event(session, complaint_id=complaint.id, kind=EventKind.reopened)  # type: ignore[arg-type]
+    session.commit()
+    return complaint
+
+
+def wait_for_customer(
+    session: Session, *, reference: str, reason: str, actor: Actor, version: int | None
+) -> Complaint:
+    """Stop every clock of the complaint while the company waits on the customer."""
+    complaint = lock_complaint(session, reference)
+    apply_transition(
+        session,
+        complaint,
+        action=Action.wait_for_customer,
+        actor=actor,
+        reason=reason,
+        expected_version=version,
+    )
+    deadlines.pause_clocks(session, complaint.id)  # type: ignore[arg-type]
+    session.commit()
+    return complaint
+
+
+def customer_answered(
+    session: Session, *, reference: str, note: str, actor: Actor, version: int | None
+) -> Complaint:
+    """Restart the clocks; their due dates move by the time paused."""
+    complaint = lock_complaint(session, reference)
+    apply_transition(
+        session,
+        complaint,
+        action=Action.resume_after_customer,
+        actor=actor,
+        reason=note,
+        expected_version=version,
+    )
+    paused_hours = deadlines.resume_clocks(session, complaint.id)  # type: ignore[arg-type]
+    deadlines.sync_due_dates(session, complaint)
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=actor.name,
+        action="clocks_resumed",  # type: ignore[arg-type]
+        changes={
+            "paused_hours": round(paused_hours, 2),
+            "due_at": complaint.due_at,
+            "reply_due_at": complaint.reply_due_at,
+        },
+    )
     session.commit()
     return complaint
 

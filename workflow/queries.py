@@ -7,6 +7,7 @@ from sqlmodel import Session, col, or_, select
 
 from models.complaint import Complaint, ComplaintPublic, ComplaintSummary
 from models.customer import Customer, CustomerPublic
+from models.deadline import Deadline
 from models.history import HistoryEntryPublic
 from models.notification import Notification, NotificationPublic
 from models.resolution import Resolution, ResolutionPublic
@@ -15,6 +16,8 @@ from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
+from workflow.deadlines import clock_figures, clock_public
+from workflow.errors import NotFound
 from workflow.history import list_history
 from workflow.rules import OPEN_STATUSES, OPEN_TASK_STATUSES, Department, Kind, Severity, Status
 
@@ -93,7 +96,9 @@ def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     }
 
 
-def task_public(task: Task, reference: str, assignee: str | None, now: datetime) -> TaskPublic:
+def task_public(
+    task: Task, reference: str, assignee: str | None, now: datetime, clock: Deadline | None = None
+) -> TaskPublic:
     return TaskPublic.model_validate(
         task,
         from_attributes=True,
@@ -101,8 +106,16 @@ def task_public(task: Task, reference: str, assignee: str | None, now: datetime)
             "complaint_reference": reference,
             "assignee": assignee,
             "overdue": task.status in OPEN_TASK_STATUSES and _is_late(task.due_at, now),
+            "clock": clock_public(clock, now) if clock else None,
         },
     )
+
+
+def task_clocks(session: Session, task_ids: list[int]) -> dict[int, Deadline]:
+    if not task_ids:
+        return {}
+    clocks = session.exec(select(Deadline).where(col(Deadline.task_id).in_(task_ids))).all()
+    return {c.task_id: c for c in clocks if c.task_id is not None}
 
 
 def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
@@ -126,6 +139,7 @@ def complaint_record(session: Session, reference: str) -> ComplaintRecord:
         select(Task).where(Task.complaint_id == complaint.id).order_by(col(Task.id))
     ).all()
     names = _usernames(session, {t.assignee_id for t in tasks})
+    clocks = task_clocks(session, [t.id for t in tasks if t.id])
     resolutions = session.exec(
         select(Resolution)
         .where(Resolution.complaint_id == complaint.id)
@@ -138,7 +152,18 @@ def complaint_record(session: Session, reference: str) -> ComplaintRecord:
     ).all()
     return ComplaintRecord(
         **complaint_public(session, complaint).model_dump(),
-        tasks=[task_public(t, reference, names.get(t.assignee_id or -1), now) for t in tasks],
+        deadlines=[
+            clock_public(c, now)
+            for c in session.exec(
+                select(Deadline)
+                .where(Deadline.complaint_id == complaint.id)
+                .order_by(col(Deadline.started_at), col(Deadline.id))
+            )
+        ],
+        tasks=[
+            task_public(t, reference, names.get(t.assignee_id or -1), now, clocks.get(t.id or -1))
+            for t in tasks
+        ],
         resolutions=[ResolutionPublic.model_validate(r, from_attributes=True) for r in resolutions],
         notifications=[NotificationPublic.model_validate(n, from_attributes=True) for n in notices],
         history=[
@@ -171,7 +196,11 @@ def list_tasks(
         query.order_by(col(Task.due_at), col(Task.id)).offset(offset).limit(limit + 1)
     ).all()
     names = _usernames(session, {t.assignee_id for t, _ in rows})
-    items = [task_public(t, ref, names.get(t.assignee_id or -1), now) for t, ref in rows[:limit]]
+    clocks = task_clocks(session, [t.id for t, _ in rows[:limit] if t.id])
+    items = [
+        task_public(t, ref, names.get(t.assignee_id or -1), now, clocks.get(t.id or -1))
+        for t, ref in rows[:limit]
+    ]
     return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
 
 
@@ -187,52 +216,64 @@ def describe_lateness(late: timedelta) -> str:
     return " ".join(parts)
 
 
-def overdue_items(session: Session, *, limit: int) -> list[OverdueItem]:
-    """Open tasks and open complaints past their due date, most late first."""
+@dataclass(frozen=True)
+class OverdueFilter:
+    department: Department | None = None
+    severity: Severity | None = None
+    escalation_level: int | None = None
+    assignee_id: int | None = None
+
+
+def overdue_items(session: Session, filters: OverdueFilter, *, limit: int) -> list[OverdueItem]:
+    """Running clocks past their due date (paused ones excluded), most late first."""
     now = utcnow()
-    task_rows = session.exec(
-        select(Task, Complaint.reference, Complaint.severity)
-        .join(Complaint, col(Complaint.id) == Task.complaint_id)
-        .where(col(Task.status).in_(OPEN_TASK_STATUSES), col(Task.due_at) < now)
-        .order_by(col(Task.due_at))
-        .limit(limit)
-    ).all()
-    names = _usernames(session, {t.assignee_id for t, _, _ in task_rows})
+    query = (
+        select(Deadline, Complaint.reference, Complaint.severity)
+        .join(Complaint, col(Complaint.id) == Deadline.complaint_id)
+        .where(
+            col(Deadline.met_at).is_(None),
+            col(Deadline.paused_since).is_(None),
+            col(Deadline.due_at) < now,
+        )
+    )
+    for column, value in (
+        (Deadline.department, filters.department),
+        (Complaint.severity, filters.severity),
+        (Deadline.escalation_level, filters.escalation_level),
+        (Deadline.owner_id, filters.assignee_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    rows = session.exec(query.order_by(col(Deadline.due_at)).limit(limit)).all()
+    names = _usernames(session, {clock.owner_id for clock, _, _ in rows})
     items = [
         OverdueItem(
-            item="task",
-            reference=ref,
-            task_id=t.id,
-            task_kind=t.kind.value,
-            department=t.department,
-            assignee=names.get(t.assignee_id or -1),
-            severity=sev,
-            due_at=t.due_at,
-            late_seconds=int((now - t.due_at).total_seconds()),
-            late=describe_lateness(now - t.due_at),
+            reference=reference,
+            step=clock.step,
+            cycle=clock.cycle,
+            task_id=clock.task_id,
+            department=clock.department,
+            assignee=names.get(clock.owner_id or -1),
+            severity=severity,
+            due_at=clock.due_at,
+            late_hours=round(clock_figures(clock, now)[2], 2),
+            late=describe_lateness(now - clock.due_at),
+            escalation_level=clock.escalation_level,
         )
-        for t, ref, sev in task_rows
+        for clock, reference, severity in rows
     ]
-    complaints = session.exec(
-        select(Complaint)
-        .where(col(Complaint.status).in_(OPEN_STATUSES), col(Complaint.reply_due_at) < now)
-        .order_by(col(Complaint.reply_due_at))
-        .limit(limit)
-    ).all()
-    items += [
-        OverdueItem(
-            item="complaint",
-            reference=c.reference,
-            task_id=None,
-            task_kind=None,
-            department=c.current_department,
-            assignee=None,
-            severity=c.severity,
-            due_at=c.reply_due_at,
-            late_seconds=int((now - c.reply_due_at).total_seconds()),  # type: ignore[operator]
-            late=describe_lateness(now - c.reply_due_at),  # type: ignore[operator]
-        )
-        for c in complaints
-    ]
-    items.sort(key=lambda i: i.late_seconds, reverse=True)
-    return items[:limit]
+    items.sort(key=lambda i: (i.late_hours, now - i.due_at), reverse=True)
+    return items
+
+
+def task_view(session: Session, task_id: int) -> TaskPublic:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    complaint = session.get(Complaint, task.complaint_id)
+    assert complaint is not None
+    names = _usernames(session, {task.assignee_id})
+    clocks = task_clocks(session, [task_id])
+    return task_public(
+        task, complaint.reference, names.get(task.assignee_id or -1), utcnow(), clocks.get(task_id)
+    )

@@ -8,35 +8,56 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from models.complaint import Complaint
+from models.deadline import Deadline
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.resolution import Resolution
 from models.task import Task
 from notifications import notices
-from workflow.calendar import company_calendar
+from workflow import deadlines
 from workflow.clock import utcnow
 from workflow.db import write_session
 from workflow.history import record_history
 from workflow.outbox import lock_event_for_handling, mark_handled
 from workflow.rules import (
     SYSTEM,
+    TASK_STEP,
     Action,
     Department,
     EventKind,
     Severity,
+    Step,
     TaskKind,
     needs_investigation,
-    task_hours,
 )
 from workflow.transitions import Actor, apply_transition, lock_complaint_by_id, touch
 
 ROUTER = Actor(name="flow:deliver-events", role=SYSTEM)
 
 
-def task_due_at(complaint: Complaint, task_kind: TaskKind, opened_at: datetime) -> datetime:
-    """The first quality task counts from receipt, so it matches the date given at intake."""
-    start = complaint.received_at if complaint.cycle == 0 else opened_at
-    return company_calendar().add_business_hours(start, task_hours(task_kind, complaint.severity))
+QUALITY_MILESTONES = (Step.first_assessment, Step.containment)
+
+
+def _start_task_clocks(
+    session: Session, complaint: Complaint, task: Task, start: datetime
+) -> Deadline:
+    cycle = complaint.cycle
+    clock = deadlines.start_clock(
+        session,
+        complaint,
+        TASK_STEP[task.kind],
+        start=start,
+        department=task.department,
+        cycle=cycle,
+        task=task,
+    )
+    assert clock is not None, f"no deadline policy for {task.kind.value}"
+    if task.kind is TaskKind.quality_assessment:
+        for step in QUALITY_MILESTONES:
+            deadlines.start_clock(
+                session, complaint, step, start=start, department=task.department, cycle=cycle
+            )
+    return clock
 
 
 def open_task(
@@ -47,21 +68,27 @@ def open_task(
     kind: TaskKind,
     event: OutboxEvent,
 ) -> tuple[Task, list[Notification]]:
+    """Open the task and start its clocks; the first quality round counts from receipt."""
     now = utcnow()
+    if kind is TaskKind.quality_assessment:
+        touch(session, complaint, cycle=complaint.cycle + 1)
+    start = (
+        complaint.received_at
+        if complaint.cycle == 1 and kind is TaskKind.quality_assessment
+        else now
+    )
     task = Task(
         complaint_id=complaint.id,  # type: ignore[arg-type]
         department=department,
         kind=kind,
         source_event_id=event.id,
         created_at=now,
-        due_at=task_due_at(complaint, kind, now),
+        due_at=now,
     )
     session.add(task)
     session.flush()
-    if kind is TaskKind.quality_assessment:
-        touch(session, complaint, due_at=task.due_at, cycle=complaint.cycle + 1)
-    else:
-        touch(session, complaint, due_at=task.due_at)
+    task.due_at = _start_task_clocks(session, complaint, task, start).due_at
+    touch(session, complaint, due_at=task.due_at)
     record_history(
         session,
         complaint_id=complaint.id,  # type: ignore[arg-type]
@@ -101,6 +128,7 @@ def on_complaint_logged(
 ) -> list[Notification]:
     queued = notices.acknowledge(session, complaint, event.id)
     if not needs_investigation(complaint.kind):
+        deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
         apply_transition(
             session,
             complaint,
@@ -152,11 +180,24 @@ def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         reason="result approved by sales; resolution notice issued to the customer",
     )
     touch(session, complaint, due_at=None)
+    deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
     return notices.notify_resolution(session, complaint, resolution, event.id)
 
 
 def on_reopened(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
-    return _route_to_quality(session, complaint, event, reason="reopened by the customer")
+    announced = _route_to_quality(session, complaint, event, reason="reopened by the customer")
+    reply = deadlines.start_clock(
+        session,
+        complaint,
+        Step.customer_reply,
+        start=utcnow(),
+        department=Department.sales,
+        cycle=complaint.cycle,
+        owner_id=complaint.received_by_id,
+    )
+    if reply is not None:
+        touch(session, complaint, reply_due_at=reply.due_at)
+    return announced
 
 
 HANDLERS: dict[EventKind, Callable[[Session, Complaint, OutboxEvent], list[Notification]]] = {

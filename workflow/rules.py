@@ -6,7 +6,7 @@ applies these rules to records; routes and flows call the services.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Kind(StrEnum):
@@ -48,10 +48,17 @@ class Status(StrEnum):
     resolved = "resolved"
     closed = "closed"
     reopened = "reopened"
+    waiting_on_customer = "waiting_on_customer"
 
 
 OPEN_STATUSES = frozenset(
-    {Status.received, Status.with_quality, Status.with_sales, Status.reopened}
+    {
+        Status.received,
+        Status.with_quality,
+        Status.with_sales,
+        Status.reopened,
+        Status.waiting_on_customer,
+    }
 )
 
 
@@ -105,7 +112,11 @@ class Action(StrEnum):
     resolve = "resolve"
     record_acceptance = "record_acceptance"
     reopen = "reopen"
+    wait_for_customer = "wait_for_customer"
+    resume_after_customer = "resume_after_customer"
     read_overdue = "read_overdue"
+    read_reports = "read_reports"
+    manage_policies = "manage_policies"
     manage_users = "manage_users"
 
 
@@ -136,7 +147,11 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.send_back_to_quality: frozenset({Role.sales}),
     Action.record_acceptance: frozenset({Role.sales}),
     Action.reopen: frozenset({Role.sales}),
+    Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
+    Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
     Action.read_overdue: OVERSEERS,
+    Action.read_reports: OVERSEERS,
+    Action.manage_policies: frozenset({Role.admin}),
     Action.manage_users: frozenset({Role.admin}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
@@ -144,12 +159,16 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
 }
 
 
+KEEP = "keep"  # a transition that leaves the department (or the status) as it was
+RESUME = "resume"  # target of the transition back to the status before a wait
+
+
 @dataclass(frozen=True)
 class Transition:
     action: Action
     sources: frozenset[Status]
-    target: Status
-    department: Department | None
+    target: Status | str
+    department: Department | str | None
 
 
 TRANSITIONS: dict[Action, Transition] = {
@@ -180,6 +199,15 @@ TRANSITIONS: dict[Action, Transition] = {
         Transition(Action.record_acceptance, frozenset({Status.resolved}), Status.closed, None),
         Transition(
             Action.reopen, frozenset({Status.resolved}), Status.reopened, Department.quality
+        ),
+        Transition(
+            Action.wait_for_customer,
+            frozenset({Status.with_quality, Status.with_sales}),
+            Status.waiting_on_customer,
+            KEEP,
+        ),
+        Transition(
+            Action.resume_after_customer, frozenset({Status.waiting_on_customer}), RESUME, KEEP
         ),
     )
 }
@@ -230,22 +258,78 @@ TASK_COMPLETION_ACTION = {
 }
 
 
-# Due dates, in business hours on the company calendar (``workflow.calendar``).
+class Step(StrEnum):
+    """The clocked steps of a complaint; each runs on a deadline policy."""
+
+    acknowledgement = "acknowledgement"
+    first_assessment = "first_assessment"
+    containment = "containment"
+    quality_result = "quality_result"
+    sales_review = "sales_review"
+    customer_reply = "customer_reply"
+
+
+TASK_STEP = {
+    TaskKind.quality_assessment: Step.quality_result,
+    TaskKind.sales_review: Step.sales_review,
+}
+
+
+class EscalationLevel(IntEnum):
+    """Who hears of a breach, one level at a time."""
+
+    none = 0
+    assignee = 1
+    head_of_department = 2
+    quality_manager = 3
+    general_manager = 4
+
+
+@dataclass(frozen=True)
+class DeadlinePolicy:
+    hours: float
+    business_time: bool = True
+    reminder_fraction: float = 0.75
+    escalation_interval_hours: float = 4.0
+
+
+PolicyKey = tuple[Step, Kind | None, Severity | None]
+
 BUSINESS_DAY_HOURS = 9
-ACKNOWLEDGEMENT_HOURS = 1
-REPLY_DAYS = {Severity.critical: 3, Severity.major: 10, Severity.minor: 20}
-SALES_REVIEW_DAYS = 1
-FEEDBACK_REPLY_DAYS = 5
 
 
-def reply_hours(kind: Kind, severity: Severity) -> float:
-    """Business hours from receipt to the answer promised to the customer."""
-    days = REPLY_DAYS[severity] if needs_investigation(kind) else FEEDBACK_REPLY_DAYS
-    return days * BUSINESS_DAY_HOURS
+def _days(days: float) -> DeadlinePolicy:
+    return DeadlinePolicy(hours=days * BUSINESS_DAY_HOURS)
 
 
-def task_hours(task_kind: TaskKind, severity: Severity) -> float:
-    """Business hours a task may take: quality gets the reply time less sales' review day."""
-    if task_kind is TaskKind.sales_review:
-        return SALES_REVIEW_DAYS * BUSINESS_DAY_HOURS
-    return (REPLY_DAYS[severity] - SALES_REVIEW_DAYS) * BUSINESS_DAY_HOURS
+# The defaults of the domain brief; admins override them per step, kind and severity.
+DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
+    (Step.acknowledgement, None, None): DeadlinePolicy(hours=1, escalation_interval_hours=1),
+    (Step.first_assessment, Kind.complaint, None): _days(1),
+    (Step.containment, Kind.complaint, Severity.critical): DeadlinePolicy(
+        hours=24, business_time=False, escalation_interval_hours=2
+    ),
+    (Step.quality_result, Kind.complaint, Severity.critical): _days(2),
+    (Step.quality_result, Kind.complaint, Severity.major): _days(9),
+    (Step.quality_result, Kind.complaint, Severity.minor): _days(19),
+    (Step.sales_review, None, None): _days(1),
+    (Step.customer_reply, Kind.complaint, Severity.critical): _days(3),
+    (Step.customer_reply, Kind.complaint, Severity.major): _days(10),
+    (Step.customer_reply, Kind.complaint, Severity.minor): _days(20),
+    (Step.customer_reply, None, None): _days(5),
+}
+
+
+def match_policy(
+    policies: dict[PolicyKey, DeadlinePolicy], step: Step, kind: Kind, severity: Severity
+) -> DeadlinePolicy | None:
+    """The most specific policy for the step: kind and severity, kind, severity, any."""
+    for key in (
+        (step, kind, severity),
+        (step, kind, None),
+        (step, None, severity),
+        (step, None, None),
+    ):
+        if key in policies:
+            return policies[key]
+    return None

@@ -1,6 +1,6 @@
 """Passwords (argon2 via pwdlib) and access tokens (PyJWT, algorithm pinned)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -8,7 +8,6 @@ from pwdlib import PasswordHash
 from sqlmodel import Session, select
 
 from models.user import User
-from workflow.clock import utcnow
 from workflow.config import get_settings
 
 ALGORITHM = "HS256"
@@ -33,7 +32,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 def create_access_token(user: User) -> str:
     settings = get_settings()
-    now = utcnow()
+    now = datetime.now(UTC)  # token lifetime is real time, whatever the business clock says
     claims: dict[str, Any] = {
         "sub": user.username,
         "role": user.role.value,

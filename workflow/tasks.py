@@ -4,7 +4,8 @@ from sqlmodel import Session, col, select
 
 from models.complaint import Complaint
 from models.resolution import Resolution
-from models.task import QualityResult, SalesReview, Task
+from models.task import Assessment, Containment, QualityResult, SalesReview, Task
+from workflow import deadlines
 from workflow.clock import utcnow
 from workflow.complaints import InvalidInput
 from workflow.errors import NotAllowed, NotFound, RuleViolation
@@ -15,6 +16,7 @@ from workflow.rules import (
     Action,
     EventKind,
     Status,
+    Step,
     TaskKind,
     TaskStatus,
     may_work_task,
@@ -41,11 +43,12 @@ def _lock_task_and_complaint(
     return task, complaint
 
 
-def _take(task: Task, actor: Actor) -> None:
+def _take(session: Session, task: Task, actor: Actor) -> None:
     if task.status is TaskStatus.open:
         task.status = TaskStatus.claimed
         task.assignee_id = actor.user_id
         task.claimed_at = utcnow()
+        deadlines.assign_clocks(session, task, actor.user_id)
 
 
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
@@ -53,7 +56,7 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     task, complaint = _lock_task_and_complaint(session, task_id, actor)
     if task.status is TaskStatus.claimed:
         return task  # already this actor's: claiming again changes nothing
-    _take(task, actor)
+    _take(session, task, actor)
     session.add(task)
     record_history(
         session,
@@ -66,8 +69,15 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     return task
 
 
+TASK_CLOCKS = {
+    TaskKind.quality_assessment: {Step.quality_result, Step.first_assessment, Step.containment},
+    TaskKind.sales_review: {Step.sales_review},
+}
+
+
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
-    _take(task, actor)
+    _take(session, task, actor)
+    deadlines.stop_clocks(session, task.complaint_id, TASK_CLOCKS[task.kind])
     task.status = TaskStatus.done
     task.done_at = utcnow()
     task.completed_by_id = actor.user_id
@@ -173,3 +183,50 @@ def complete_task(
     )
     session.commit()
     return task
+
+
+def _record_quality_milestone(
+    session: Session, *, task_id: int, actor: Actor, step: Step, fields: dict
+) -> Task:
+    require_permission(actor.role, Action.return_result)
+    task, complaint = _lock_task_and_complaint(session, task_id, actor)
+    if task.kind is not TaskKind.quality_assessment:
+        raise InvalidInput("task_id", f"task {task_id} is a {task.kind.value} task")
+    _take(session, task, actor)
+    task.result = {**task.result, step.value: fields}
+    session.add(task)
+    deadlines.stop_clocks(session, complaint.id, {step})  # type: ignore[arg-type]
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=actor.name,  # type: ignore[arg-type]
+        action=f"{step.value}_recorded",
+        changes={"task_id": task.id, **fields},
+    )
+    session.commit()
+    return task
+
+
+def record_assessment(
+    session: Session, *, task_id: int, assessment: Assessment, actor: Actor
+) -> Task:
+    """Quality's first decision: valid, severity, investigate or why not. Meets its clock."""
+    return _record_quality_milestone(
+        session,
+        task_id=task_id,
+        actor=actor,
+        step=Step.first_assessment,
+        fields=assessment.model_dump(mode="json"),
+    )
+
+
+def record_containment(
+    session: Session, *, task_id: int, containment: Containment, actor: Actor
+) -> Task:
+    return _record_quality_milestone(
+        session,
+        task_id=task_id,
+        actor=actor,
+        step=Step.containment,
+        fields=containment.model_dump(mode="json"),
+    )

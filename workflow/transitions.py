@@ -10,7 +10,7 @@ from models.user import User
 from workflow.clock import utcnow
 from workflow.errors import NotFound, StaleVersion
 from workflow.history import record_history
-from workflow.rules import Action, Status, next_status, require_permission
+from workflow.rules import KEEP, RESUME, Action, Status, next_status, require_permission
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,20 @@ def apply_transition(
     transition = next_status(complaint.status, action)
     now = utcnow()
     previous = complaint.status
-    complaint.status = transition.target
-    complaint.current_department = transition.department
+    if transition.target == RESUME:
+        complaint.status = complaint.status_before_wait or Status.with_quality
+        complaint.status_before_wait = None
+    else:
+        complaint.status = Status(transition.target)
+    if transition.target == Status.waiting_on_customer:
+        complaint.status_before_wait = previous
+    if transition.department != KEEP:
+        complaint.current_department = transition.department  # type: ignore[assignment]
     for field, value in (changes or {}).items():
         setattr(complaint, field, value)
-    if transition.target is Status.resolved and complaint.resolved_at is None:
+    if complaint.status is Status.resolved and complaint.resolved_at is None:
         complaint.resolved_at = now
-    if transition.target is Status.closed and complaint.closed_at is None:
+    if complaint.status is Status.closed and complaint.closed_at is None:
         complaint.closed_at = now
     complaint.updated_at = now
     complaint.version += 1
@@ -93,7 +100,7 @@ def apply_transition(
         actor=actor.name,
         action=action.value,
         from_status=previous.value,
-        to_status=transition.target.value,
+        to_status=complaint.status.value,
         changes={"current_department": complaint.current_department, **(changes or {})},
         reason=reason,
     )

@@ -14,7 +14,7 @@ DEMO_USERS = [
     ("sales", "Sam Sales", Role.sales, Department.sales),
     ("quality", "Quinn Quality", Role.quality, Department.quality),
     ("technical", "Tess Technical", Role.technical, Department.technical),
-    ("manager", "Morgan Manager", Role.manager, Department.management),
+    ("manager", "Morgan Manager (quality manager)", Role.manager, Department.quality),
     ("gm", "Grace General-Manager", Role.general_manager, Department.management),
     ("admin", "Ada Admin", Role.admin, None),
 ]

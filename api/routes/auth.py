@@ -4,8 +4,8 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import SQLModel
 
-from api.deps import CurrentUser, SessionDep
-from models.user import UserPublic
+from api.deps import CurrentUser, SessionDep, WriteSessionDep
+from models.user import User, UserPreferences, UserPublic
 from workflow.security import authenticate, create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -37,3 +37,19 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
 @router.get("/me", summary="Who am I", description="The signed-in user and their role.")
 def me(user: CurrentUser) -> UserPublic:
     return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.patch(
+    "/me",
+    summary="Change my preferences",
+    description="Switch the daily digest (managers) on or off.",
+)
+def update_me(
+    preferences: UserPreferences, user: CurrentUser, session: WriteSessionDep
+) -> UserPublic:
+    account = session.get(User, user.id)
+    assert account is not None
+    account.digest_enabled = preferences.digest_enabled
+    session.add(account)
+    session.commit()
+    return UserPublic.model_validate(account, from_attributes=True)

@@ -1,11 +1,23 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, WriteSessionDep, allowed
-from models.complaint import ComplaintCreate, ComplaintCreated, ComplaintSummary, CustomerResponse
+from models.complaint import (
+    MAX_ID,
+    ComplaintCreate,
+    ComplaintCreated,
+    ComplaintSummary,
+    CustomerResponse,
+)
 from models.views import ComplaintRecord, Page
-from workflow.complaints import log_complaint, record_customer_response
+from workflow.complaints import (
+    customer_answered,
+    log_complaint,
+    record_customer_response,
+    wait_for_customer,
+)
 from workflow.config import get_settings
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints
 from workflow.rules import Action, Department, Kind, Severity, Status
@@ -64,7 +76,7 @@ def search_complaints(
     kind: Kind | None = None,
     severity: Severity | None = None,
     department: Department | None = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: bool | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: PageSize = 50,
@@ -115,3 +127,61 @@ def customer_response(
 ) -> ComplaintRecord:
     complaint = record_customer_response(session, reference=reference, response=answer, actor=actor)
     return complaint_record(session, complaint.reference)
+
+
+class WaitRequest(SQLModel):
+    reason: str = Field(
+        min_length=3, max_length=2_000, schema_extra={"examples": ["Asked for photos of the seal."]}
+    )
+    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+
+
+class AnswerReceived(SQLModel):
+    note: str = Field(
+        min_length=3, max_length=2_000, schema_extra={"examples": ["Photos received by e-mail."]}
+    )
+    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+
+
+@router.post(
+    "/{reference}/wait-for-customer",
+    summary="Wait on the customer (clocks stop)",
+    description="While the company waits for the customer (photos, samples, a decision), "
+    "every clock of the complaint stops; the reason is in the history.",
+    responses={
+        404: {"description": "No such complaint"},
+        409: {"description": "Not with quality or sales, or stale version"},
+    },
+)
+def wait_on_customer(
+    reference: str,
+    body: WaitRequest,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.wait_for_customer)],
+) -> ComplaintRecord:
+    wait_for_customer(
+        session, reference=reference, reason=body.reason, actor=actor, version=body.version
+    )
+    return complaint_record(session, reference)
+
+
+@router.post(
+    "/{reference}/customer-answered",
+    summary="The customer answered (clocks restart)",
+    description="The complaint goes back to where it was; every due date moves by the time "
+    "spent waiting, which is kept in the record.",
+    responses={
+        404: {"description": "No such complaint"},
+        409: {"description": "Not waiting on the customer, or stale version"},
+    },
+)
+def answer_received(
+    reference: str,
+    body: AnswerReceived,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.resume_after_customer)],
+) -> ComplaintRecord:
+    customer_answered(
+        session, reference=reference, note=body.note, actor=actor, version=body.version
+    )
+    return complaint_record(session, reference)

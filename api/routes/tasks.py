@@ -4,12 +4,11 @@ from fastapi import APIRouter, Body, Path, Query
 from sqlmodel import select
 
 from api.deps import CurrentActor, SessionDep, WriteSessionDep
-from models.task import TaskCompletion, TaskPublic
+from models.task import Assessment, Containment, TaskCompletion, TaskPublic
 from models.user import User
 from models.views import Page
-from workflow.clock import utcnow
 from workflow.errors import NotAllowed
-from workflow.queries import list_tasks, task_public
+from workflow.queries import list_tasks, task_view
 from workflow.rules import (
     DEPARTMENT_WORKERS,
     OPEN_TASK_STATUSES,
@@ -17,7 +16,7 @@ from workflow.rules import (
     Department,
     TaskStatus,
 )
-from workflow.tasks import claim_task, complete_task
+from workflow.tasks import claim_task, complete_task, record_assessment, record_containment
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -71,19 +70,6 @@ def task_queue(
     )
 
 
-def _public(session: WriteSessionDep, task_id: int, actor: Actor) -> TaskPublic:
-    from models.complaint import Complaint
-    from models.task import Task
-
-    task = session.get(Task, task_id)
-    assert task is not None
-    complaint = session.get(Complaint, task.complaint_id)
-    assert complaint is not None
-    return task_public(
-        task, complaint.reference, actor.name if task.assignee_id else None, utcnow()
-    )
-
-
 @router.post(
     "/{task_id}/claim",
     summary="Claim a task",
@@ -96,7 +82,7 @@ def _public(session: WriteSessionDep, task_id: int, actor: Actor) -> TaskPublic:
 )
 def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> TaskPublic:
     claim_task(session, task_id=task_id, actor=actor)
-    return _public(session, task_id, actor)
+    return task_view(session, task_id)
 
 
 @router.post(
@@ -122,4 +108,40 @@ def complete(
     actor: CurrentActor,
 ) -> TaskPublic:
     complete_task(session, task_id=task_id, completion=result, actor=actor)
-    return _public(session, task_id, actor)
+    return task_view(session, task_id)
+
+
+QUALITY_MILESTONE_ERRORS = {
+    403: {"description": "Not a quality user, or not quality's task"},
+    404: {"description": "No such task"},
+    409: {"description": "Task done, or claimed by someone else"},
+    422: {"description": "Invalid data, or not a quality assessment task"},
+}
+
+
+@router.post(
+    "/{task_id}/assessment",
+    summary="Record quality's first assessment",
+    description="Valid or not, severity, investigate or the reason not to; meets the "
+    "first-assessment deadline. The full result still comes with `complete`.",
+    responses=QUALITY_MILESTONE_ERRORS,
+)
+def assessment(
+    task_id: TaskId, body: Assessment, session: WriteSessionDep, actor: CurrentActor
+) -> TaskPublic:
+    record_assessment(session, task_id=task_id, assessment=body, actor=actor)
+    return task_view(session, task_id)
+
+
+@router.post(
+    "/{task_id}/containment",
+    summary="Record containment",
+    description="What was done to contain the problem; meets the containment deadline "
+    "(critical complaints: 24 hours by default).",
+    responses=QUALITY_MILESTONE_ERRORS,
+)
+def containment(
+    task_id: TaskId, body: Containment, session: WriteSessionDep, actor: CurrentActor
+) -> TaskPublic:
+    record_containment(session, task_id=task_id, containment=body, actor=actor)
+    return task_view(session, task_id)

@@ -1,0 +1,297 @@
+"""Deadlines on the business calendar, reminders, escalation to the general manager, pauses,
+the digest and the report, on a controlled clock with real sweeps through Prefect."""
+
+import asyncio
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from models.notification import NoticeKind, Notification
+from tests.support import drain_outbox, freeze_at, mail_body, quality_result, sweep
+from workflow.db import read_session
+from workflow.sweep import due_clocks, process_clock
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN)
+
+
+def notices(kind: NoticeKind) -> list[Notification]:
+    with read_session() as session:
+        return list(
+            session.exec(
+                select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+            )
+        )
+
+
+def clock(record: dict, step: str) -> dict:
+    (found,) = [d for d in record["deadlines"] if d["step"] == step]
+    return found
+
+
+def test_a_complaint_logged_on_friday_evening_is_not_late_on_saturday(as_user, mailbox):
+    sales, manager = as_user("sales"), as_user("manager")
+    freeze_at(berlin(2026, 11, 20, 16, 55))
+    reference = sales.log_complaint(severity="minor")["reference"]
+    record = sales.record(reference)
+    ack = clock(record, "acknowledgement")
+    assert datetime.fromisoformat(ack["due_at"]) == berlin(2026, 11, 23, 8, 55)
+
+    freeze_at(berlin(2026, 11, 21, 12, 0))
+    assert manager.get("/overdue").json() == []
+    assert sweep().clocks == 0
+
+    freeze_at(berlin(2026, 11, 23, 9, 25))
+    late = manager.get("/overdue").json()
+    assert [(i["reference"], i["step"]) for i in late] == [(reference, "acknowledgement")]
+    assert late[0]["late_hours"] == 0.5
+    sweep()
+    escalations = notices(NoticeKind.escalation)
+    assert [(n.recipient, n.subject.split(":")[0]) for n in escalations] == [
+        ("sales@example.com", "OVERDUE (level 1)")
+    ]
+
+
+def test_an_untouched_complaint_climbs_every_level_to_the_general_manager(as_user, mailbox):
+    sales = as_user("sales")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    reference = sales.log_complaint(severity="major")["reference"]
+    drain_outbox()
+
+    freeze_at(berlin(2026, 11, 23, 16, 0))  # 7 of 9 business hours used: past 75 %
+    sweep()
+    sweep()  # the same minute again: nothing twice
+    reminders = notices(NoticeKind.reminder)
+    assert [(n.recipient, n.subject) for n in reminders] == [
+        (
+            "quality@example.com",
+            f"Reminder: Quality's first assessment for {reference} due 2026-11-24 08:00 UTC",
+        )
+    ]
+
+    chain = [
+        (berlin(2026, 11, 24, 9, 30), "quality@example.com"),  # due 09:00: the department
+        (berlin(2026, 11, 24, 13, 30), "manager@example.com"),  # head of quality
+        (berlin(2026, 11, 25, 8, 30), "manager@example.com"),  # quality manager
+        (berlin(2026, 11, 25, 12, 30), "gm@example.com"),  # general manager
+    ]
+    for level, (moment, recipient) in enumerate(chain, start=1):
+        freeze_at(moment)
+        sweep()
+        sweep()
+        escalations = notices(NoticeKind.escalation)
+        assert len(escalations) == level
+        assert escalations[-1].recipient == recipient
+        assert escalations[-1].subject.startswith(f"OVERDUE (level {level}): Quality's first")
+    freeze_at(berlin(2026, 11, 27, 12, 0))
+    sweep()
+    assert len(notices(NoticeKind.escalation)) == 4
+
+    record = sales.record(reference)
+    escalated = [h for h in record["history"] if h["action"] == "escalated"]
+    assert [(h["changes"]["level"], h["changes"]["to"]) for h in escalated] == [
+        (1, ["quality@example.com"]),
+        (2, ["manager@example.com"]),
+        (3, ["manager@example.com"]),
+        (4, ["gm@example.com"]),
+    ]
+    assert all(h["actor"] == "flow:sweep-deadlines" for h in escalated)
+    assert clock(record, "first_assessment")["escalation_level"] == 4
+    sent = {n["kind"]: n["status"] for n in record["notifications"]}
+    assert sent["escalation"] == "sent"
+    gm_mail = [m for m in mailbox.snapshot() if m["To"] == "gm@example.com"]
+    assert len(gm_mail) == 1
+
+
+def test_the_clock_stops_while_waiting_on_the_customer(as_user):
+    sales, quality, manager = as_user("sales"), as_user("quality"), as_user("manager")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    reference = sales.log_complaint(severity="major")["reference"]
+    drain_outbox()
+    task_due = datetime.fromisoformat(quality.open_task(reference, "quality_assessment")["due_at"])
+
+    freeze_at(berlin(2026, 11, 23, 10, 0))
+    waiting = quality.post(
+        f"/complaints/{reference}/wait-for-customer", json={"reason": "Asked for photos."}
+    )
+    assert waiting.status_code == 200, waiting.text
+    assert waiting.json()["status"] == "waiting_on_customer"
+    assert all(d["paused"] for d in waiting.json()["deadlines"] if d["met_at"] is None)
+
+    freeze_at(berlin(2026, 11, 25, 10, 0))  # two business days later
+    assert sweep().clocks == 0
+    assert manager.get("/overdue").json() == []
+    answered = sales.post(
+        f"/complaints/{reference}/customer-answered", json={"note": "Photos arrived."}
+    )
+    assert answered.status_code == 200, answered.text
+    record = answered.json()
+    assert record["status"] == "with_quality"
+    assessment = clock(record, "first_assessment")
+    assert assessment["paused_hours"] == 18.0
+    assert assessment["hours_used"] == 1.0
+    assert datetime.fromisoformat(assessment["due_at"]) == berlin(2026, 11, 26, 9, 0)
+    task = quality.open_task(reference, "quality_assessment")
+    assert datetime.fromisoformat(task["due_at"]) > task_due
+    resumed = [h for h in record["history"] if h["action"] == "clocks_resumed"]
+    assert resumed[0]["changes"]["paused_hours"] == 18.0
+    again = sales.post(f"/complaints/{reference}/customer-answered", json={"note": "Twice?"})
+    assert again.status_code == 409
+
+
+def test_a_sweep_that_died_halfway_is_rerun_without_repeats_or_misses(as_user, mailbox):
+    sales = as_user("sales")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    references = [sales.log_complaint(severity="major")["reference"] for _ in range(4)]
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 23, 16, 0))
+    due = due_clocks(100)
+    assert sorted(c.reference for c in due) == sorted(references)
+    for clock_ in due[:2]:  # a sweep that committed two clocks, then died before sending
+        process_clock(clock_.id)
+    sweep()
+    sweep()
+    drain_outbox()  # the relay sends what the dead sweep had queued
+    reminders = notices(NoticeKind.reminder)
+    assert len(reminders) == 4
+    assert {n.status for n in reminders} == {"sent"}
+    reminder_mails = [m for m in mailbox.snapshot() if m["Subject"].startswith("Reminder")]
+    assert sorted(m["X-Notice-Id"] for m in reminder_mails) == sorted(str(n.id) for n in reminders)
+
+
+def test_the_digest_lists_what_is_late_and_what_falls_due_once_a_day(as_user, mailbox):
+    from flows.send_digests import send_digests
+
+    sales = as_user("sales")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    late = sales.log_complaint(severity="major", product="Gearbox G-7")["reference"]
+    freeze_at(berlin(2026, 11, 24, 9, 30))
+    soon = sales.log_complaint(severity="major", product="Valve V-3")["reference"]
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 24, 10, 0))
+    assert asyncio.run(send_digests()) == 2  # the quality manager and the general manager
+    assert asyncio.run(send_digests()) == 0
+    digests = {m["To"]: m for m in mailbox.snapshot() if m["Subject"].startswith("Daily digest")}
+    assert set(digests) == {"manager@example.com", "gm@example.com"}
+    assert digests["manager@example.com"]["Subject"] == (
+        "Daily digest 2026-11-24: 1 overdue, 1 due within a business day"
+    )
+    body = mail_body(digests["manager@example.com"])
+    assert body.index(late) < body.index("Due within the next business day") < body.index(soon)
+    assert "Gearbox G-7" in body
+
+
+def test_no_digest_for_a_manager_who_switched_it_off(as_user, mailbox):
+    from flows.send_digests import send_digests
+
+    gm = as_user("gm")
+    assert gm.patch("/auth/me", json={"digest_enabled": False}).json()["digest_enabled"] is False
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    as_user("sales").log_complaint()
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 24, 10, 0))
+    asyncio.run(send_digests())
+    assert [m["To"] for m in mailbox.snapshot() if "digest" in m["Subject"]] == [
+        "manager@example.com"
+    ]
+
+
+def test_policy_changes_apply_to_new_steps_and_are_kept(as_user):
+    sales, admin = as_user("sales"), as_user("admin")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    before = sales.log_complaint()["reference"]
+    change = {"step": "acknowledgement", "hours": 2, "reason": "Phone lines are busy."}
+    assert sales.put("/policies", json=change).status_code == 403
+    assert admin.put("/policies", json=change).status_code == 200
+    after = sales.log_complaint()["reference"]
+    assert clock(sales.record(before), "acknowledgement")["hours_allowed"] == 1
+    assert clock(sales.record(after), "acknowledgement")["hours_allowed"] == 2
+    policies = {(p["step"], p["kind"], p["severity"]): p for p in sales.get("/policies").json()}
+    assert policies[("acknowledgement", None, None)]["source"].startswith("override by admin")
+    assert admin.put("/policies", json={**change, "hours": 3}).status_code == 200
+    history = as_user("manager").get("/policies/history").json()
+    assert [(h["hours"], h["superseded_at"] is not None) for h in history] == [
+        (2, True),
+        (3, False),
+    ]
+
+
+def test_report_figures_match_a_hand_count(as_user):
+    sales, quality, manager = as_user("sales"), as_user("quality"), as_user("manager")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    major = sales.log_complaint(severity="major")["reference"]
+    critical = sales.log_complaint(severity="critical")["reference"]
+    freeze_at(berlin(2026, 11, 23, 9, 30))
+    drain_outbox()  # both acknowledged after 0.5 h
+    task_major = quality.open_task(major, "quality_assessment")["id"]
+    task_critical = quality.open_task(critical, "quality_assessment")["id"]
+    freeze_at(berlin(2026, 11, 23, 12, 0))
+    assert (
+        quality.post(
+            f"/tasks/{task_critical}/containment", json={"containment": "Stock blocked."}
+        ).status_code
+        == 200
+    )
+    freeze_at(berlin(2026, 11, 23, 13, 0))
+    assessment = {"valid": True, "investigate": True}
+    assert quality.post(f"/tasks/{task_major}/assessment", json=assessment).status_code == 200
+    freeze_at(berlin(2026, 11, 23, 14, 0))
+    quality.post(f"/tasks/{task_major}/complete", json=quality_result())
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 23, 15, 0))
+    sales.log_complaint(severity="minor")
+    freeze_at(berlin(2026, 11, 23, 16, 0))
+    review = sales.open_task(major, "sales_review")["id"]
+    sales.post(f"/tasks/{review}/complete", json={"kind": "sales_review", "approved": True})
+    # the relay is down until Tuesday 09:00: the minor complaint is acknowledged after 3 h,
+    # the approved complaint resolved after 9 business hours
+    freeze_at(berlin(2026, 11, 24, 9, 0))
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 24, 11, 0))
+    assert quality.post(f"/tasks/{task_critical}/assessment", json=assessment).status_code == 200
+
+    freeze_at(berlin(2026, 11, 24, 12, 0))
+    period = {"from": "2026-11-23", "to": "2026-11-24"}
+    rows = manager.get("/reports/deadlines", params={**period, "group_by": "severity"})
+    assert rows.status_code == 200, rows.text
+    by_severity = {r["group"]: r for r in rows.json()}
+    major_row = by_severity["major"]
+    # acknowledgement, first assessment, investigation, sales review, reply: all on time
+    assert (major_row["steps_done"], major_row["steps_on_time"]) == (5, 5)
+    assert major_row["first_assessment_median_hours"] == 4.0
+    assert major_row["resolution_median_hours"] == 9.0
+    assert major_row["open_0_2_days"] == 0
+    critical_row = by_severity["critical"]
+    # acknowledgement and containment on time; first assessment after 11 h of 9: late
+    assert (critical_row["steps_done"], critical_row["steps_on_time"]) == (3, 2)
+    assert critical_row["on_time_share"] == 0.6667
+    assert critical_row["first_assessment_median_hours"] == 11.0
+    assert critical_row["open_0_2_days"] == 1
+    assert critical_row["open_tasks"] == 1
+    minor_row = by_severity["minor"]
+    assert (minor_row["steps_done"], minor_row["steps_on_time"]) == (1, 0)
+    assert minor_row["acknowledge_median_hours"] == 3.0
+
+    sales_row = {
+        r["group"]: r
+        for r in manager.get(
+            "/reports/deadlines", params={**period, "group_by": "department"}
+        ).json()
+    }["sales"]
+    assert sales_row["acknowledge_median_hours"] == 0.5  # of 0.5, 0.5 and 3
+    assert sales_row["acknowledge_p90_hours"] == 3.0  # nearest rank: the 3rd of 3
+
+    as_csv = manager.get(
+        "/reports/deadlines",
+        params={**period, "group_by": "severity"},
+        headers={"Accept": "text/csv"},
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.text.strip().splitlines()
+    assert lines[0].startswith("group,complaints,steps_done,steps_on_time,on_time_share")
+    assert lines[2].startswith("major,1,5,5,1.0,")
+    assert sales.get("/reports/deadlines", params=period).status_code == 403

@@ -1,0 +1,228 @@
+"""Clocks on the steps of a complaint: started, met, paused and resumed here, and nowhere else.
+
+Each clock keeps ``next_check_at``, the next moment the sweep has something to do for it
+(remind, escalate). The sweep selects on that indexed column alone.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models.complaint import Complaint
+from models.deadline import Deadline, DeadlinePolicyRow, DeadlinePublic
+from models.task import Task
+from workflow.calendar import company_calendar
+from workflow.clock import utcnow
+from workflow.rules import (
+    DEFAULT_POLICIES,
+    DeadlinePolicy,
+    Department,
+    EscalationLevel,
+    PolicyKey,
+    Step,
+    match_policy,
+)
+
+
+def overrides(session: Session) -> dict[PolicyKey, DeadlinePolicyRow]:
+    rows = session.exec(
+        select(DeadlinePolicyRow).where(col(DeadlinePolicyRow.superseded_at).is_(None))
+    ).all()
+    return {(r.step, r.kind, r.severity): r for r in rows}
+
+
+def effective_policies(session: Session) -> dict[PolicyKey, DeadlinePolicy]:
+    policies = dict(DEFAULT_POLICIES)
+    for key, row in overrides(session).items():
+        policies[key] = DeadlinePolicy(
+            hours=row.hours,
+            business_time=row.business_time,
+            reminder_fraction=row.reminder_fraction,
+            escalation_interval_hours=row.escalation_interval_hours,
+        )
+    return policies
+
+
+def next_check(clock: Deadline) -> datetime | None:
+    if clock.met_at is not None or clock.paused_since is not None:
+        return None
+    if clock.escalation_level == EscalationLevel.none:
+        return clock.remind_at if clock.reminded_at is None else clock.due_at
+    if clock.escalation_level < EscalationLevel.general_manager:
+        assert clock.escalated_at is not None
+        return company_calendar().add_hours(
+            clock.escalated_at, clock.escalation_interval_hours, business_time=clock.business_time
+        )
+    return None
+
+
+def start_clock(
+    session: Session,
+    complaint: Complaint,
+    step: Step,
+    *,
+    start: datetime,
+    department: Department,
+    cycle: int = 0,
+    task: Task | None = None,
+    owner_id: int | None = None,
+) -> Deadline | None:
+    """Start the step's clock on the policy in force now; None if no policy covers the step."""
+    existing = session.exec(
+        select(Deadline).where(
+            Deadline.complaint_id == complaint.id, Deadline.step == step, Deadline.cycle == cycle
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    policy = match_policy(effective_policies(session), step, complaint.kind, complaint.severity)
+    if policy is None:
+        return None
+    calendar = company_calendar()
+    clock = Deadline(
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        task_id=task.id if task else None,
+        step=step,
+        cycle=cycle,
+        department=department,
+        owner_id=owner_id,
+        hours=policy.hours,
+        business_time=policy.business_time,
+        reminder_fraction=policy.reminder_fraction,
+        escalation_interval_hours=policy.escalation_interval_hours,
+        started_at=start,
+        due_at=calendar.add_hours(start, policy.hours, business_time=policy.business_time),
+        remind_at=calendar.add_hours(
+            start, policy.hours * policy.reminder_fraction, business_time=policy.business_time
+        ),
+    )
+    clock.next_check_at = next_check(clock)
+    session.add(clock)
+    session.flush()
+    return clock
+
+
+def running_clocks(session: Session, complaint_id: int) -> list[Deadline]:
+    return list(
+        session.exec(
+            select(Deadline).where(
+                Deadline.complaint_id == complaint_id, col(Deadline.met_at).is_(None)
+            )
+        )
+    )
+
+
+def stop_clocks(
+    session: Session, complaint_id: int, steps: set[Step] | None = None
+) -> list[Deadline]:
+    """Mark the running clocks of these steps (all if None) met now."""
+    now = utcnow()
+    stopped = []
+    for clock in running_clocks(session, complaint_id):
+        if steps is None or clock.step in steps:
+            if clock.paused_since is not None:
+                _unpause(clock, now)
+            clock.met_at = now
+            clock.next_check_at = None
+            session.add(clock)
+            stopped.append(clock)
+    return stopped
+
+
+def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
+    """The task's assignee now owns its clocks (and quality's milestone clocks)."""
+    for clock in running_clocks(session, task.complaint_id):
+        if clock.task_id == task.id or clock.department == task.department:
+            clock.owner_id = owner_id
+            session.add(clock)
+
+
+def pause_clocks(session: Session, complaint_id: int) -> None:
+    now = utcnow()
+    for clock in running_clocks(session, complaint_id):
+        if clock.paused_since is None:
+            clock.paused_since = now
+            clock.next_check_at = None
+            session.add(clock)
+
+
+def _unpause(clock: Deadline, now: datetime) -> float:
+    calendar = company_calendar()
+    assert clock.paused_since is not None
+    paused = calendar.hours_between(clock.paused_since, now, business_time=clock.business_time)
+    shift = {"business_time": clock.business_time}
+    clock.due_at = calendar.add_hours(clock.due_at, paused, **shift)
+    clock.remind_at = calendar.add_hours(clock.remind_at, paused, **shift)
+    if clock.escalated_at is not None:
+        clock.escalated_at = calendar.add_hours(clock.escalated_at, paused, **shift)
+    clock.paused_hours += paused
+    clock.paused_since = None
+    return paused
+
+
+def resume_clocks(session: Session, complaint_id: int) -> float:
+    """Restart paused clocks, their due dates moved by the time paused; the hours paused."""
+    now = utcnow()
+    paused = 0.0
+    for clock in running_clocks(session, complaint_id):
+        if clock.paused_since is not None:
+            paused = max(paused, _unpause(clock, now))
+            clock.next_check_at = next_check(clock)
+            session.add(clock)
+    return paused
+
+
+def clock_figures(clock: Deadline, now: datetime) -> tuple[float, float, float]:
+    """Hours used, hours left and hours late, counted like the clock itself."""
+    end = clock.met_at or clock.paused_since or now
+    used = company_calendar().hours_between(
+        clock.started_at, end, business_time=clock.business_time
+    )
+    used = max(used - clock.paused_hours, 0.0)
+    return used, max(clock.hours - used, 0.0), max(used - clock.hours, 0.0)
+
+
+def clock_public(clock: Deadline, now: datetime) -> DeadlinePublic:
+    used, left, late = clock_figures(clock, now)
+    return DeadlinePublic(
+        step=clock.step,
+        cycle=clock.cycle,
+        department=clock.department,
+        started_at=clock.started_at,
+        due_at=clock.due_at,
+        met_at=clock.met_at,
+        paused=clock.paused_since is not None,
+        paused_hours=round(clock.paused_hours, 2),
+        hours_allowed=clock.hours,
+        hours_used=round(used, 2),
+        hours_left=round(left, 2),
+        late_by_hours=round(late, 2),
+        escalation_level=clock.escalation_level,
+    )
+
+
+def planned_due(
+    session: Session, complaint: Complaint, step: Step, start: datetime
+) -> datetime | None:
+    """When the step would be due if it started at ``start`` (no clock is started)."""
+    policy = match_policy(effective_policies(session), step, complaint.kind, complaint.severity)
+    if policy is None:
+        return None
+    return company_calendar().add_hours(start, policy.hours, business_time=policy.business_time)
+
+
+def sync_due_dates(session: Session, complaint: Complaint) -> None:
+    """Copy the clocks' due dates onto the open tasks and the complaint (after a pause)."""
+    clocks = running_clocks(session, complaint.id)  # type: ignore[arg-type]
+    for clock in clocks:
+        if clock.task_id is not None:
+            task = session.get(Task, clock.task_id)
+            if task is not None and task.due_at != clock.due_at:
+                task.due_at = clock.due_at
+                session.add(task)
+    replies = [c for c in clocks if c.step is Step.customer_reply]
+    if replies:
+        complaint.reply_due_at = max(c.due_at for c in replies)
+    task_dues = [c.due_at for c in clocks if c.task_id is not None]
+    complaint.due_at = min(task_dues) if task_dues else complaint.reply_due_at
+    session.add(complaint)

@@ -1,0 +1,180 @@
+"""The deadline sweep: reminders before a due date, escalation one level at a time after it.
+
+Idempotent by construction: each clock is locked and re-checked (``next_check_at <= now``)
+before anything is done, its state (``reminded_at``, ``escalation_level``) moves in the same
+transaction as the notices it queues, and every notice has a unique dedupe key. A second
+sweep in the same minute, or a rerun after a crash, finds nothing left to do.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from models.complaint import Complaint
+from models.customer import Customer
+from models.deadline import Deadline
+from models.notification import NoticeKind, Notification
+from models.user import User
+from notifications.notices import queue_to_addresses
+from workflow.clock import utcnow
+from workflow.config import get_settings
+from workflow.db import read_session, write_session
+from workflow.deadlines import clock_figures, next_check
+from workflow.history import record_history
+from workflow.rules import Department, EscalationLevel, Role, Step
+from workflow.transitions import lock_complaint_by_id
+
+SWEEPER = "flow:sweep-deadlines"
+STEP_LABELS = {
+    Step.acknowledgement: "Acknowledgement to the customer",
+    Step.first_assessment: "Quality's first assessment",
+    Step.containment: "Containment",
+    Step.quality_result: "Investigation and result",
+    Step.sales_review: "Sales review",
+    Step.customer_reply: "Reply to the customer",
+}
+LEVEL_LABELS = {
+    EscalationLevel.assignee: "the assignee",
+    EscalationLevel.head_of_department: "head of the department",
+    EscalationLevel.quality_manager: "quality manager",
+    EscalationLevel.general_manager: "general manager",
+}
+
+
+@dataclass(frozen=True)
+class DueClock:
+    id: int
+    reference: str
+    step: str
+
+
+def due_clocks(limit: int) -> list[DueClock]:
+    """Clocks with something to do now, by the index on ``next_check_at`` alone."""
+    with read_session() as session:
+        rows = session.exec(
+            select(Deadline.id, Complaint.reference, Deadline.step)
+            .join(Complaint, col(Complaint.id) == Deadline.complaint_id)
+            .where(col(Deadline.next_check_at) <= utcnow())
+            .order_by(col(Deadline.next_check_at))
+            .limit(limit)
+        ).all()
+    return [DueClock(id=r[0], reference=r[1], step=r[2].value) for r in rows]  # type: ignore[arg-type]
+
+
+def _emails(session: Session, *, role: Role, department: Department | None = None) -> list[str]:
+    query = select(User.email).where(User.role == role, User.is_active == True)  # noqa: E712
+    if department is not None:
+        query = query.where(User.department == department)
+    return sorted({str(e) for e in session.exec(query)})
+
+
+def _owner_emails(session: Session, clock: Deadline) -> list[str]:
+    owner = session.get(User, clock.owner_id) if clock.owner_id else None
+    if owner is not None and owner.is_active:
+        return [str(owner.email)]
+    return get_settings().department_emails.get(clock.department.value, [])
+
+
+def recipients(session: Session, clock: Deadline, level: EscalationLevel) -> list[str]:
+    if level is EscalationLevel.assignee:
+        return _owner_emails(session, clock)
+    if level is EscalationLevel.head_of_department:
+        return _emails(session, role=Role.manager, department=clock.department)
+    if level is EscalationLevel.quality_manager:
+        return _emails(session, role=Role.manager, department=Department.quality)
+    return _emails(session, role=Role.general_manager)
+
+
+def _late_label(clock: Deadline, late: float) -> str:
+    unit = "business hours" if clock.business_time else "hours"
+    return f"{late:.1f} {unit}"
+
+
+def _context(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> dict:
+    _, left, late = clock_figures(clock, now)
+    customer = session.get(Customer, complaint.customer_id)
+    owner = session.get(User, clock.owner_id) if clock.owner_id else None
+    return {
+        "reference": complaint.reference,
+        "product": complaint.product,
+        "severity": complaint.severity.value,
+        "customer_name": customer.name if customer else "?",
+        "step_label": STEP_LABELS[clock.step],
+        "due_at": clock.due_at,
+        "hours_left": f"{left:.1f}",
+        "business_time": clock.business_time,
+        "late_by": _late_label(clock, late),
+        "department": clock.department.value,
+        "assignee": owner.username if owner else None,
+    }
+
+
+def _remind(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
+    to = _owner_emails(session, clock)
+    context = _context(session, complaint, clock, now)
+    queued = queue_to_addresses(
+        session, complaint, NoticeKind.reminder, to, context, f"deadline-{clock.id}-reminder"
+    )
+    clock.reminded_at = now
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=SWEEPER,
+        action="reminder_sent",  # type: ignore[arg-type]
+        changes={"step": clock.step, "cycle": clock.cycle, "due_at": clock.due_at, "to": to},
+        reason=f"{context['hours_left']} hours left before the due date",
+    )
+    return queued
+
+
+def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
+    level = EscalationLevel(clock.escalation_level + 1)
+    to = recipients(session, clock, level)
+    context = _context(session, complaint, clock, now)
+    context.update(level=int(level), level_label=LEVEL_LABELS[level])
+    key = f"deadline-{clock.id}-escalation-{int(level)}"
+    queued = queue_to_addresses(session, complaint, NoticeKind.escalation, to, context, key)
+    clock.escalation_level = level
+    clock.escalated_at = now
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=SWEEPER,
+        action="escalated",  # type: ignore[arg-type]
+        changes={
+            "step": clock.step,
+            "cycle": clock.cycle,
+            "level": int(level),
+            "level_label": LEVEL_LABELS[level],
+            "to": to,
+        },
+        reason=f"due {clock.due_at.isoformat()}, late by {context['late_by']}"
+        + ("" if to else "; nobody is configured at this level"),
+    )
+    return queued
+
+
+def process_clock(clock_id: int) -> list[int]:
+    """Do the one thing now due for this clock; the ids of the notices it queued."""
+    now = utcnow()
+    with write_session() as session:
+        clock = session.get(Deadline, clock_id)
+        if clock is None:
+            return []
+        complaint = lock_complaint_by_id(session, clock.complaint_id)
+        clock = session.exec(
+            select(Deadline).where(Deadline.id == clock_id).with_for_update()
+        ).one()
+        if clock.next_check_at is None or clock.next_check_at > now:
+            return []  # done by an earlier or concurrent sweep
+        queued: list[Notification] = []
+        if clock.escalation_level == EscalationLevel.none and now < clock.due_at:
+            if clock.reminded_at is None:
+                queued = _remind(session, complaint, clock, now)
+        elif clock.escalation_level < EscalationLevel.general_manager:
+            queued = _escalate(session, complaint, clock, now)
+        clock.next_check_at = next_check(clock)
+        session.add(clock)
+        session.commit()
+        return [n.id for n in queued if n.id is not None]
