@@ -295,3 +295,54 @@ def test_report_figures_match_a_hand_count(as_user):
     assert lines[0].startswith("group,complaints,steps_done,steps_on_time,on_time_share")
     assert lines[2].startswith("major,1,5,5,1.0,")
     assert sales.get("/reports/deadlines", params=period).status_code == 403
+
+
+def test_the_sweep_finds_due_clocks_by_index_not_by_scanning(settings):
+    from sqlalchemy import text
+
+    from workflow.db import get_engine
+
+    engine = get_engine()
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = conn.execute(
+                text(
+                    "EXPLAIN QUERY PLAN SELECT id FROM deadline WHERE next_check_at <= :now "
+                    "ORDER BY next_check_at LIMIT 100"
+                ),
+                {"now": "2026-11-24 00:00:00"},
+            ).all()
+            detail = " ".join(str(row[-1]) for row in plan)
+            assert "SEARCH deadline USING" in detail, detail
+            assert "INDEX ix_deadline_next_check_at" in detail, detail
+        else:
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = conn.execute(
+                text(
+                    "EXPLAIN SELECT id FROM deadline WHERE next_check_at <= now() "
+                    "ORDER BY next_check_at LIMIT 100"
+                )
+            ).all()
+            assert "ix_deadline_next_check_at" in " ".join(str(r[0]) for r in plan)
+
+
+def test_policies_are_listed_and_changed_from_the_command_line(settings):
+    from typer.testing import CliRunner
+
+    from workflow.cli import app
+
+    runner = CliRunner()
+    listed = runner.invoke(app, ["policies"])
+    assert listed.exit_code == 0, listed.output
+    assert "containment kind=complaint severity=critical" in listed.output
+    changed = runner.invoke(
+        app, ["set-policy", "sales_review", "4.5", "--reason", "Sales reviews within half a day"]
+    )
+    assert changed.exit_code == 0, changed.output
+    listed = runner.invoke(app, ["policies"])
+    (line,) = [row for row in listed.output.splitlines() if row.startswith("sales_review")]
+    assert "4.5 business h" in line
+    assert "override by admin" in line
+    refused = runner.invoke(app, ["set-policy", "sales_review", "0", "--reason", "nope"])
+    assert refused.exit_code == 1
+    assert "policy not changed" in refused.output

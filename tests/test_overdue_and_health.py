@@ -8,13 +8,13 @@ from tests.support import drain_outbox
 from workflow.clock import set_clock, utcnow
 
 
-def test_overdue_lists_late_tasks_and_complaints_most_late_first(as_user):
+def test_overdue_lists_late_steps_most_late_first_with_filters(as_user):
     sales, manager = as_user("sales"), as_user("manager")
-    late = sales.log_complaint(severity="critical", product="Valve V-1")["reference"]
+    early = sales.log_complaint(severity="critical", product="Valve V-1")["reference"]
     later = sales.log_complaint(severity="major", product="Valve V-2")["reference"]
     drain_outbox()
     quality = as_user("quality")
-    task = quality.open_task(late, "quality_assessment")
+    task = quality.open_task(early, "quality_assessment")
     quality.post(f"/tasks/{task['id']}/claim")
 
     real_now = utcnow()
@@ -22,19 +22,33 @@ def test_overdue_lists_late_tasks_and_complaints_most_late_first(as_user):
     board = manager.get("/overdue")
     assert board.status_code == 200, board.text
     items = board.json()
-    assert [(i["item"], i["reference"]) for i in items] == [
-        ("task", late),
-        ("complaint", late),
-        ("task", later),
-        ("complaint", later),
-    ]
-    assert items[0]["assignee"] == "quality"
-    assert items[0]["department"] == "quality"
-    assert items[0]["late_seconds"] > items[1]["late_seconds"] > 0
+    steps = {(i["reference"], i["step"]) for i in items}
+    assert steps == {
+        (early, "first_assessment"),
+        (early, "containment"),
+        (early, "quality_result"),
+        (early, "customer_reply"),
+        (later, "first_assessment"),
+        (later, "quality_result"),
+        (later, "customer_reply"),
+    }
+    hours = [i["late_hours"] for i in items]
+    assert hours == sorted(hours, reverse=True)
     assert items[0]["late"].endswith("h")
+    (containment,) = [i for i in items if i["step"] == "containment"]
+    assert containment["assignee"] == "quality"  # the claim made quality's clocks its own
+    assert containment["department"] == "quality"
+
+    critical = manager.get("/overdue", params={"severity": "critical"}).json()
+    assert {i["reference"] for i in critical} == {early}
+    mine = manager.get("/overdue", params={"assignee": "quality"}).json()
+    assert {i["step"] for i in mine} == {"first_assessment", "containment", "quality_result"}
+    sales_steps = manager.get("/overdue", params={"department": "sales"}).json()
+    assert {i["step"] for i in sales_steps} == {"customer_reply"}
+    assert manager.get("/overdue", params={"escalation_level": 3}).json() == []
 
     overdue = manager.get("/complaints", params={"overdue": "true"}).json()["items"]
-    assert {c["reference"] for c in overdue} == {late, later}
+    assert {c["reference"] for c in overdue} == {early, later}
     assert manager.get("/complaints", params={"overdue": "false"}).json()["items"] == []
 
 

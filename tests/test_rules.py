@@ -67,8 +67,54 @@ def test_only_complaints_need_investigation():
     [(rules.Severity.critical, 3), (rules.Severity.major, 10), (rules.Severity.minor, 20)],
 )
 def test_reply_time_follows_severity_and_quality_leaves_a_day_for_sales(severity, days):
-    hours = rules.reply_hours(rules.Kind.complaint, severity)
-    assert hours == days * rules.BUSINESS_DAY_HOURS
-    quality = rules.task_hours(rules.TaskKind.quality_assessment, severity)
-    review = rules.task_hours(rules.TaskKind.sales_review, severity)
-    assert quality + review == hours
+    def hours(step: rules.Step) -> float:
+        policy = rules.match_policy(rules.DEFAULT_POLICIES, step, rules.Kind.complaint, severity)
+        assert policy is not None
+        return policy.hours
+
+    assert hours(rules.Step.customer_reply) == days * rules.BUSINESS_DAY_HOURS
+    assert hours(rules.Step.quality_result) + hours(rules.Step.sales_review) == hours(
+        rules.Step.customer_reply
+    )
+
+
+def test_the_most_specific_policy_wins():
+    policies = {
+        (rules.Step.sales_review, None, None): rules.DeadlinePolicy(hours=9),
+        (rules.Step.sales_review, None, rules.Severity.critical): rules.DeadlinePolicy(hours=4),
+        (rules.Step.sales_review, rules.Kind.complaint, rules.Severity.critical): (
+            rules.DeadlinePolicy(hours=2)
+        ),
+    }
+    match = rules.match_policy
+    step, complaint, critical = (
+        rules.Step.sales_review,
+        rules.Kind.complaint,
+        rules.Severity.critical,
+    )
+    assert match(policies, step, complaint, critical).hours == 2  # type: ignore[union-attr]
+    assert match(policies, step, rules.Kind.inquiry, critical).hours == 4  # type: ignore[union-attr]
+    assert match(policies, step, complaint, rules.Severity.minor).hours == 9  # type: ignore[union-attr]
+    assert match(policies, rules.Step.containment, complaint, rules.Severity.minor) is None
+
+
+def test_containment_is_clocked_for_critical_complaints_on_wall_time():
+    policy = rules.match_policy(
+        rules.DEFAULT_POLICIES,
+        rules.Step.containment,
+        rules.Kind.complaint,
+        rules.Severity.critical,
+    )
+    assert policy is not None
+    assert (policy.hours, policy.business_time) == (24, False)
+
+
+def test_waiting_on_the_customer_returns_to_where_it_was():
+    assert next_status(Status.with_quality, Action.wait_for_customer).target is (
+        Status.waiting_on_customer
+    )
+    assert next_status(Status.waiting_on_customer, Action.resume_after_customer).target == (
+        rules.RESUME
+    )
+    with pytest.raises(RuleViolation):
+        next_status(Status.resolved, Action.wait_for_customer)

@@ -21,11 +21,19 @@ CONTEXT = {
     "department": "quality",
     "task_label": "Quality assessment",
     "task_due_at": datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+    "step_label": "Quality's first assessment",
+    "due_at": datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+    "hours_left": "2.0",
+    "business_time": True,
+    "late_by": "3.5 business hours",
+    "level": 2,
+    "level_label": "head of the department",
+    "assignee": None,
 }
 
 
-def test_every_notice_kind_renders_with_the_reference():
-    for kind in NoticeKind:
+def test_every_notice_about_a_complaint_renders_with_the_reference():
+    for kind in set(NoticeKind) - {NoticeKind.digest}:
         rendered = render_notice(kind, CONTEXT)
         assert "CMP-2026-000001" in rendered.subject + rendered.body_text
         assert "CMP-2026-000001" in rendered.body_html
@@ -51,3 +59,31 @@ def test_the_notice_id_travels_as_a_mail_header():
     url = with_notice_header("mailto://127.0.0.1:25?to=a@example.com", 42)
     assert url.endswith("&%2BX-Notice-Id=42")
     assert with_notice_header("json://example.com/hook", 42) == "json://example.com/hook"
+
+
+def test_escalation_says_who_is_told_why_and_how_late():
+    rendered = render_notice(NoticeKind.escalation, CONTEXT)
+    assert rendered.subject == (
+        "OVERDUE (level 2): Quality's first assessment for CMP-2026-000001, "
+        "late by 3.5 business hours"
+    )
+    assert "head of the department" in rendered.body_text
+    assert "nobody has claimed it" in rendered.body_text
+
+
+def test_the_digest_has_no_reference_footer_and_lists_both_sections():
+    rendered = render_notice(
+        NoticeKind.digest,
+        {
+            "reference": "digest",
+            "quote_reference": False,
+            "name": "Morgan",
+            "day": "2026-11-24",
+            "overdue": [],
+            "due_soon": [],
+            "scope": "quality",
+        },
+    )
+    assert rendered.subject == "Daily digest 2026-11-24: 0 overdue, 0 due within a business day"
+    assert "Please quote" not in rendered.body_html
+    assert rendered.body_text.count("- none") == 2
