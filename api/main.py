@@ -2,7 +2,8 @@
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.routes import auth, complaints, health, overdue, policies, reports, tasks
@@ -16,25 +17,43 @@ Sales log complaints and review quality's results; quality and the other departm
 their task queues; managers read everything and see what is overdue.
 """
 
+HTTP_413 = status.HTTP_413_CONTENT_TOO_LARGE
+
 
 class BodySizeLimit:
-    """Refuse request bodies over the configured size (413) before reading them."""
+    """Refuse request bodies over the configured size (413).
+
+    A declared Content-Length over the limit is refused before reading; a body without one
+    (chunked) is counted as it arrives and refused once it passes the limit.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                response = JSONResponse(
-                    {"detail": f"request body over {self.max_bytes} bytes"},
-                    status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"request body over {self.max_bytes} bytes"
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            response = JSONResponse({"detail": detail}, status_code=HTTP_413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises an HTTPException met while reading the body.
+                    raise HTTPException(status_code=HTTP_413, detail=detail)
+            return message
+
+        await self.app(scope, counted_receive, send)
 
 
 def create_app() -> FastAPI:

@@ -6,6 +6,7 @@ from prefect import flow, task
 
 from flows.deliver_events import notifier
 from notifications.ledger import send_notice
+from workflow.clock import utcnow
 from workflow.db import read_session, write_session
 from workflow.digest import digest_recipients, queue_digest
 
@@ -28,7 +29,11 @@ async def send_digest(user_id: int, username: str) -> bool:
     return await asyncio.to_thread(send_notice, notice_id, notifier()) == "sent"
 
 
-@flow(name="send-digests", log_prints=False)
+def _run_name() -> str:
+    return f"digests {utcnow():%Y-%m-%d}"
+
+
+@flow(name="send-digests", flow_run_name=_run_name, log_prints=False)
 async def send_digests() -> int:
     """One digest per manager who wants it; a second run the same day sends nothing."""
     with read_session() as session:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from flows.deliver_events import notifier
 from notifications.ledger import send_notice
+from workflow.clock import utcnow
 from workflow.sweep import due_clocks, process_clock
 
 
@@ -33,7 +34,11 @@ async def check_clock(clock_id: int, reference: str, step: str) -> tuple[int, in
     return sent, len(notice_ids) - sent
 
 
-@flow(name="sweep-deadlines", log_prints=False)
+def _run_name() -> str:
+    return f"sweep {utcnow():%Y-%m-%d %H:%M} UTC"
+
+
+@flow(name="sweep-deadlines", flow_run_name=_run_name, log_prints=False)
 async def sweep_deadlines(limit: Annotated[int, Field(ge=1, le=20_000)] = 2000) -> SweepReport:
     """Remind and escalate what is due now; repeats until nothing more is due."""
     report = SweepReport()

@@ -11,7 +11,7 @@ class PolicyBase(SQLModel):
     step: Step = enum_field(Step)
     kind: Kind | None = enum_field(Kind, None, description="Empty: any kind.")
     severity: Severity | None = enum_field(Severity, None, description="Empty: any severity.")
-    hours: float = Field(gt=0, le=10_000, description="Time allowed for the step.")
+    hours: float = Field(ge=0.1, le=10_000, description="Time allowed for the step (hours).")
     business_time: bool = Field(
         default=True, description="Count business hours on the company calendar (else wall time)."
     )
@@ -19,7 +19,7 @@ class PolicyBase(SQLModel):
         default=0.75, gt=0, lt=1, description="Remind when this share of the time is used."
     )
     escalation_interval_hours: float = Field(
-        default=4.0, gt=0, le=1_000, description="Wait between escalation levels after a breach."
+        default=4.0, ge=0.1, le=1_000, description="Wait between escalation levels after a breach."
     )
 
 

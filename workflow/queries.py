@@ -57,14 +57,19 @@ def list_complaints(
         late = col(Complaint.status).in_(OPEN_STATUSES) & (col(Complaint.due_at) < now)
         query = query.where(late if filters.overdue else ~late)
     if filters.text:
-        pattern = f"%{filters.text}%"
+        # The text is searched for as it is: % and _ in it are not wildcards.
         query = query.where(
             or_(
-                col(Complaint.reference).ilike(pattern),
-                col(Complaint.product).ilike(pattern),
-                col(Complaint.description).ilike(pattern),
-                col(Complaint.lot_number).ilike(pattern),
-                col(Customer.name).ilike(pattern),
+                *(
+                    col(column).icontains(filters.text, autoescape=True)
+                    for column in (
+                        Complaint.reference,
+                        Complaint.product,
+                        Complaint.description,
+                        Complaint.lot_number,
+                        Customer.name,
+                    )
+                )
             )
         )
     rows = session.exec(

@@ -78,7 +78,7 @@ def search_complaints(
     department: Department | None = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
     limit: PageSize = 50,
     offset: Offset = 0,
 ) -> Page[ComplaintSummary]:

@@ -1,0 +1,438 @@
+"""Who may call what: no token or a bad one, each role against each route, each task queue.
+
+The refusals change nothing, so the tests of this module share one database (``world``)
+holding a complaint with quality's task open, one with sales' review open and one resolved;
+every refusal is checked to have left that database as it was.
+"""
+
+import base64
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+from sqlmodel import func, select
+
+from api.main import app
+from models.complaint import Complaint
+from models.history import HistoryEntry
+from models.idempotency import IdempotencyRecord
+from models.task import Task
+from models.user import User, UserCreate
+from tests.support import Api, complaint_payload, drain_outbox, quality_result
+from workflow import db
+from workflow.calendar import company_calendar
+from workflow.clock import utcnow
+from workflow.config import get_settings
+from workflow.rules import PERMISSIONS, Action, Role
+from workflow.security import ALGORITHM
+from workflow.users import create_user
+
+PREFIX = "/api/v1"
+PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
+USERNAMES = {
+    Role.sales: "sales",
+    Role.quality: "quality",
+    Role.technical: "technical",
+    Role.manager: "manager",
+    Role.general_manager: "gm",
+    Role.admin: "admin",
+}
+EVERYONE = tuple(USERNAMES.values())
+OVERSEERS = ("manager", "gm", "admin")
+
+
+def _operations() -> list[tuple[str, str]]:
+    return sorted(
+        (method.upper(), path.removeprefix(PREFIX))
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    )
+
+
+PROTECTED = [op for op in _operations() if op not in PUBLIC]
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    db.reset_engines()
+    company_calendar.cache_clear()
+
+
+@dataclass
+class World:
+    base_url: str
+    clients: dict[str, Api]
+    reference: str  # with quality: its quality_assessment task is open
+    quality_task: int
+    reviewed: str  # with sales: its sales_review task is open
+    sales_task: int
+    resolved: str  # resolved, waiting for the customer's answer
+
+    def fill(self, path: str) -> str:
+        return path.format(
+            reference=self.reference,
+            resolved=self.resolved,
+            task_id=self.quality_task,
+            quality_task=self.quality_task,
+            sales_task=self.sales_task,
+        )
+
+
+@pytest.fixture(scope="module")
+def world(
+    tmp_path_factory, migrated_template, smtp_server, prefect_api_url, api_server
+) -> Iterator[World]:
+    """One database for the module, set up as ``conftest.settings`` sets up each test's."""
+    directory = tmp_path_factory.mktemp("access")
+    shutil.copy(migrated_template, directory / "complaints.db")
+    environment = pytest.MonkeyPatch()
+    for name, value in {
+        "CW_VAR_DIR": str(directory),
+        "CW_ENVIRONMENT": "test",
+        "CW_SMTP_PORT": str(smtp_server.port),
+        "CW_PREFECT_API_URL": prefect_api_url,
+        "CW_NOTICE_RETRY_BASE_SECONDS": "0.2",
+        "CW_SMTP_TIMEOUT_SECONDS": "3",
+    }.items():
+        environment.setenv(name, value)
+    _reset_caches()
+    clients = {name: Api(api_server.base_url, name) for name in EVERYONE}
+    try:
+        sales, quality = clients["sales"], clients["quality"]
+        references = [sales.log_complaint()["reference"] for _ in range(3)]
+        drain_outbox()
+        for reference in references[1:]:
+            task = quality.open_task(reference, "quality_assessment")
+            done = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+            assert done.status_code == 200, done.text
+        drain_outbox()
+        review = sales.open_task(references[2], "sales_review")
+        approved = sales.post(
+            f"/tasks/{review['id']}/complete", json={"kind": "sales_review", "approved": True}
+        )
+        assert approved.status_code == 200, approved.text
+        drain_outbox()
+        assert sales.record(references[2])["status"] == "resolved"
+        yield World(
+            base_url=api_server.base_url,
+            clients=clients,
+            reference=references[0],
+            quality_task=quality.open_task(references[0], "quality_assessment")["id"],
+            reviewed=references[1],
+            sales_task=sales.open_task(references[1], "sales_review")["id"],
+            resolved=references[2],
+        )
+    finally:
+        for client in clients.values():
+            client.close()
+        environment.undo()
+        _reset_caches()
+
+
+def _state() -> tuple:
+    """Everything a refused request might have touched."""
+    with db.read_session() as session:
+        return (
+            session.exec(select(func.count()).select_from(Complaint)).one(),
+            session.exec(select(func.count()).select_from(HistoryEntry)).one(),
+            session.exec(select(func.count()).select_from(IdempotencyRecord)).one(),
+            [
+                (c.reference, c.status, c.version)
+                for c in session.exec(select(Complaint).order_by(Complaint.id))
+            ],
+            [
+                (t.id, t.status, t.assignee_id, t.result)
+                for t in session.exec(select(Task).order_by(Task.id))
+            ],
+        )
+
+
+REPORT = "/reports/deadlines?from=2026-01-01&to=2027-01-01"
+
+
+def _body_for(method: str, path: str) -> dict | None:
+    """A valid body for the route, so a refusal is about who asks, not what they send."""
+    if method not in ("POST", "PUT", "PATCH"):
+        return None
+    if path == "/complaints":
+        return complaint_payload()
+    if path == "/policies":
+        return {"step": "sales_review", "hours": 18, "reason": "Sales asked for two days."}
+    if path == "/auth/me":
+        return {"digest_enabled": False}
+    bodies = {
+        "/customer-response": {"accepted": True},
+        "/wait-for-customer": {"reason": "Asked for photos of the seal."},
+        "/customer-answered": {"note": "Photos received by e-mail."},
+        "/claim": None,
+        "/assessment": {"valid": True, "investigate": True},
+        "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
+    }
+    for suffix, body in bodies.items():
+        if path.endswith(suffix):
+            return body
+    if path.endswith("/complete"):
+        if "{sales_task}" in path:
+            return {"kind": "sales_review", "approved": True}
+        return quality_result()
+    raise AssertionError(f"no body known for {method} {path}: add one")
+
+
+# --- no token, or a token that is not good ------------------------------------------------
+
+
+def _signed(claims: dict, key: str | None = None) -> str:
+    return jwt.encode(claims, key or get_settings().secret_key, algorithm=ALGORITHM)
+
+
+def _unsigned(claims: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def _bad_token(kind: str) -> str | None:
+    now = utcnow()
+    later = now + timedelta(minutes=10)
+    return {
+        "none": lambda: None,
+        "garbage": lambda: "not-a-token",
+        "expired": lambda: _signed(
+            {"sub": "admin", "iat": now - timedelta(hours=2), "exp": now - timedelta(minutes=1)}
+        ),
+        "wrong-key": lambda: _signed({"sub": "admin", "exp": later}, "another-key-" * 4),
+        "alg-none": lambda: _unsigned({"sub": "admin", "exp": int(later.timestamp())}),
+        "no-expiry": lambda: _signed({"sub": "admin"}),
+        "unknown-user": lambda: _signed({"sub": "ghost", "exp": later}),
+    }[kind]()
+
+
+def test_the_served_openapi_lists_the_routes_checked_here(world):
+    spec = httpx.get(f"{world.base_url}{PREFIX}/openapi.json").json()
+    served = sorted(
+        (method.upper(), path.removeprefix(PREFIX))
+        for path, operations in spec["paths"].items()
+        for method in operations
+    )
+    assert served == _operations()
+    assert ("POST", "/complaints") in PROTECTED
+    assert ("POST", "/tasks/{task_id}/complete") in PROTECTED
+    assert set(served) >= PUBLIC
+
+
+@pytest.mark.parametrize(
+    "token", ["none", "garbage", "expired", "wrong-key", "alg-none", "no-expiry", "unknown-user"]
+)
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_route_but_sign_in_and_health_refuses_a_request_without_a_good_token(
+    world, method, path, token
+):
+    before = _state()
+    bearer = _bad_token(token)
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    answer = httpx.request(
+        method,
+        f"{world.base_url}{PREFIX}{world.fill(path)}",
+        headers=headers,
+        json=_body_for(method, path),
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert _state() == before
+
+
+def test_sign_in_and_health_need_no_token(world):
+    assert httpx.get(f"{world.base_url}{PREFIX}/health").status_code == 200
+    answer = httpx.post(
+        f"{world.base_url}{PREFIX}/auth/token", data={"username": "sales", "password": "demo"}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["token_type"] == "bearer"
+
+
+# --- each role against the routes it must not use --------------------------------------------
+
+DEPARTMENT_USERS = ("sales", "quality", "technical")
+
+FORBIDDEN = [
+    *[(user, "POST", "/complaints") for user in ("quality", "technical", "manager", "gm")],
+    *[(user, "GET", "/overdue") for user in DEPARTMENT_USERS],
+    *[(user, "GET", "/policies/history") for user in DEPARTMENT_USERS],
+    *[(user, "GET", REPORT) for user in DEPARTMENT_USERS],
+    *[(user, "PUT", "/policies") for user in ("sales", "quality", "technical", "manager", "gm")],
+    *[
+        (user, "POST", "/complaints/{resolved}/customer-response")
+        for user in ("quality", "technical", "manager", "gm", "admin")
+    ],
+    *[
+        (user, "POST", f"/complaints/{{reference}}/{step}")
+        for user in ("technical", "manager", "gm", "admin")
+        for step in ("wait-for-customer", "customer-answered")
+    ],
+    ("sales", "GET", "/tasks?department=quality"),
+    ("sales", "GET", "/tasks?department=technical"),
+    ("quality", "GET", "/tasks?department=sales"),
+    ("quality", "GET", "/tasks?department=management"),
+    ("technical", "GET", "/tasks?department=quality"),
+    ("technical", "GET", "/tasks?department=sales"),
+    *[
+        (user, "POST", f"/tasks/{{quality_task}}/{step}")
+        for user in ("sales", "technical", "manager", "gm", "admin")
+        for step in ("claim", "complete", "assessment", "containment")
+    ],
+    *[
+        (user, "POST", f"/tasks/{{sales_task}}/{step}")
+        for user in ("quality", "technical", "manager", "gm", "admin")
+        for step in ("claim", "complete")
+    ],
+    *[
+        (user, "POST", f"/tasks/{{sales_task}}/{step}")
+        for user in ("sales", "quality")
+        for step in ("assessment", "containment")
+    ],
+]
+
+
+@pytest.mark.parametrize(("user", "method", "path"), FORBIDDEN)
+def test_a_role_is_refused_a_route_it_must_not_use(world, user, method, path):
+    before = _state()
+    answer = world.clients[user].request(method, world.fill(path), json=_body_for(method, path))
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["detail"]
+    assert _state() == before
+
+
+ALLOWED = [
+    *[(user, "GET", "/auth/me", 200) for user in EVERYONE],
+    *[(user, "GET", "/complaints", 200) for user in EVERYONE],
+    *[(user, "GET", "/complaints/{reference}", 200) for user in EVERYONE],
+    *[(user, "GET", "/overdue", 200) for user in OVERSEERS],
+    *[(user, "GET", "/tasks?department=quality", 200) for user in ("quality", *OVERSEERS)],
+    *[(user, "GET", "/tasks?department=sales", 200) for user in ("sales", *OVERSEERS)],
+    ("technical", "GET", "/tasks?department=technical", 200),
+    *[(user, "GET", "/policies", 200) for user in EVERYONE],
+    *[(user, "GET", "/policies/history", 200) for user in OVERSEERS],
+    *[(user, "GET", REPORT, 200) for user in OVERSEERS],
+    # Allowed to ask; refused only because of the state the complaint is in.
+    ("sales", "POST", "/complaints/{reference}/customer-response", 409),
+    *[
+        (user, "POST", f"/complaints/{{resolved}}/{step}", 409)
+        for user in ("sales", "quality")
+        for step in ("wait-for-customer", "customer-answered")
+    ],
+]
+
+
+@pytest.mark.parametrize(("user", "method", "path", "expected"), ALLOWED)
+def test_a_role_may_use_the_routes_of_its_work(world, user, method, path, expected):
+    answer = world.clients[user].request(method, world.fill(path), json=_body_for(method, path))
+    assert answer.status_code == expected, answer.text
+
+
+def test_the_roles_that_may_log_a_complaint_are_sales_and_admin(world):
+    assert PERMISSIONS[Action.log_complaint] == {Role.sales, Role.admin}
+    for user in ("sales", "admin"):
+        created = world.clients[user].log_complaint()
+        record = world.clients["manager"].record(created["reference"])
+        assert record["received_by"] == user
+
+
+# --- object level: whose queue is whose --------------------------------------------------------
+
+
+def _queue(world: World, user: str, query: str = "") -> list[dict]:
+    answer = world.clients[user].get(f"/tasks{query}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def test_a_department_user_reads_only_its_own_queue(world):
+    quality = _queue(world, "quality")
+    assert world.quality_task in [t["id"] for t in quality]
+    assert {t["department"] for t in quality} == {"quality"}
+
+    sales = _queue(world, "sales")
+    assert world.sales_task in [t["id"] for t in sales]
+    assert {t["department"] for t in sales} == {"sales"}
+
+    assert _queue(world, "technical") == []
+    assert _queue(world, "quality", "?department=quality") == quality
+
+
+@pytest.mark.parametrize("user", OVERSEERS)
+def test_a_manager_reads_any_queue(world, user):
+    everything = {t["id"]: t["department"] for t in _queue(world, user)}
+    assert everything[world.quality_task] == "quality"
+    assert everything[world.sales_task] == "sales"
+    for department in ("quality", "sales"):
+        queue = _queue(world, user, f"?department={department}")
+        assert queue
+        assert {t["department"] for t in queue} == {department}
+    assert _queue(world, user, "?department=technical") == []
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("sales", "wrong"), ("sales", "DEMO"), ("nobody", "demo")]
+)
+def test_sign_in_with_a_wrong_password_or_an_unknown_user_is_refused(world, username, password):
+    answer = httpx.post(
+        f"{world.base_url}{PREFIX}/auth/token", data={"username": username, "password": password}
+    )
+    assert answer.status_code == 401, answer.text
+    assert answer.json() == {"detail": "wrong username or password"}
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("role", "username"), USERNAMES.items())
+def test_the_token_from_sign_in_names_the_user_at_auth_me(world, role, username):
+    token = httpx.post(
+        f"{world.base_url}{PREFIX}/auth/token", data={"username": username, "password": "demo"}
+    ).json()["access_token"]
+    answer = httpx.get(
+        f"{world.base_url}{PREFIX}/auth/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.text
+    me = answer.json()
+    assert (me["username"], me["role"]) == (username, role.value)
+    assert "hashed_password" not in me
+
+
+def test_a_deactivated_user_is_refused_with_a_token_issued_before(world):
+    with db.write_session() as session:
+        create_user(
+            session,
+            user_create=UserCreate(
+                username="leaver",
+                full_name="Lee Leaver",
+                email="leaver@example.com",
+                role=Role.quality,
+                department="quality",
+                password="leaver-pass",
+            ),
+        )
+    leaver = Api(world.base_url, "leaver", password="leaver-pass")
+    try:
+        assert leaver.get("/auth/me").status_code == 200
+        with db.write_session() as session:
+            user = session.exec(select(User).where(User.username == "leaver")).one()
+            user.is_active = False
+            session.add(user)
+            session.commit()
+        assert leaver.get("/auth/me").status_code == 401
+        assert leaver.get("/tasks").status_code == 401
+        again = httpx.post(
+            f"{world.base_url}{PREFIX}/auth/token",
+            data={"username": "leaver", "password": "leaver-pass"},
+        )
+        assert again.status_code == 401
+    finally:
+        leaver.close()
