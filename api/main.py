@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routes import auth, complaints, health, overdue, policies, reports, tasks
+from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
 from workflow.config import get_settings
 
 DESCRIPTION = """
@@ -73,6 +73,7 @@ def create_app() -> FastAPI:
         overdue.router,
         policies.router,
         reports.router,
+        admin.router,
         health.router,
     ):
         app.include_router(router, prefix="/api/v1")

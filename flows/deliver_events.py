@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
+from flows.stale_runs import crash_stale_runs
 from notifications.ledger import due_notice_ids, hold_expired_sends, send_notice
 from notifications.sender import AppriseNotifier, Notifier
 from workflow.config import get_settings
@@ -33,6 +34,7 @@ class DeliveryReport(BaseModel):
     notices_sent: int = 0
     notices_not_sent: int = 0
     notices_held: int = Field(default=0, description="Sends whose outcome is unknown, held")
+    stale_runs_crashed: int = 0
 
 
 def _run_name() -> str:
@@ -79,7 +81,8 @@ async def deliver_events(events: list[EventRef] | None = None) -> DeliveryReport
     settings = get_settings()
     report = DeliveryReport()
     report.notices_held = await asyncio.to_thread(hold_expired_sends)
-    if events is None:
+    if events is None:  # the scheduled reconciler: also clean up after killed relays
+        report.stale_runs_crashed = await crash_stale_runs(exclude=str(flow_run.id))
         claimed = await asyncio.to_thread(
             claim_events, settings.outbox_batch_size, settings.outbox_lease_seconds
         )

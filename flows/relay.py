@@ -12,7 +12,7 @@ import logging
 import signal
 
 from flows.deliver_events import as_refs, deliver_events
-from notifications.ledger import due_notice_ids
+from notifications.ledger import due_notice_ids, expired_sends_exist
 from workflow.config import get_settings
 from workflow.outbox import claim_events, release_events
 
@@ -27,10 +27,14 @@ async def _claim() -> list:
     )
 
 
+def _notices_need_attention() -> bool:
+    return bool(due_notice_ids(1)) or expired_sends_exist()
+
+
 async def relay_once() -> bool:
     """One round: deliver what is waiting. True if there was anything to do."""
     claimed = await _claim()
-    if not claimed and not await asyncio.to_thread(due_notice_ids, 1):
+    if not claimed and not await asyncio.to_thread(_notices_need_attention):
         return False
     try:
         await deliver_events(events=as_refs(claimed))

@@ -17,6 +17,7 @@ from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
 from workflow.deadlines import stop_clocks
+from workflow.errors import NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.rules import Step
 from workflow.transitions import lock_complaint_by_id, touch
@@ -114,15 +115,19 @@ def _record_sent(notice_id: int) -> None:
         session.commit()
 
 
-def _record_failure(notice_id: int, error: str) -> NoticeStatus:
+def _record_failure(notice_id: int, error: str, *, ambiguous: bool = False) -> NoticeStatus:
     settings = get_settings()
     with write_session() as session:
         notice = session.get(Notification, notice_id)
         if notice is None or notice.status != NoticeStatus.sending:
             return notice.status if notice else NoticeStatus.failed
-        notice.status = NoticeStatus.failed
         notice.last_error = error[:2000]
         notice.lease_until = None
+        if ambiguous:
+            _hold_as_unknown(session, notice)
+            session.commit()
+            return notice.status
+        notice.status = NoticeStatus.failed
         gave_up = notice.attempts >= settings.notice_max_attempts
         notice.next_attempt_at = (
             None if gave_up else utcnow() + timedelta(seconds=_backoff_seconds(notice.attempts))
@@ -142,6 +147,23 @@ def _record_failure(notice_id: int, error: str) -> NoticeStatus:
         return notice.status
 
 
+def _hold_as_unknown(session: Session, notice: Notification) -> None:
+    """The SMTP server may have the mail: hold the notice for a person, never resend it."""
+    notice.status = NoticeStatus.unknown
+    notice.next_attempt_at = None
+    session.add(notice)
+    if notice.complaint_id is not None:
+        lock_complaint_by_id(session, notice.complaint_id)
+        record_history(
+            session,
+            complaint_id=notice.complaint_id,
+            actor="flow:notify",
+            action="notice_held",
+            changes={"notice_id": notice.id, "kind": notice.kind, "recipient": notice.recipient},
+            reason=f"delivery unknown, held for review: {notice.last_error}",
+        )
+
+
 def send_notice(notice_id: int, notifier: Notifier) -> NoticeStatus | None:
     """One attempt at one notice; None if it was not due or is someone else's to send."""
     notice = _claim(notice_id)
@@ -159,7 +181,7 @@ def send_notice(notice_id: int, notifier: Notifier) -> NoticeStatus | None:
     if result.delivered:
         _record_sent(notice_id)
         return NoticeStatus.sent
-    return _record_failure(notice_id, result.error or "not delivered")
+    return _record_failure(notice_id, result.error or "not delivered", ambiguous=result.ambiguous)
 
 
 def due_notice_ids(limit: int = 500) -> list[int]:
@@ -183,43 +205,80 @@ def due_notice_ids(limit: int = 500) -> list[int]:
 
 
 def hold_expired_sends() -> int:
-    """Notices whose sender died mid-send become ``unknown``: held for a person."""
+    """Notices whose sender died mid-send (lease run out) become ``unknown``: held."""
     now = utcnow()
     with write_session() as session:
-        result = session.exec(
-            update(Notification)
+        expired = session.exec(
+            select(Notification)
             .where(
                 Notification.status == NoticeStatus.sending,
                 col(Notification.lease_until) < now,
             )
-            .values(
-                status=NoticeStatus.unknown,
-                lease_until=None,
-                last_error="sender stopped mid-send; delivery unknown, held for review",
-            )
-        )
+            .with_for_update(skip_locked=True)
+        ).all()
+        for notice in expired:
+            notice.lease_until = None
+            notice.last_error = "the sender stopped mid-send; the mail may or may not have gone"
+            _hold_as_unknown(session, notice)
         session.commit()
-        return result.rowcount or 0
+        return len(expired)
 
 
-def resend_notice(notice_id: int, *, by: str) -> None:
-    """A person releases a held (unknown or given-up) notice for one more attempt."""
+def expired_sends_exist() -> bool:
+    with read_session() as session:
+        query = select(Notification.id).where(
+            Notification.status == NoticeStatus.sending, col(Notification.lease_until) < utcnow()
+        )
+        return session.exec(query.limit(1)).first() is not None
+
+
+def held_notices(session: Session, *, limit: int = 100) -> list[Notification]:
+    """Notices waiting for a person: delivery unknown, or retries given up."""
+    return list(
+        session.exec(
+            select(Notification)
+            .where(
+                or_(
+                    Notification.status == NoticeStatus.unknown,
+                    (Notification.status == NoticeStatus.failed)
+                    & col(Notification.next_attempt_at).is_(None),
+                )
+            )
+            .order_by(col(Notification.id))
+            .limit(limit)
+        )
+    )
+
+
+def resend_notice(notice_id: int, *, by: str, reason: str) -> Notification:
+    """A person releases a held notice for one more attempt (the relay sends it)."""
     with write_session() as session:
-        notice = session.get(Notification, notice_id)
-        if notice is None or notice.status not in (NoticeStatus.unknown, NoticeStatus.failed):
-            return
+        notice = session.exec(
+            select(Notification).where(Notification.id == notice_id).with_for_update()
+        ).first()
+        if notice is None:
+            raise NotFound(f"no notice {notice_id}")
+        held = notice.status is NoticeStatus.unknown or (
+            notice.status is NoticeStatus.failed and notice.next_attempt_at is None
+        )
+        if not held:
+            raise RuleViolation(f"notice {notice_id} is {notice.status.value}, not held")
         notice.status = NoticeStatus.pending
         notice.next_attempt_at = None
         session.add(notice)
-        if notice.complaint_id is None:
-            session.commit()
-            return
-        lock_complaint_by_id(session, notice.complaint_id)
-        record_history(
-            session,
-            complaint_id=notice.complaint_id,
-            actor=by,
-            action="notice_released",
-            changes={"notice_id": notice.id, "kind": notice.kind},
-        )
+        if notice.complaint_id is not None:
+            lock_complaint_by_id(session, notice.complaint_id)
+            record_history(
+                session,
+                complaint_id=notice.complaint_id,
+                actor=by,
+                action="notice_released",
+                changes={
+                    "notice_id": notice.id,
+                    "kind": notice.kind,
+                    "recipient": notice.recipient,
+                },
+                reason=reason,
+            )
         session.commit()
+        return notice

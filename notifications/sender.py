@@ -2,6 +2,9 @@
 throttled by the plugin's rate limit to about one message in five seconds."""
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote
@@ -13,6 +16,17 @@ import apprise
 class DeliveryResult:
     delivered: bool
     error: str | None = None
+    ambiguous: bool = False  # the server may have taken the mail: never resend automatically
+
+
+# A mail transaction that broke off like this may have been accepted by the server.
+AMBIGUOUS_MARKERS = ("timed out", "unexpectedly closed", "reset by peer", "broken pipe")
+
+
+def is_ambiguous(log: str) -> bool:
+    """Did the failure happen mid-transaction (after the server took the message data)?"""
+    lowered = log.lower()
+    return "sending email to" in lowered and any(m in lowered for m in AMBIGUOUS_MARKERS)
 
 
 class Notifier(Protocol):
@@ -29,6 +43,40 @@ def with_notice_header(target_url: str, notice_id: int) -> str:
     return f"{target_url}{separator}{quote('+X-Notice-Id')}={notice_id}"
 
 
+class _ThreadCapture(logging.Handler):
+    """Apprise reports a failure's reason only in its (global) log, and sends run in several
+    threads at once: each send collects the lines of its own thread, and warnings go on to
+    our log. Nothing of Apprise's debug output reaches the application's handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self._lines: dict[int, list[str]] = {}
+        self.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
+
+    @contextmanager
+    def capture(self) -> Iterator[list[str]]:
+        ident, lines = threading.get_ident(), []
+        self._lines[ident] = lines
+        try:
+            yield lines
+        finally:
+            self._lines.pop(ident, None)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = self._lines.get(record.thread or 0)
+        if lines is not None:
+            lines.append(self.format(record))
+        if record.levelno >= logging.WARNING:
+            logging.getLogger(__name__).handle(record)
+
+
+_capture = _ThreadCapture()
+_apprise_log = logging.getLogger("apprise")
+_apprise_log.addHandler(_capture)
+_apprise_log.setLevel(logging.DEBUG)
+_apprise_log.propagate = False
+
+
 class AppriseNotifier:
     def send(
         self, *, target_url: str, subject: str, body_html: str, notice_id: int
@@ -36,11 +84,13 @@ class AppriseNotifier:
         sender = apprise.Apprise()
         if not sender.add(with_notice_header(target_url, notice_id)):
             return DeliveryResult(False, "Apprise does not accept this target URL")
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with _capture.capture() as lines:
             delivered = sender.notify(
                 title=subject, body=body_html, body_format=apprise.NotifyFormat.HTML
             )
-            reason = captured.getvalue().strip()
         if delivered:
             return DeliveryResult(True)
-        return DeliveryResult(False, (reason or "not delivered")[-2000:])
+        log = "\n".join(lines)
+        reasons = [line for line in lines if line.startswith("WARNING") or "Exception" in line]
+        reason = "\n".join(reasons).strip() or "not delivered"
+        return DeliveryResult(False, reason[-2000:], ambiguous=is_ambiguous(log))

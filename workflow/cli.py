@@ -163,6 +163,54 @@ def sweep() -> None:
     typer.echo(report.model_dump_json())
 
 
+@app.command("verify-history")
+def verify_history() -> None:
+    """Recompute the hash chain of every complaint's history; exit 1 naming broken rows."""
+    from workflow.db import read_session
+    from workflow.history import verify_all_chains
+
+    with read_session() as session:
+        checked, broken = verify_all_chains(session)
+        if broken:
+            from models.complaint import Complaint
+
+            for complaint_id, seq in broken:
+                complaint = session.get(Complaint, complaint_id)
+                name = complaint.reference if complaint else f"complaint id {complaint_id}"
+                typer.echo(f"BROKEN {name}: history entry {seq} does not verify", err=True)
+            raise typer.Exit(1)
+    typer.echo(f"history intact: {checked} complaints verified")
+
+
+@app.command("held-notices")
+def list_held_notices() -> None:
+    """Notices held for a person (delivery unknown, or retries given up)."""
+    from notifications.ledger import held_notices
+    from workflow.db import read_session
+
+    with read_session() as session:
+        for n in held_notices(session):
+            typer.echo(f"{n.id}\t{n.status.value}\t{n.kind.value}\t{n.recipient}\t{n.last_error}")
+
+
+@app.command("resend-notice")
+def resend(
+    notice_id: int,
+    reason: Annotated[str, typer.Option(help="What you checked before releasing it")],
+    by: Annotated[str, typer.Option(help="Who releases it")] = "admin",
+) -> None:
+    """Release a held notice for one more attempt (the relay sends it)."""
+    from notifications.ledger import resend_notice
+    from workflow.errors import NotFound, RuleViolation
+
+    try:
+        resend_notice(notice_id, by=by, reason=reason)
+    except (NotFound, RuleViolation) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"notice {notice_id} released")
+
+
 @app.command()
 def smtp() -> None:
     """Run the local SMTP catcher; mails are stored under var/mail/ as .eml files."""

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means SQLite in var/complaints.db"
     )
     sqlite_busy_timeout_ms: int = 5000
+    sqlite_max_page_count: int = Field(
+        default=0, description="Cap the SQLite file at this many pages (0: no cap); a quota"
+    )
 
     secret_key: str = DEV_SECRET_KEY
     access_token_minutes: int = 30
@@ -65,6 +68,10 @@ class Settings(BaseSettings):
 
     max_page_size: int = 100
     max_body_bytes: int = 1_000_000
+    failed_login_rate: str = Field(
+        default="5/minute", description="Failed sign-ins allowed per username and address"
+    )
+    intake_rate: str = Field(default="20/second", description="Complaints logged per user")
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_development(self) -> "Settings":

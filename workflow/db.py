@@ -21,7 +21,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) -> None:
+def _configure_sqlite(
+    engine: Engine, *, immediate: bool, busy_timeout_ms: int, max_page_count: int
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from pysqlite so our BEGIN is the one that runs.
@@ -31,6 +33,8 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) 
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if max_page_count:
+            cursor.execute(f"PRAGMA max_page_count={int(max_page_count)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -48,7 +52,10 @@ def build_engine(url: str, *, immediate: bool = False) -> Engine:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(
-            engine, immediate=immediate, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            engine,
+            immediate=immediate,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            max_page_count=settings.sqlite_max_page_count,
         )
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

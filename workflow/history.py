@@ -93,3 +93,26 @@ def verify_chain(entries: list[HistoryEntry]) -> int | None:
             return entry.seq
         previous = entry.hash
     return None
+
+
+def verify_all_chains(session: Session) -> tuple[int, list[tuple[int, int]]]:
+    """Check every complaint's chain in one pass: (complaints checked, [(complaint id, seq)]
+    of the first broken entry of each broken chain)."""
+    checked, broken = 0, []
+    current: int | None = None
+    previous = GENESIS
+    failed = False
+    rows = session.exec(
+        select(HistoryEntry).order_by(col(HistoryEntry.complaint_id), col(HistoryEntry.seq))
+    )
+    for entry in rows:
+        if entry.complaint_id != current:
+            current, previous, failed = entry.complaint_id, GENESIS, False
+            checked += 1
+        if failed:
+            continue
+        if entry.prev_hash != previous or _digest(entry) != entry.hash:
+            broken.append((entry.complaint_id, entry.seq))
+            failed = True
+        previous = entry.hash
+    return checked, broken

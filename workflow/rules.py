@@ -117,6 +117,8 @@ class Action(StrEnum):
     read_overdue = "read_overdue"
     read_reports = "read_reports"
     manage_policies = "manage_policies"
+    release_notices = "release_notices"
+    verify_history = "verify_history"
     manage_users = "manage_users"
 
 
@@ -152,6 +154,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.read_overdue: OVERSEERS,
     Action.read_reports: OVERSEERS,
     Action.manage_policies: frozenset({Role.admin}),
+    Action.release_notices: frozenset({Role.admin}),
+    Action.verify_history: frozenset({Role.admin}),
     Action.manage_users: frozenset({Role.admin}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),

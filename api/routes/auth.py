@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import SQLModel
 
 from api.deps import CurrentUser, SessionDep, WriteSessionDep
+from api.ratelimit import check_sign_in_allowed, count_failed_sign_in
 from models.user import User, UserPreferences, UserPublic
 from workflow.security import authenticate, create_access_token
 
@@ -21,11 +22,18 @@ class Token(SQLModel):
     summary="Sign in",
     description="OAuth2 password flow: form fields `username` and `password`; "
     "returns a bearer token for the `Authorization` header.",
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        429: {"description": "Too many failed sign-ins for this user from this address"},
+    },
 )
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
+def login(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+) -> Token:
+    check_sign_in_allowed(request, form.username)
     user = authenticate(session, form.username, form.password)
     if user is None:
+        count_failed_sign_in(request, form.username)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="wrong username or password",

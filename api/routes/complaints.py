@@ -4,6 +4,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, WriteSessionDep, allowed
+from api.ratelimit import check_intake_rate
 from models.complaint import (
     MAX_ID,
     ComplaintCreate,
@@ -42,6 +43,7 @@ IDEMPOTENCY_HELP = (
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
         403: {"description": "Only sales (and admin) log complaints"},
         422: {"description": "Invalid data, or an Idempotency-Key reused with another body"},
+        429: {"description": "Too many complaints logged by this user in a short time"},
     },
 )
 def create_complaint(
@@ -53,6 +55,7 @@ def create_complaint(
         str | None, Header(max_length=255, description=IDEMPOTENCY_HELP)
     ] = None,
 ) -> ComplaintCreated:
+    check_intake_rate(actor)
     result = log_complaint(session, data=data, actor=actor, idempotency_key=idempotency_key)
     if result.replayed:
         response.status_code = status.HTTP_200_OK

@@ -1,0 +1,264 @@
+"""Faults: a killed relay, a slow or dead mail server, a crash around the send, a locked or
+full database, two relays at once. After each: every accepted complaint is routed once, each
+notice is sent once or held as unknown, nothing is half-written."""
+
+import signal
+import sqlite3
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+
+from models.notification import NoticeStatus
+from notifications.ledger import send_notice
+from tests.faults import (
+    DiesAfterSending,
+    DiesBeforeSending,
+    ProcessDies,
+    SlowMailStore,
+    counts,
+    notices,
+    start_relay,
+    start_smtp,
+    stop,
+    tasks_per_complaint,
+)
+from tests.support import drain_outbox, free_port, wait_for
+from workflow import db
+from workflow.config import get_settings
+
+
+def use_settings(monkeypatch: pytest.MonkeyPatch, **values: object) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(f"CW_{name.upper()}", str(value))
+    get_settings.cache_clear()
+    db.reset_engines()
+
+
+def mail_counts(store) -> Counter:
+    return Counter(m["X-Notice-Id"] for m in store.snapshot())
+
+
+def assert_each_notice_sent_once_or_held(store) -> None:
+    copies = mail_counts(store)
+    for notice in notices():
+        assert notice.status in (NoticeStatus.sent, NoticeStatus.unknown), notice
+        if notice.status is NoticeStatus.sent:
+            assert copies[str(notice.id)] == 1, notice
+        assert copies[str(notice.id)] <= 1, notice
+
+
+def test_a_relay_killed_mid_batch_loses_nothing_and_repeats_nothing(as_user, settings, monkeypatch):
+    store = SlowMailStore(delay=0.2)
+    port = free_port()
+    smtp = start_smtp(store, port)
+    use_settings(monkeypatch, smtp_port=port, outbox_lease_seconds=3, notice_lease_seconds=3)
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(40)]
+    relay = start_relay()
+    try:
+        wait_for(lambda: counts()["tasks"] >= 1, timeout=60, interval=0.05)
+        stop(relay, signal.SIGKILL)
+        done_at_kill = counts()["tasks"]
+        assert done_at_kill < len(references), "the relay finished before it could be killed"
+        relay = start_relay()
+        wait_for(lambda: counts()["tasks"] >= len(references), timeout=60)
+        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=60)
+    finally:
+        stop(relay)
+        smtp.stop()
+    assert set(tasks_per_complaint().values()) == {1}
+    assert_each_notice_sent_once_or_held(store)
+
+    from flows.stale_runs import crash_stale_runs
+
+    time.sleep(6.5)  # twice the lease: the killed relay's run is now stale
+    import asyncio
+
+    assert asyncio.run(crash_stale_runs()) >= 1
+    assert asyncio.run(crash_stale_runs()) == 0
+
+
+def test_a_slow_mail_server_is_bounded_and_an_ambiguous_send_is_held(
+    as_user, settings, monkeypatch
+):
+    store = SlowMailStore(delay=2.5)
+    port = free_port()
+    smtp = start_smtp(store, port)
+    use_settings(monkeypatch, smtp_port=port, smtp_timeout_seconds=1)
+    sales, admin = as_user("sales"), as_user("admin")
+    try:
+        reference = sales.log_complaint()["reference"]
+        started = time.monotonic()
+        drain_outbox()
+        assert time.monotonic() - started < 10  # each attempt bounded by the timeout
+        record = sales.record(reference)
+        assert record["status"] == "with_quality"  # routing went on
+        assert {n["status"] for n in record["notifications"]} == {"unknown"}
+        assert any(h["action"] == "notice_held" for h in record["history"])
+        drain_outbox()
+        time.sleep(3)
+        assert {n.status for n in notices()} == {NoticeStatus.unknown}  # never resent
+        held = admin.get("/admin/notices/held").json()
+        assert {h["complaint_reference"] for h in held} == {reference}
+    finally:
+        smtp.stop()
+    assert max(mail_counts(store).values(), default=0) <= 1
+
+
+def test_a_crash_after_the_server_accepted_holds_the_notice_and_a_person_releases_it(
+    as_user, mailbox, settings, monkeypatch
+):
+    use_settings(monkeypatch, notice_lease_seconds=1)
+    sales, admin = as_user("sales"), as_user("admin")
+    reference = sales.log_complaint()["reference"]
+    drain_outbox()
+    ack = next(n for n in notices() if n.kind == "acknowledgement")
+    with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
+        send_notice(ack.id, DiesAfterSending())
+    assert mail_counts(mailbox)[str(ack.id)] == 2  # the first send and the one that "died"
+    time.sleep(1.2)
+    drain_outbox()
+    (held,) = [n for n in notices() if n.id == ack.id]
+    assert held.status is NoticeStatus.unknown
+    drain_outbox()
+    assert mail_counts(mailbox)[str(ack.id)] == 2  # held, not resent
+
+    released = admin.post(f"/admin/notices/{ack.id}/resend", json={"reason": "Checked the log."})
+    assert released.status_code == 200, released.text
+    assert (
+        admin.post(f"/admin/notices/{ack.id}/resend", json={"reason": "Again"}).status_code == 409
+    )
+    drain_outbox()
+    assert mail_counts(mailbox)[str(ack.id)] == 3
+    history = [h["action"] for h in sales.record(reference)["history"]]
+    assert history.count("notice_held") == 1
+    assert history.count("notice_released") == 1
+
+
+def test_a_crash_before_the_send_is_held_too_since_nobody_can_tell(
+    as_user, mailbox, settings, monkeypatch
+):
+    use_settings(monkeypatch, notice_lease_seconds=1)
+    as_user("sales").log_complaint()
+    drain_outbox()
+    ack = next(n for n in notices() if n.kind == "acknowledgement")
+    with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
+        send_notice(ack.id, DiesBeforeSending())
+    time.sleep(1.2)
+    drain_outbox()
+    assert next(n for n in notices() if n.id == ack.id).status is NoticeStatus.unknown
+    assert mail_counts(mailbox)[str(ack.id)] == 1  # only the first, real send
+
+
+class admin_reset_notice:  # noqa: N801 - used as a context manager in tests
+    """Put a sent notice back to pending, as if it had never been sent (test set-up only)."""
+
+    def __init__(self, notice_id: int) -> None:
+        self.notice_id = notice_id
+
+    def __enter__(self) -> None:
+        from sqlmodel import update
+
+        from models.notification import Notification
+
+        with db.write_session() as session:
+            session.exec(
+                update(Notification)
+                .where(Notification.id == self.notice_id)
+                .values(status=NoticeStatus.pending)
+            )
+            session.commit()
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def test_two_relays_share_the_outbox_without_taking_the_same_event(as_user, mailbox, settings):
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(30)]
+    relays = [start_relay(), start_relay()]
+    try:
+        wait_for(lambda: counts()["tasks"] >= len(references), timeout=90)
+        wait_for(lambda: all(n.status == "sent" for n in notices()), timeout=60)
+        time.sleep(1)
+    finally:
+        for relay in relays:
+            stop(relay)
+    assert tasks_per_complaint() == dict.fromkeys(references, 1)
+    assert_each_notice_sent_once_or_held(mailbox)
+    acks = Counter(m["Subject"] for m in mailbox.snapshot() if m["To"] == "jane@acme.example")
+    assert set(acks.values()) == {1}
+    assert len(acks) == len(references)
+
+
+@pytest.fixture
+def sqlite_only(settings) -> None:
+    if not settings.sqlalchemy_url.startswith("sqlite"):
+        pytest.skip("SQLite's single-writer lock and page quota")
+
+
+def test_a_locked_database_gives_503_with_retry_after_then_recovers(
+    as_user, sqlite_only, settings, monkeypatch
+):
+    use_settings(monkeypatch, sqlite_busy_timeout_ms=500)
+    sales = as_user("sales")
+    before = counts()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(10)
+        other.execute("ROLLBACK")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        locked.wait(5)
+        from tests.support import complaint_payload
+
+        answer = sales.post("/complaints", json=complaint_payload())
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Retry-After"] == "5"
+        assert counts() == before
+    finally:
+        release.set()
+        holder.join()
+    assert sales.log_complaint()["status"] == "received"
+
+
+def test_a_full_database_gives_503_rolls_back_and_recovers(
+    as_user, sqlite_only, settings, monkeypatch
+):
+    sales = as_user("sales")
+    with sqlite3.connect(settings.var_dir / "complaints.db") as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    use_settings(monkeypatch, sqlite_max_page_count=pages)
+    before = counts()
+    from tests.support import complaint_payload
+
+    big = complaint_payload(description="x" * 9_000)
+    answers = [sales.post("/complaints", json=big) for _ in range(5)]
+    assert 503 in [a.status_code for a in answers]
+    assert all(a.status_code in (201, 503) for a in answers)
+    created = sum(a.status_code == 201 for a in answers)
+    assert counts()["complaints"] == before["complaints"] + created
+    use_settings(monkeypatch, sqlite_max_page_count=0)
+    assert sales.log_complaint()["status"] == "received"
+
+
+def test_the_api_answers_health_while_the_database_is_locked(base_url, sqlite_only, settings):
+    other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        answer = httpx.get(f"{base_url}/api/v1/health", timeout=30)
+        assert answer.json()["database"] == "up"  # readers go on under WAL
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
