@@ -346,3 +346,27 @@ def test_policies_are_listed_and_changed_from_the_command_line(settings):
     refused = runner.invoke(app, ["set-policy", "sales_review", "0", "--reason", "nope"])
     assert refused.exit_code == 1
     assert "policy not changed" in refused.output
+
+
+def test_clock_jumps_fire_each_reminder_and_escalation_once(as_user):
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    as_user("sales").log_complaint(severity="major")
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 25, 9, 0))  # two days forward: first assessment is late
+    sweep()
+    freeze_at(berlin(2026, 11, 25, 8, 0))  # an hour back
+    sweep()
+    sweep()
+    freeze_at(berlin(2026, 11, 25, 9, 0))
+    sweep()
+    escalations = notices(NoticeKind.escalation)
+    assert [n.subject.split(":")[0] for n in escalations] == ["OVERDUE (level 1)"]
+    assert notices(NoticeKind.reminder) == []  # late already: no reminder after the fact
+    freeze_at(berlin(2026, 11, 25, 13, 0))  # the next level's wait has passed
+    sweep()
+    freeze_at(berlin(2026, 11, 25, 12, 0))
+    sweep()
+    assert [n.subject.split(":")[0] for n in notices(NoticeKind.escalation)] == [
+        "OVERDUE (level 1)",
+        "OVERDUE (level 2)",
+    ]

@@ -59,3 +59,44 @@ def test_the_chain_verifies_and_an_edit_made_around_the_trigger_is_found(logged,
         if restore:
             conn.execute(text(restore))
     assert verify_chain(_history(logged)) == entries[1].seq
+
+
+def _tamper(entry_id: int) -> None:
+    engine = get_write_engine()
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE history DISABLE TRIGGER history_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER history_no_update"))
+        conn.execute(text("UPDATE history SET reason = 'edited' WHERE id = :id"), {"id": entry_id})
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE history ENABLE TRIGGER history_append_only"))
+
+
+def test_verify_history_names_the_first_broken_row_from_the_cli_and_the_admin_route(
+    logged, as_user
+):
+    from typer.testing import CliRunner
+
+    from workflow.cli import app
+
+    runner = CliRunner()
+    intact = runner.invoke(app, ["verify-history"])
+    assert intact.exit_code == 0, intact.output
+    assert "history intact: 1 complaints verified" in intact.output
+    admin = as_user("admin")
+    assert admin.get("/admin/history/verify").json() == {
+        "complaints_checked": 1,
+        "intact": True,
+        "broken": [],
+    }
+    assert as_user("manager").get("/admin/history/verify").status_code == 403
+
+    entries = _history(logged)
+    _tamper(entries[2].id)
+    broken = runner.invoke(app, ["verify-history"])
+    assert broken.exit_code == 1
+    assert f"BROKEN {logged}: history entry 3 does not verify" in broken.output
+    answer = admin.get("/admin/history/verify").json()
+    assert answer["intact"] is False
+    assert answer["broken"] == [{"reference": logged, "first_broken_seq": 3}]

@@ -37,3 +37,23 @@ def test_intake_is_limited_per_user(as_user, limits):
     answers = [sales.post("/complaints", json=complaint_payload()).status_code for _ in range(6)]
     assert answers == [201] * 5 + [429]
     assert admin.post("/complaints", json=complaint_payload()).status_code == 201
+
+
+def test_sign_in_takes_as_long_for_an_unknown_user_as_for_a_wrong_password(base_url, settings):
+    import statistics
+    import time
+
+    import httpx
+
+    def timed(username: str) -> float:
+        started = time.perf_counter()
+        answer = httpx.post(
+            f"{base_url}/api/v1/auth/token", data={"username": username, "password": "wrong"}
+        )
+        assert answer.status_code == 401
+        return time.perf_counter() - started
+
+    timed("sales")  # warm up
+    known = statistics.median(timed("sales") for _ in range(7))
+    unknown = statistics.median(timed("nobody-by-this-name") for _ in range(7))
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
