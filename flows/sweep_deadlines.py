@@ -1,8 +1,8 @@
 """The deadline sweep, scheduled every minute (prefect.yaml): reminders and escalations.
 
-It touches only the clocks whose ``next_check_at`` has come (an indexed query), one task run
-per clock named after the complaint reference, and is safe to run twice or after a crash
-(see ``workflow/sweep.py``).
+It touches only the clocks whose ``next_check_at`` has come (an indexed query), in task runs
+of up to 50 clocks named after their complaint references, and is safe to run twice or after
+a crash (see ``workflow/sweep.py``).
 """
 
 import asyncio
@@ -23,15 +23,34 @@ class SweepReport(BaseModel):
     notices_not_sent: int = 0
 
 
-@task(task_run_name="{reference} {step}")
-async def check_clock(clock_id: int, reference: str, step: str) -> tuple[int, int]:
-    notice_ids = await asyncio.to_thread(process_clock, clock_id)
-    sent = 0
-    for notice_id in notice_ids:
-        sent += await asyncio.to_thread(send_notice, notice_id, notifier()) == "sent"
-    if notice_ids:
-        get_run_logger().info("%s %s: %d notices, %d sent", reference, step, len(notice_ids), sent)
-    return sent, len(notice_ids) - sent
+CLOCKS_PER_TASK_RUN = 50
+
+
+def _batch_name() -> str:
+    from prefect.runtime import task_run
+
+    references = task_run.parameters["references"]
+    more = f" +{len(references) - 1} more" if len(references) > 1 else ""
+    return f"{references[0]}{more}"
+
+
+def _check(clock_ids: list[int]) -> tuple[int, int]:
+    sent = total = 0
+    for clock_id in clock_ids:
+        for notice_id in process_clock(clock_id):
+            total += 1
+            sent += send_notice(notice_id, notifier()) == "sent"
+    return sent, total - sent
+
+
+@task(task_run_name=_batch_name)
+async def check_clocks(clock_ids: list[int], references: list[str]) -> tuple[int, int]:
+    """Remind or escalate a batch of clocks: a task run per clock would cost more than the
+    work itself when many fall due together."""
+    sent, not_sent = await asyncio.to_thread(_check, clock_ids)
+    if sent or not_sent:
+        get_run_logger().info("%d clocks: %d notices sent, %d not", len(clock_ids), sent, not_sent)
+    return sent, not_sent
 
 
 def _run_name() -> str:
@@ -43,7 +62,12 @@ async def sweep_deadlines(limit: Annotated[int, Field(ge=1, le=20_000)] = 2000) 
     """Remind and escalate what is due now; repeats until nothing more is due."""
     report = SweepReport()
     while batch := await asyncio.to_thread(due_clocks, limit):
-        outcomes = await asyncio.gather(*(check_clock(c.id, c.reference, c.step) for c in batch))
+        chunks = [
+            batch[i : i + CLOCKS_PER_TASK_RUN] for i in range(0, len(batch), CLOCKS_PER_TASK_RUN)
+        ]
+        outcomes = await asyncio.gather(
+            *(check_clocks([c.id for c in chunk], [c.reference for c in chunk]) for chunk in chunks)
+        )
         report.clocks += len(batch)
         report.notices_sent += sum(s for s, _ in outcomes)
         report.notices_not_sent += sum(n for _, n in outcomes)
