@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, or_, select, update
 
+from models.complaint import Complaint
 from models.notification import NoticeKind, NoticeStatus, Notification
 from notifications.sender import Notifier
 from notifications.templates import RenderedNotice
@@ -87,6 +88,37 @@ def _backoff_seconds(attempts: int) -> float:
     return min(base * 2 ** (attempts - 1), 3600.0)
 
 
+NOTIFIER = "flow:notify"
+
+
+def _log_notice(
+    session: Session,
+    notice: Notification,
+    action: str,
+    *,
+    actor: str = NOTIFIER,
+    reason: str | None = None,
+) -> Complaint | None:
+    """Write what happened to a notice into its complaint's history (digests have none)."""
+    if notice.complaint_id is None:
+        return None
+    complaint = lock_complaint_by_id(session, notice.complaint_id)
+    record_history(
+        session,
+        complaint_id=notice.complaint_id,
+        actor=actor,
+        action=action,
+        changes={
+            "notice_id": notice.id,
+            "kind": notice.kind,
+            "recipient": notice.recipient,
+            "attempts": notice.attempts,
+        },
+        reason=reason,
+    )
+    return complaint
+
+
 def _record_sent(notice_id: int) -> None:
     now = utcnow()
     with write_session() as session:
@@ -98,20 +130,11 @@ def _record_sent(notice_id: int) -> None:
         notice.lease_until = None
         notice.last_error = None
         session.add(notice)
-        if notice.complaint_id is None:  # a digest belongs to no complaint
-            session.commit()
-            return
-        complaint = lock_complaint_by_id(session, notice.complaint_id)
-        if notice.kind is NoticeKind.acknowledgement and complaint.acknowledged_at is None:
+        complaint = _log_notice(session, notice, "notice_sent")
+        acknowledged = notice.kind is NoticeKind.acknowledgement
+        if complaint is not None and acknowledged and complaint.acknowledged_at is None:
             touch(session, complaint, acknowledged_at=now)
-            stop_clocks(session, notice.complaint_id, {Step.acknowledgement})
-        record_history(
-            session,
-            complaint_id=notice.complaint_id,
-            actor="flow:notify",
-            action="notice_sent",
-            changes={"notice_id": notice.id, "kind": notice.kind, "recipient": notice.recipient},
-        )
+            stop_clocks(session, complaint.id, {Step.acknowledgement})  # type: ignore[arg-type]
         session.commit()
 
 
@@ -133,16 +156,8 @@ def _record_failure(notice_id: int, error: str, *, ambiguous: bool = False) -> N
             None if gave_up else utcnow() + timedelta(seconds=_backoff_seconds(notice.attempts))
         )
         session.add(notice)
-        if gave_up and notice.complaint_id is not None:
-            lock_complaint_by_id(session, notice.complaint_id)
-            record_history(
-                session,
-                complaint_id=notice.complaint_id,
-                actor="flow:notify",
-                action="notice_failed",
-                changes={"notice_id": notice.id, "kind": notice.kind, "attempts": notice.attempts},
-                reason=notice.last_error,
-            )
+        if gave_up:
+            _log_notice(session, notice, "notice_failed", reason=notice.last_error)
         session.commit()
         return notice.status
 
@@ -152,16 +167,12 @@ def _hold_as_unknown(session: Session, notice: Notification) -> None:
     notice.status = NoticeStatus.unknown
     notice.next_attempt_at = None
     session.add(notice)
-    if notice.complaint_id is not None:
-        lock_complaint_by_id(session, notice.complaint_id)
-        record_history(
-            session,
-            complaint_id=notice.complaint_id,
-            actor="flow:notify",
-            action="notice_held",
-            changes={"notice_id": notice.id, "kind": notice.kind, "recipient": notice.recipient},
-            reason=f"delivery unknown, held for review: {notice.last_error}",
-        )
+    _log_notice(
+        session,
+        notice,
+        "notice_held",
+        reason=f"delivery unknown, held for review: {notice.last_error}",
+    )
 
 
 def send_notice(notice_id: int, notifier: Notifier) -> NoticeStatus | None:
@@ -266,19 +277,6 @@ def resend_notice(notice_id: int, *, by: str, reason: str) -> Notification:
         notice.status = NoticeStatus.pending
         notice.next_attempt_at = None
         session.add(notice)
-        if notice.complaint_id is not None:
-            lock_complaint_by_id(session, notice.complaint_id)
-            record_history(
-                session,
-                complaint_id=notice.complaint_id,
-                actor=by,
-                action="notice_released",
-                changes={
-                    "notice_id": notice.id,
-                    "kind": notice.kind,
-                    "recipient": notice.recipient,
-                },
-                reason=reason,
-            )
+        _log_notice(session, notice, "notice_released", actor=by, reason=reason)
         session.commit()
         return notice

@@ -107,12 +107,9 @@ def open_task(
     return task, announced
 
 
-def _route_to_quality(
-    session: Session, complaint: Complaint, event: OutboxEvent, reason: str
+def _open_quality_task(
+    session: Session, complaint: Complaint, event: OutboxEvent
 ) -> list[Notification]:
-    apply_transition(
-        session, complaint, action=Action.route_to_quality, actor=ROUTER, reason=reason
-    )
     _, announced = open_task(
         session,
         complaint,
@@ -121,6 +118,15 @@ def _route_to_quality(
         event=event,
     )
     return announced
+
+
+def _route_to_quality(
+    session: Session, complaint: Complaint, event: OutboxEvent, reason: str
+) -> list[Notification]:
+    apply_transition(
+        session, complaint, action=Action.route_to_quality, actor=ROUTER, reason=reason
+    )
+    return _open_quality_task(session, complaint, event)
 
 
 def on_complaint_logged(
@@ -154,14 +160,7 @@ def on_result_returned(
 
 
 def on_sent_back(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
-    _, announced = open_task(
-        session,
-        complaint,
-        department=Department.quality,
-        kind=TaskKind.quality_assessment,
-        event=event,
-    )
-    return announced
+    return _open_quality_task(session, complaint, event)
 
 
 def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:

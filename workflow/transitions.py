@@ -32,22 +32,19 @@ def actor_of_user(user: User) -> Actor:
     )
 
 
-def lock_complaint(session: Session, reference: str) -> Complaint:
-    complaint = session.exec(
-        select(Complaint).where(Complaint.reference == reference).with_for_update()
-    ).first()
+def _locked(session: Session, condition: Any, what: str) -> Complaint:
+    complaint = session.exec(select(Complaint).where(condition).with_for_update()).first()
     if complaint is None:
-        raise NotFound(f"no complaint {reference}")
+        raise NotFound(f"no complaint {what}")
     return complaint
+
+
+def lock_complaint(session: Session, reference: str) -> Complaint:
+    return _locked(session, Complaint.reference == reference, reference)
 
 
 def lock_complaint_by_id(session: Session, complaint_id: int) -> Complaint:
-    complaint = session.exec(
-        select(Complaint).where(Complaint.id == complaint_id).with_for_update()
-    ).first()
-    if complaint is None:
-        raise NotFound(f"no complaint with id {complaint_id}")
-    return complaint
+    return _locked(session, Complaint.id == complaint_id, f"with id {complaint_id}")
 
 
 def check_version(complaint: Complaint, expected: int | None) -> None:
