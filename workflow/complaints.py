@@ -242,7 +242,7 @@ def customer_answered(
         session,
         complaint_id=complaint.id,
         actor=actor.name,
-        action="clocks_resumed",  # type: ignore[arg-type]
+        action="clocks_resumed",
         changes={
             "paused_hours": round(paused_hours, 2),
             "due_at": complaint.due_at,

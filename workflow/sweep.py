@@ -121,7 +121,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
         session,
         complaint_id=complaint.id,
         actor=SWEEPER,
-        action="reminder_sent",  # type: ignore[arg-type]
+        action="reminder_sent",
         changes={"step": clock.step, "cycle": clock.cycle, "due_at": clock.due_at, "to": to},
         reason=f"{context['hours_left']} hours left before the due date",
     )
@@ -141,7 +141,7 @@ def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: date
         session,
         complaint_id=complaint.id,
         actor=SWEEPER,
-        action="escalated",  # type: ignore[arg-type]
+        action="escalated",
         changes={
             "step": clock.step,
             "cycle": clock.cycle,

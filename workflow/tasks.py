@@ -62,7 +62,7 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
         session,
         complaint_id=complaint.id,
         actor=actor.name,
-        action="task_claimed",  # type: ignore[arg-type]
+        action="task_claimed",
         changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
     )
     session.commit()
@@ -145,7 +145,7 @@ def _review_result(
             session,
             complaint_id=complaint.id,
             actor=actor.name,
-            action="result_approved",  # type: ignore[arg-type]
+            action="result_approved",
             changes={"revision": resolution.revision},
             reason=review.comment,
         )
@@ -178,7 +178,7 @@ def complete_task(
         session,
         complaint_id=complaint.id,
         actor=actor.name,
-        action="task_completed",  # type: ignore[arg-type]
+        action="task_completed",
         changes={"task_id": task.id, "kind": task.kind},
     )
     session.commit()
@@ -199,7 +199,7 @@ def _record_quality_milestone(
     record_history(
         session,
         complaint_id=complaint.id,
-        actor=actor.name,  # type: ignore[arg-type]
+        actor=actor.name,
         action=f"{step.value}_recorded",
         changes={"task_id": task.id, **fields},
     )
