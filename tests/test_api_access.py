@@ -80,6 +80,7 @@ class World:
             task_id=self.quality_task,
             quality_task=self.quality_task,
             sales_task=self.sales_task,
+            notice_id=1,
         )
 
 
@@ -172,6 +173,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/claim": None,
         "/assessment": {"valid": True, "investigate": True},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
+        "/resend": {"reason": "Checked the mail server's log."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -267,6 +269,15 @@ FORBIDDEN = [
     *[(user, "GET", REPORT) for user in DEPARTMENT_USERS],
     *[(user, "PUT", "/policies") for user in ("sales", "quality", "technical", "manager", "gm")],
     *[
+        (user, method, path)
+        for user in ("sales", "quality", "technical", "manager", "gm")
+        for method, path in (
+            ("GET", "/admin/notices/held"),
+            ("POST", "/admin/notices/{notice_id}/resend"),
+            ("GET", "/admin/history/verify"),
+        )
+    ],
+    *[
         (user, "POST", "/complaints/{resolved}/customer-response")
         for user in ("quality", "technical", "manager", "gm", "admin")
     ],
@@ -319,6 +330,9 @@ ALLOWED = [
     *[(user, "GET", "/policies", 200) for user in EVERYONE],
     *[(user, "GET", "/policies/history", 200) for user in OVERSEERS],
     *[(user, "GET", REPORT, 200) for user in OVERSEERS],
+    ("admin", "GET", "/admin/notices/held", 200),
+    ("admin", "GET", "/admin/history/verify", 200),
+    ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     *[
