@@ -3,14 +3,14 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import utc_field
+from models.base import enum_field, utc_field
 from workflow.rules import Severity
 
 
 class ResolutionBase(SQLModel):
     revision: int
     valid: bool
-    severity: Severity
+    severity: Severity = enum_field(Severity)
     investigate: bool
     no_investigation_reason: str | None = None
     decided_by: str = Field(max_length=64, description="Who decided (username).")

@@ -7,7 +7,6 @@ every refusal is checked to have left that database as it was.
 
 import base64
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -86,14 +85,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(
-    tmp_path_factory, migrated_template, smtp_server, prefect_api_url, api_server
+    tmp_path_factory, fresh_databases, smtp_server, prefect_api_url, api_server
 ) -> Iterator[World]:
     """One database for the module, set up as ``conftest.settings`` sets up each test's."""
     directory = tmp_path_factory.mktemp("access")
-    shutil.copy(migrated_template, directory / "complaints.db")
+    database = fresh_databases.new(directory)
     environment = pytest.MonkeyPatch()
     for name, value in {
-        "CW_VAR_DIR": str(directory),
+        **database,
         "CW_ENVIRONMENT": "test",
         "CW_SMTP_PORT": str(smtp_server.port),
         "CW_PREFECT_API_URL": prefect_api_url,
@@ -133,6 +132,7 @@ def world(
             client.close()
         environment.undo()
         _reset_caches()
+        fresh_databases.drop(database)
 
 
 def _state() -> tuple:

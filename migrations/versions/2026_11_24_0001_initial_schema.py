@@ -338,7 +338,9 @@ def upgrade() -> None:
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("valid", sa.Boolean(), nullable=False),
         sa.Column(
-            "severity", sa.Enum("critical", "major", "minor", name="severity"), nullable=False
+            "severity",
+            sa.Enum("critical", "major", "minor", name="severity", native_enum=False, length=32),
+            nullable=False,
         ),
         sa.Column("investigate", sa.Boolean(), nullable=False),
         sa.Column("no_investigation_reason", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
