@@ -1,15 +1,37 @@
 """Domain errors to HTTP answers, in one place."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 
 from workflow.complaints import InvalidInput
 from workflow.errors import IdempotencyKeyReused, NotAllowed, NotFound, RuleViolation
 
 logger = logging.getLogger(__name__)
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(description="What went wrong; for 422, per field.")
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem}
+
+
+# Answers any route may give; routes add their own 404 and 409.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _answer("The body could not be read (not UTF-8 or not JSON)"),
+    401: _answer("No token, or a bad or expired one"),
+    403: _answer("The role may not do this"),
+    413: _answer("The request body is over the size limit"),
+    422: _answer("Invalid data; `detail` names each field"),
+    503: _answer("The database is busy or unreachable; nothing was saved, retry later"),
+}
+PUBLIC_RESPONSES = {code: COMMON_RESPONSES[code] for code in (400, 413, 422, 503)}
 
 
 TRANSIENT_DATABASE_ERRORS = (

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import install_error_handlers
+from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
 from workflow.config import get_settings
 
@@ -74,9 +74,9 @@ def create_app() -> FastAPI:
         policies.router,
         reports.router,
         admin.router,
-        health.router,
     ):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
+    app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 

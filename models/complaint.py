@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta
 
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -93,7 +93,8 @@ class ComplaintCreate(ComplaintBase):
         }
     }
 
-    customer_id: int | None = Field(
+    quantity_affected: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
+    customer_id: StrictInt | None = Field(
         default=None, ge=1, le=MAX_ID, description="An existing customer, or give `customer`."
     )
     customer: CustomerCreate | None = Field(
@@ -170,9 +171,13 @@ class CustomerResponse(SQLModel):
         }
     }
 
-    accepted: bool = Field(description="True closes the complaint; false reopens it to quality.")
+    accepted: StrictBool = Field(
+        description="True closes the complaint; false reopens it to quality."
+    )
     comment: str | None = Field(default=None, max_length=5_000)
-    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
 
     @model_validator(mode="after")
     def _refusal_needs_comment(self) -> "CustomerResponse":

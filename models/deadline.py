@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from pydantic import StrictBool, StrictFloat
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -36,6 +37,16 @@ class DeadlinePolicyRow(PolicyBase, table=True):
 
 
 class PolicyChange(PolicyBase):
+    hours: StrictFloat = Field(ge=0.1, le=10_000, description="Time allowed for the step (hours).")
+    reminder_fraction: StrictFloat = Field(
+        default=0.75, gt=0, lt=1, description="Remind when this share of the time is used."
+    )
+    escalation_interval_hours: StrictFloat = Field(
+        default=4.0, ge=0.1, le=1_000, description="Wait between escalation levels after a breach."
+    )
+    business_time: StrictBool = Field(
+        default=True, description="Count business hours on the company calendar (else wall time)."
+    )
     reason: str = Field(min_length=3, max_length=2000, description="Why the policy changes.")
 
 

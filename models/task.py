@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import model_validator
+from pydantic import StrictBool, StrictInt, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
@@ -76,9 +76,9 @@ class QualityResult(SQLModel):
     }
 
     kind: Literal["quality_assessment"] = "quality_assessment"
-    valid: bool = Field(description="Is it a valid complaint?")
+    valid: StrictBool = Field(description="Is it a valid complaint?")
     severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
-    investigate: bool
+    investigate: StrictBool
     no_investigation_reason: str | None = Field(
         default=None, max_length=5_000, description="Required when investigate is false."
     )
@@ -92,7 +92,9 @@ class QualityResult(SQLModel):
         description="What the customer is told; plain text, never markup.",
         schema_extra={"examples": ["The seal batch was faulty; we replace your pump."]},
     )
-    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
 
     @model_validator(mode="after")
     def _reason_when_not_investigated(self) -> "QualityResult":
@@ -116,9 +118,11 @@ class SalesReview(SQLModel):
     }
 
     kind: Literal["sales_review"] = "sales_review"
-    approved: bool
+    approved: StrictBool
     comment: str | None = Field(default=None, max_length=5_000)
-    version: int | None = Field(default=None, description="Expected complaint version (optional).")
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
 
     @model_validator(mode="after")
     def _comment_when_sent_back(self) -> "SalesReview":
@@ -133,9 +137,9 @@ TaskCompletion = Annotated[QualityResult | SalesReview, Field(discriminator="kin
 class Assessment(SQLModel):
     """Quality's first assessment, recorded before the investigation ends (optional)."""
 
-    valid: bool
+    valid: StrictBool
     severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
-    investigate: bool
+    investigate: StrictBool
     no_investigation_reason: str | None = Field(default=None, max_length=5_000)
 
     @model_validator(mode="after")

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import EmailStr
+from pydantic import EmailStr, StrictBool
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field
@@ -33,4 +33,4 @@ class UserPublic(UserBase):
 
 
 class UserPreferences(SQLModel):
-    digest_enabled: bool = Field(description="Receive the daily digest (managers).")
+    digest_enabled: StrictBool = Field(description="Receive the daily digest (managers).")
