@@ -140,13 +140,17 @@ class FreshDatabases:
 
 @pytest.fixture(scope="session")
 def prefect_api_url() -> Iterator[str]:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
     given = os.environ.get("CW_TEST_PREFECT_API_URL")
     if given:
+        # Prefect's settings are loaded already: the URL must go through its own context,
+        # or flows in this process would run against an ephemeral server.
         os.environ["PREFECT_API_URL"] = given
-        yield given
+        with temporary_settings({PREFECT_API_URL: given}):
+            yield given
         return
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
         url = PREFECT_API_URL.value()

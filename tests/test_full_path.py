@@ -79,3 +79,31 @@ def test_history_records_changed_fields_as_iso_timestamps(as_user):
     due_at = opened[0]["changes"]["due_at"]
     assert "T" in due_at
     assert datetime.fromisoformat(due_at).tzinfo is not None
+
+
+def test_the_prefect_server_shows_runs_named_after_the_reference(as_user, prefect_api_url):
+    from datetime import UTC
+
+    import httpx
+
+    # Each test's database starts its references afresh; the Prefect server is the session's.
+    started = datetime.now(UTC).isoformat()
+    reference = as_user("sales").log_complaint()["reference"]
+    drain_outbox()
+    flow_runs = httpx.post(
+        f"{prefect_api_url}/flow_runs/filter",
+        json={
+            "flow_runs": {"name": {"like_": reference}, "start_time": {"after_": started}},
+            "limit": 5,
+        },
+    ).json()
+    assert [r["name"] for r in flow_runs] == [reference]
+    assert flow_runs[0]["state_type"] == "COMPLETED"
+    task_runs = httpx.post(
+        f"{prefect_api_url}/task_runs/filter",
+        json={
+            "task_runs": {"name": {"like_": reference}, "start_time": {"after_": started}},
+            "limit": 5,
+        },
+    ).json()
+    assert [r["name"] for r in task_runs] == [f"{reference} complaint.logged"]
