@@ -31,7 +31,21 @@ def overrides(session: Session) -> dict[PolicyKey, DeadlinePolicyRow]:
     return {(r.step, r.kind, r.severity): r for r in rows}
 
 
+POLICIES_KEY = "effective_policies"
+
+
 def effective_policies(session: Session) -> dict[PolicyKey, DeadlinePolicy]:
+    """The policies in force, read once per session (a use case starts several clocks)."""
+    if POLICIES_KEY not in session.info:
+        session.info[POLICIES_KEY] = _read_policies(session)
+    return session.info[POLICIES_KEY]
+
+
+def forget_policies(session: Session) -> None:
+    session.info.pop(POLICIES_KEY, None)
+
+
+def _read_policies(session: Session) -> dict[PolicyKey, DeadlinePolicy]:
     policies = dict(DEFAULT_POLICIES)
     for key, row in overrides(session).items():
         policies[key] = DeadlinePolicy(

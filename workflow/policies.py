@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from models.deadline import DeadlinePolicyRow, PolicyChange, PolicyPublic
 from workflow.clock import utcnow
-from workflow.deadlines import overrides
+from workflow.deadlines import forget_policies, overrides
 from workflow.rules import DEFAULT_POLICIES, Action, require_permission
 from workflow.transitions import Actor
 
@@ -53,6 +53,7 @@ def change_policy(session: Session, *, change: PolicyChange, actor: Actor) -> De
     )
     session.add(row)
     session.commit()
+    forget_policies(session)
     return row
 
 
