@@ -2,12 +2,20 @@
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.web.session import SignInRequired
 from workflow.complaints import InvalidInput
 from workflow.errors import IdempotencyKeyReused, NotAllowed, NotFound, RuleViolation
 
@@ -52,42 +60,81 @@ def is_transient(exc: OperationalError) -> bool:
     return any(marker in message for marker in TRANSIENT_DATABASE_ERRORS)
 
 
-def _problem(code: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+def is_web_request(request: Request | None) -> bool:
+    """Pages (everything outside /api/) answer errors with a page, the API with JSON."""
+    return request is not None and not request.url.path.startswith("/api/")
+
+
+def _problem(
+    code: int,
+    detail: object,
+    headers: dict[str, str] | None = None,
+    request: Request | None = None,
+) -> Response:
+    if is_web_request(request):
+        from api.web.pages import error_page
+
+        assert request is not None
+        page = error_page(request, code, detail)
+        page.headers.update(headers or {})
+        return page
     return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return _problem(status.HTTP_404_NOT_FOUND, str(exc))
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _problem(status.HTTP_404_NOT_FOUND, str(exc), request=request)
 
     @app.exception_handler(NotAllowed)
-    async def not_allowed(_: Request, exc: NotAllowed) -> JSONResponse:
-        return _problem(status.HTTP_403_FORBIDDEN, str(exc))
+    async def not_allowed(request: Request, exc: NotAllowed) -> Response:
+        return _problem(status.HTTP_403_FORBIDDEN, str(exc), request=request)
 
     @app.exception_handler(RuleViolation)
-    async def conflict(_: Request, exc: RuleViolation) -> JSONResponse:
-        return _problem(status.HTTP_409_CONFLICT, str(exc))
+    async def conflict(request: Request, exc: RuleViolation) -> Response:
+        return _problem(status.HTTP_409_CONFLICT, str(exc), request=request)
 
     @app.exception_handler(IdempotencyKeyReused)
-    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> Response:
         detail = [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "value_error"}]
         return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
     @app.exception_handler(InvalidInput)
-    async def invalid_input(_: Request, exc: InvalidInput) -> JSONResponse:
+    async def invalid_input(request: Request, exc: InvalidInput) -> Response:
         detail = [{"loc": [exc.location, exc.field], "msg": str(exc), "type": "value_error"}]
-        return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+        return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, detail, request=request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_web_request(request):
+            return _problem(exc.status_code, exc.detail, exc.headers, request)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if is_web_request(request):
+            return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors(), request=request)
+        return await request_validation_exception_handler(request, exc)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, _: SignInRequired) -> Response:
+        target = f"/login?next={quote(request.url.path)}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
     @app.exception_handler(OperationalError)
-    async def database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
         if not is_transient(exc):
             logger.error("database error on %s", request.url.path, exc_info=exc)
-            return _problem(status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
+            return _problem(
+                status.HTTP_500_INTERNAL_SERVER_ERROR, "internal error", request=request
+            )
         # Locked, full or unreachable database: nothing was committed; the client may retry.
         logger.warning("database unavailable: %s", exc.orig)
         return _problem(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "the database is busy or unavailable; nothing was saved, retry shortly",
             headers={"Retry-After": "5"},
+            request=request,
         )

@@ -1,12 +1,13 @@
 """The FastAPI application."""
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI, status
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
+from api.web.setup import install_web
 from workflow.config import get_settings
 
 DESCRIPTION = """
@@ -18,6 +19,7 @@ their task queues; managers read everything and see what is overdue.
 """
 
 HTTP_413 = status.HTTP_413_CONTENT_TOO_LARGE
+UPLOAD_PATH = "/complaints/new"  # the complaint form, with its photos and PDFs
 
 
 class BodySizeLimit:
@@ -27,17 +29,21 @@ class BodySizeLimit:
     (chunked) is counted as it arrives and refused once it passes the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, upload_paths: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_paths = upload_paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"request body over {self.max_bytes} bytes"
+        max_bytes = self.upload_paths.get(scope["path"], self.max_bytes)
+        detail = f"request body over {max_bytes} bytes"
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > max_bytes):
             response = JSONResponse({"detail": detail}, status_code=HTTP_413)
             await response(scope, receive, send)
             return
@@ -48,7 +54,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # FastAPI re-raises an HTTPException met while reading the body.
                     raise HTTPException(status_code=HTTP_413, detail=detail)
             return message
@@ -78,12 +84,12 @@ def create_app() -> FastAPI:
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-
-    @app.get("/", include_in_schema=False)
-    def root(_: Request) -> RedirectResponse:
-        return RedirectResponse("/api/v1/docs")
-
+    install_web(app)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_paths={UPLOAD_PATH: settings.max_upload_body_bytes},
+    )
     return app
 
 

@@ -3,6 +3,7 @@
 Importing this package registers every table on ``SQLModel.metadata``.
 """
 
+from models.attachment import Attachment
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
 from models.deadline import Deadline, DeadlinePolicyRow
@@ -15,6 +16,7 @@ from models.task import Task
 from models.user import User
 
 __all__ = [
+    "Attachment",
     "Complaint",
     "Customer",
     "Deadline",

@@ -56,6 +56,13 @@ class Complaint(ComplaintBase, table=True):
     customer_accepted: bool | None = None
     status_before_wait: Status | None = enum_field(Status, None)
     cycle: int = 0
+    status_token: str | None = Field(
+        default=None,
+        max_length=64,
+        unique=True,
+        index=True,
+        description="The customer's status link key.",
+    )
     created_at: datetime = utc_field(nullable=False)
     updated_at: datetime = utc_field(nullable=False)
     version: int = 1

@@ -23,6 +23,13 @@ TASK_LABELS = {
 }
 
 
+def status_url(complaint: Complaint) -> str | None:
+    """The customer's own page for this complaint (the token is the only key)."""
+    if not complaint.status_token:
+        return None
+    return f"{get_settings().public_base_url.rstrip('/')}/status/{complaint.status_token}"
+
+
 def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str, Any]:
     return {
         "reference": complaint.reference,
@@ -34,6 +41,7 @@ def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str
         "description": complaint.description,
         "customer_name": customer.name,
         "reply_due_at": complaint.reply_due_at,
+        "status_url": status_url(complaint),
         **extra,
     }
 

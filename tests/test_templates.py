@@ -29,6 +29,7 @@ CONTEXT = {
     "level": 2,
     "level_label": "head of the department",
     "assignee": None,
+    "status_url": "http://127.0.0.1:8000/status/abcDEF0123456789abcDEF0123456789abcDEF01234",
 }
 
 
@@ -87,3 +88,14 @@ def test_the_digest_has_no_reference_footer_and_lists_both_sections():
     assert rendered.subject == "Daily digest 2026-11-24: 0 overdue, 0 due within a business day"
     assert "Please quote" not in rendered.body_html
     assert rendered.body_text.count("- none") == 2
+
+
+def test_customer_notices_carry_the_status_link_and_staff_notices_do_not():
+    link = CONTEXT["status_url"]
+    for kind in (NoticeKind.acknowledgement, NoticeKind.resolution):
+        rendered = render_notice(kind, CONTEXT)
+        assert link in rendered.body_text
+        assert f'href="{link}"' in rendered.body_html
+    for kind in (NoticeKind.new_task, NoticeKind.escalation, NoticeKind.critical_alert):
+        rendered = render_notice(kind, CONTEXT)
+        assert link not in rendered.body_text + rendered.body_html

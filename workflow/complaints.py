@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +14,7 @@ from models.complaint import Complaint, ComplaintCreate, ComplaintCreated, Custo
 from models.customer import Customer
 from models.idempotency import IdempotencyRecord
 from workflow import deadlines
+from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
 from workflow.errors import IdempotencyKeyReused, NotFound
 from workflow.history import record_history
@@ -90,6 +93,7 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
             "received_by_id": actor.user_id,
             "status": Status.received,
             "current_department": Department.sales,
+            "status_token": secrets.token_urlsafe(32),
             "created_at": now,
             "updated_at": now,
         },
@@ -122,9 +126,14 @@ def _start_intake_clocks(session: Session, complaint: Complaint, actor: Actor) -
 
 
 def log_complaint(
-    session: Session, *, data: ComplaintCreate, actor: Actor, idempotency_key: str | None
+    session: Session,
+    *,
+    data: ComplaintCreate,
+    actor: Actor,
+    idempotency_key: str | None,
+    attachments: Sequence[NewAttachment] = (),
 ) -> IntakeResult:
-    """Record a complaint with its history and outbox event in one commit."""
+    """Record a complaint with its attachments, history and outbox event in one commit."""
     require_permission(actor.role, Action.log_complaint)
     assert actor.user_id is not None
     request_hash = _request_hash(data)
@@ -135,15 +144,19 @@ def log_complaint(
         if stored:
             return stored
     complaint = _new_complaint(session, data, actor)
+    changes = complaint.model_dump(
+        mode="json", exclude={"id", "created_at", "updated_at", "version", "status_token"}
+    )
+    if attachments:
+        add_attachments(session, complaint, attachments, actor)
+        changes["attachments"] = [a.filename for a in attachments]
     record_history(
         session,
         complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
         action="logged",
         to_status=Status.received,
-        changes=complaint.model_dump(
-            mode="json", exclude={"id", "created_at", "updated_at", "version"}
-        ),
+        changes=changes,
     )
     emit_event(session, complaint_id=complaint.id, kind=EventKind.complaint_logged)  # type: ignore[arg-type]
     body = ComplaintCreated.model_validate(complaint, from_attributes=True).model_dump(mode="json")
@@ -257,4 +270,16 @@ def get_complaint(session: Session, reference: str) -> Complaint:
     complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).first()
     if complaint is None:
         raise NotFound(f"no complaint {reference}")
+    return complaint
+
+
+def get_complaint_by_status_token(session: Session, token: str) -> Complaint:
+    """The one complaint a customer's status link opens; NotFound for any other token."""
+    complaint = (
+        session.exec(select(Complaint).where(Complaint.status_token == token)).first()
+        if 20 <= len(token) <= 64
+        else None
+    )
+    if complaint is None:
+        raise NotFound("no complaint for this link")
     return complaint

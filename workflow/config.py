@@ -35,6 +35,7 @@ class Settings(BaseSettings):
 
     secret_key: str = DEV_SECRET_KEY
     access_token_minutes: int = 30
+    web_session_hours: int = Field(default=10, description="Sign-in lifetime of the web pages")
 
     prefect_api_url: str = "http://127.0.0.1:4200/api"
     api_host: str = "127.0.0.1"
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
 
     max_page_size: int = 100
     max_body_bytes: int = 1_000_000
+    max_upload_body_bytes: int = Field(
+        default=52_000_000, description="Body limit of the complaint form (attachments)"
+    )
     failed_login_rate: str = Field(
         default="5/minute", description="Failed sign-ins allowed per username and address"
     )

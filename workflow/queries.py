@@ -29,6 +29,7 @@ class ComplaintFilter:
     severity: Severity | None = None
     department: Department | None = None
     customer_id: int | None = None
+    received_by_id: int | None = None
     overdue: bool | None = None
     text: str | None = None
 
@@ -50,6 +51,7 @@ def list_complaints(
         (Complaint.severity, filters.severity),
         (Complaint.current_department, filters.department),
         (Complaint.customer_id, filters.customer_id),
+        (Complaint.received_by_id, filters.received_by_id),
     ):
         if value is not None:
             query = query.where(field == value)
@@ -281,4 +283,28 @@ def task_view(session: Session, task_id: int) -> TaskPublic:
     clocks = task_clocks(session, [task_id])
     return task_public(
         task, complaint.reference, names.get(task.assignee_id or -1), utcnow(), clocks.get(task_id)
+    )
+
+
+def search_customers(session: Session, text: str, *, limit: int = 8) -> list[Customer]:
+    """Customers whose name, company, e-mail or phone contains ``text`` (as typed)."""
+    return list(
+        session.exec(
+            select(Customer)
+            .where(
+                or_(
+                    *(
+                        col(column).icontains(text, autoescape=True)
+                        for column in (
+                            Customer.name,
+                            Customer.company,
+                            Customer.email,
+                            Customer.phone,
+                        )
+                    )
+                )
+            )
+            .order_by(col(Customer.name), col(Customer.id))
+            .limit(limit)
+        )
     )

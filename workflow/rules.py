@@ -133,6 +133,7 @@ class EventKind(StrEnum):
 
 
 SYSTEM = "system"  # actor role of the flows
+CUSTOMER = "customer"  # actor role of a customer answering on their status page
 
 STAFF_ROLES = frozenset(Role)
 DEPARTMENT_WORKERS = frozenset(
@@ -147,8 +148,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.return_result: frozenset({Role.quality}),
     Action.approve_result: frozenset({Role.sales}),
     Action.send_back_to_quality: frozenset({Role.sales}),
-    Action.record_acceptance: frozenset({Role.sales}),
-    Action.reopen: frozenset({Role.sales}),
+    Action.record_acceptance: frozenset({Role.sales, CUSTOMER}),
+    Action.reopen: frozenset({Role.sales, CUSTOMER}),
     Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
     Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
     Action.read_overdue: OVERSEERS,

@@ -1,0 +1,108 @@
+"""Rendering pages: the Jinja2 environment, its filters, flash messages, error pages."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.web.session import csrf_token, signed_in_user
+from workflow.calendar import company_calendar
+from workflow.clock import utcnow
+from workflow.queries import describe_lateness
+from workflow.rules import Action, may
+
+WEB_DIR = Path(__file__).parent
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+DUE_SOON = timedelta(hours=8)
+NONE = "\u2013"  # an en dash: no value
+PAGE_HEADERS = {
+    # Only our own scripts and styles; no framing; a status link's token never leaks in a
+    # Referer header.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def when(moment: datetime | None) -> str:
+    """A moment in the company's time zone, as people read it."""
+    if moment is None:
+        return NONE
+    local = moment.astimezone(company_calendar().zone)
+    return local.strftime("%a %d %b %Y, %H:%M %Z")
+
+
+def due_state(due_at: datetime | None, done: bool = False) -> dict[str, str]:
+    """How a due date stands now: a CSS class and words (the colour is never the only cue)."""
+    if due_at is None or done:
+        return {"css": "due-none", "text": NONE if due_at is None else "done"}
+    left = due_at - utcnow()
+    if left < timedelta(0):
+        return {"css": "due-late", "text": f"late by {describe_lateness(-left)}"}
+    text = f"{describe_lateness(left)} left"
+    return {"css": "due-soon" if left < DUE_SOON else "due-ok", "text": text}
+
+
+def label(value: object) -> str:
+    text = str(getattr(value, "value", value) or NONE)
+    return text.replace("_", " ")
+
+
+templates.env.filters.update(when=when, label=label)
+templates.env.globals.update(due_state=due_state, Action=Action, may=may)
+
+
+def flash(request: Request, message: str, level: str = "success") -> None:
+    request.session.setdefault("flash", []).append({"level": level, "text": message})
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    user = signed_in_user(request)
+    base = {
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "flashes": request.session.pop("flash", []),
+    }
+    response = templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code
+    )
+    response.headers.update(PAGE_HEADERS)
+    return response
+
+
+ERROR_TITLES = {
+    400: "The request could not be read",
+    401: "Please sign in",
+    403: "Not for your role",
+    404: "Not found",
+    409: "That cannot be done now",
+    413: "Too large",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+    503: "Busy, please try again",
+}
+
+
+def error_page(request: Request, status_code: int, detail: object) -> HTMLResponse:
+    message = (
+        detail
+        if isinstance(detail, str)
+        else "; ".join(
+            str(d.get("msg", d)) if isinstance(d, dict) else str(d)
+            for d in detail  # type: ignore[union-attr]
+        )
+    )
+    return render(
+        request,
+        "error.html",
+        {"title": ERROR_TITLES.get(status_code, "Something went wrong"), "message": message},
+        status_code=status_code,
+    )

@@ -1,0 +1,309 @@
+"""Sales log complaints; everyone searches them and reads a complaint's whole file."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Form, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
+
+from api.deps import SessionDep, WriteSessionDep
+from api.ratelimit import check_intake_rate
+from api.web.forms import FieldErrors, integer, text_fields, validate
+from api.web.pages import NONE, flash, render, when
+from api.web.prefect_runs import runs_for_reference
+from api.web.routes import page_router
+from api.web.session import WebUser, page_for
+from models.complaint import ComplaintCreate, CustomerResponse
+from notifications.notices import status_url
+from workflow.attachments import (
+    ALLOWED_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    AttachmentRefused,
+    NewAttachment,
+    check_uploads,
+    get_attachment,
+    list_attachments,
+)
+from workflow.complaints import (
+    InvalidInput,
+    customer_answered,
+    get_complaint,
+    log_complaint,
+    record_customer_response,
+    wait_for_customer,
+)
+from workflow.db import write_session
+from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
+from workflow.rules import Action, Channel, Kind, Remedy, Severity, Status
+from workflow.transitions import Actor
+
+router = page_router()
+
+COMPLAINT_FIELDS = (
+    "kind",
+    "channel",
+    "product",
+    "lot_number",
+    "serial_number",
+    "order_reference",
+    "quantity_affected",
+    "description",
+    "remedy_sought",
+    "severity",
+)
+CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address")
+PAGE_SIZE = 25
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "kinds": list(Kind),
+        "channels": list(Channel),
+        "remedies": list(Remedy),
+        "severities": list(Severity),
+        "allowed_types": ", ".join(sorted(set(ALLOWED_TYPES.values()))),
+        "max_attachment_mb": MAX_ATTACHMENT_BYTES // 1_048_576,
+        "max_attachments": MAX_ATTACHMENTS,
+    }
+
+
+def _form_page(
+    request: Request, values: dict[str, Any], errors: FieldErrors, status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "complaint_new.html",
+        {"title": "Log a complaint", "values": values, "errors": errors, **_choices()},
+        status_code=status_code,
+    )
+
+
+@router.get("/complaints/new")
+def new_complaint_page(
+    request: Request, _: Annotated[Actor, page_for(Action.log_complaint)]
+) -> Response:
+    values = {"kind": "complaint", "severity": "minor", "idempotency_key": str(uuid.uuid4())}
+    return _form_page(request, values, {})
+
+
+def _complaint_data(form: FormData) -> dict[str, Any]:
+    data: dict[str, Any] = text_fields(form, COMPLAINT_FIELDS)
+    data["quantity_affected"] = integer(data["quantity_affected"])
+    chosen = form.get("customer_id")
+    if isinstance(chosen, str) and chosen.strip():
+        data["customer_id"] = integer(chosen.strip())
+    else:
+        customer = text_fields(form, tuple(f"customer_{f}" for f in CUSTOMER_FIELDS))
+        data["customer"] = {
+            f: customer[f"customer_{f}"]
+            for f in CUSTOMER_FIELDS
+            if customer[f"customer_{f}"] is not None
+        }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+async def _uploads(form: FormData) -> list[tuple[str, bytes]]:
+    files = [f for f in form.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+    return [(f.filename or "attachment", await f.read()) for f in files]
+
+
+def _log(
+    data: ComplaintCreate, actor: Actor, key: str | None, attachments: list[NewAttachment]
+) -> dict[str, Any]:
+    with write_session() as session:
+        result = log_complaint(
+            session, data=data, actor=actor, idempotency_key=key, attachments=attachments
+        )
+        return result.body
+
+
+@router.post("/complaints/new")
+async def submit_complaint(
+    request: Request, actor: Annotated[Actor, page_for(Action.log_complaint)]
+) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    data, errors = validate(ComplaintCreate, _complaint_data(form))
+    try:
+        attachments = check_uploads(await _uploads(form))
+    except AttachmentRefused as refused:
+        errors["attachments"] = str(refused)
+    if errors:
+        return _form_page(request, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    check_intake_rate(actor)
+    key = values.get("idempotency_key") or None
+    try:
+        created = await run_in_threadpool(_log, data, actor, key, attachments)
+    except InvalidInput as invalid:
+        errors[invalid.field] = str(invalid)
+        return _form_page(request, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    reference = created["reference"]
+    flash(
+        request,
+        f"Logged {reference}. Promised answer to the customer by "
+        f"{when_text(created['reply_due_at'])}; the acknowledgement is on its way.",
+    )
+    return RedirectResponse(f"/complaints/{reference}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def when_text(iso: str | None) -> str:
+    return when(datetime.fromisoformat(iso)) if iso else NONE
+
+
+@router.get("/customers/search")
+def customer_search(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Actor, page_for(Action.log_complaint)],
+    customer_q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    text = customer_q.replace("\x00", "").strip()
+    customers = search_customers(session, text) if len(text) >= 2 else []
+    return render(request, "_customer_options.html", {"customers": customers, "query": text})
+
+
+@router.get("/complaints")
+def complaint_list(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    severity: Severity | None = None,
+    mine: bool = False,
+    overdue: bool = False,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    text = q.replace("\x00", "").strip() or None
+    filters = ComplaintFilter(
+        status=status_,
+        severity=severity,
+        received_by_id=user.id if mine else None,
+        overdue=True if overdue else None,
+        text=text,
+    )
+    page = list_complaints(session, filters, limit=PAGE_SIZE, offset=offset)
+    return render(
+        request,
+        "complaint_list.html",
+        {
+            "title": "My complaints" if mine else "Complaints",
+            "page": page,
+            "filters": {
+                "q": q,
+                "status": status_,
+                "severity": severity,
+                "mine": mine,
+                "overdue": overdue,
+            },
+            "statuses": list(Status),
+            "severities": list(Severity),
+            "page_size": PAGE_SIZE,
+        },
+    )
+
+
+@router.get("/complaints/{reference}")
+def complaint_page(
+    request: Request,
+    reference: str,
+    session: SessionDep,
+    actor: Annotated[Actor, page_for(Action.read_complaints)],
+) -> Response:
+    record = complaint_record(session, reference)
+    complaint = get_complaint(session, reference)
+    return render(
+        request,
+        "complaint_page.html",
+        {
+            "title": f"{record.reference}: {record.product}",
+            "c": record,
+            "attachments": list_attachments(session, complaint.id),  # type: ignore[arg-type]
+            "status_link": status_url(complaint),
+            "role": actor.role,
+        },
+    )
+
+
+@router.get("/complaints/{reference}/flow-runs")
+def complaint_flow_runs(
+    request: Request, reference: str, _: Annotated[Actor, page_for(Action.read_complaints)]
+) -> Response:
+    return render(request, "_flow_runs.html", runs_for_reference(reference))
+
+
+@router.get("/complaints/{reference}/attachments/{attachment_id}")
+def attachment_file(
+    reference: str,
+    attachment_id: int,
+    session: SessionDep,
+    _: Annotated[Actor, page_for(Action.read_complaints)],
+) -> Response:
+    complaint = get_complaint(session, reference)
+    attachment = get_attachment(session, complaint.id, attachment_id)  # type: ignore[arg-type]
+    disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
+    filename = quote(attachment.filename, safe="")
+    return Response(
+        attachment.data,
+        media_type=attachment.content_type,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _back_to(reference: str) -> RedirectResponse:
+    return RedirectResponse(f"/complaints/{reference}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/complaints/{reference}/customer-response")
+def customer_response(
+    request: Request,
+    reference: str,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.record_acceptance)],
+    accepted: Annotated[str, Form(pattern="^(yes|no)$")],
+    comment: Annotated[str, Form(max_length=5_000)] = "",
+) -> Response:
+    answer, errors = validate(
+        CustomerResponse, {"accepted": accepted == "yes", "comment": comment.strip() or None}
+    )
+    if errors:
+        flash(request, "; ".join(errors.values()), "error")
+        return _back_to(reference)
+    record_customer_response(session, reference=reference, response=answer, actor=actor)
+    flash(request, "Customer accepted: closed." if answer.accepted else "Reopened to quality.")
+    return _back_to(reference)
+
+
+@router.post("/complaints/{reference}/wait")
+def wait(
+    request: Request,
+    reference: str,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.wait_for_customer)],
+    reason: Annotated[str, Form(min_length=3, max_length=2_000)],
+) -> Response:
+    wait_for_customer(session, reference=reference, reason=reason, actor=actor, version=None)
+    flash(request, "Waiting on the customer: every clock of this complaint is stopped.")
+    return _back_to(reference)
+
+
+@router.post("/complaints/{reference}/resume")
+def resume(
+    request: Request,
+    reference: str,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.resume_after_customer)],
+    note: Annotated[str, Form(min_length=3, max_length=2_000)],
+) -> Response:
+    customer_answered(session, reference=reference, note=note, actor=actor, version=None)
+    flash(request, "The customer answered: the clocks run again, moved by the time waited.")
+    return _back_to(reference)

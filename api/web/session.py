@@ -1,0 +1,99 @@
+"""Who is signed in to the web pages, and the CSRF token every form carries.
+
+The session lives in a signed cookie (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax,
+Secure in production) holding the username and the CSRF token, nothing else. The user is
+looked up on every request, so a deactivated account is out at once.
+"""
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import Session, select
+
+from api.deps import SessionDep
+from models.user import User
+from workflow.rules import Action, require_permission
+from workflow.transitions import Actor, actor_of_user
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SignInRequired(Exception):
+    """A page for staff opened without a session (answered by a redirect to the sign-in)."""
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a state-changing request whose token is not this session's (403)."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        sent = (await request.form()).get(CSRF_FIELD)
+    expected = request.session.get("csrf")
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(sent, expected):
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail="This form has expired or did not come from this site. "
+            "Reload the page and try again.",
+        )
+
+
+def sign_in(request: Request, user: User) -> None:
+    request.session.clear()  # a new session on sign-in: no fixation
+    request.session["user"] = user.username
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def _load_user(session: Session, request: Request) -> User | None:
+    username = request.session.get("user")
+    if not isinstance(username, str):
+        return None
+    user = session.exec(select(User).where(User.username == username)).first()
+    return user if user is not None and user.is_active else None
+
+
+def web_user(request: Request, session: SessionDep) -> User:
+    user = _load_user(session, request)
+    if user is None:
+        request.session.pop("user", None)
+        raise SignInRequired
+    request.state.user = user
+    return user
+
+
+def signed_in_user(request: Request) -> User | None:
+    return getattr(request.state, "user", None)
+
+
+WebUser = Annotated[User, Depends(web_user)]
+
+
+def web_actor(user: WebUser) -> Actor:
+    return actor_of_user(user)
+
+
+WebActor = Annotated[Actor, Depends(web_actor)]
+
+
+def page_for(action: Action):  # noqa: ANN201 - a FastAPI dependency
+    """Only roles that may do ``action`` open the page (403 page otherwise)."""
+
+    def check(actor: WebActor) -> Actor:
+        require_permission(actor.role, action)
+        return actor
+
+    return Depends(check)

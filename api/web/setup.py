@@ -1,0 +1,26 @@
+"""Plug the web pages into the FastAPI app: session cookie, static files, page routes."""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from api.web.pages import WEB_DIR
+from api.web.routes import auth, complaints, customer, managers, tasks
+from workflow.config import get_settings
+
+SESSION_COOKIE = "cw_session"
+
+
+def install_web(app: FastAPI) -> None:
+    settings = get_settings()
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    for module in (auth, complaints, tasks, managers, customer):
+        app.include_router(module.router)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.web_session_hours * 3600,
+        same_site="lax",
+        https_only=settings.environment == "production",
+    )

@@ -1,0 +1,103 @@
+"""Photos and PDFs kept with a complaint: what is accepted, and storing them."""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import filetype
+from sqlmodel import Session, col, select
+
+from models.attachment import Attachment
+from models.complaint import Complaint
+from workflow.clock import utcnow
+from workflow.errors import NotFound
+from workflow.transitions import Actor
+
+ALLOWED_TYPES = {
+    "image/jpeg": "JPEG photo",
+    "image/png": "PNG image",
+    "image/webp": "WebP image",
+    "image/heic": "HEIC photo",
+    "application/pdf": "PDF",
+}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 5
+
+
+class AttachmentRefused(ValueError):
+    """An upload of the wrong type, too large, or one too many (422, field ``attachments``)."""
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def _clean_filename(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip() or "attachment"
+    return base[-255:]
+
+
+def check_upload(filename: str, data: bytes) -> NewAttachment:
+    """Accept photos and PDFs by their bytes (the declared type is not trusted)."""
+    name = _clean_filename(filename)
+    if not data:
+        raise AttachmentRefused(f"{name} is empty")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentRefused(
+            f"{name} is {len(data) / 1_048_576:.1f} MB; at most "
+            f"{MAX_ATTACHMENT_BYTES // 1_048_576} MB per file"
+        )
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        raise AttachmentRefused(f"{name} is not a photo (JPEG, PNG, WebP, HEIC) or a PDF")
+    return NewAttachment(filename=name, content_type=kind.mime, data=data)
+
+
+def check_uploads(uploads: Sequence[tuple[str, bytes]]) -> list[NewAttachment]:
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise AttachmentRefused(f"at most {MAX_ATTACHMENTS} attachments")
+    return [check_upload(name, data) for name, data in uploads]
+
+
+def add_attachments(
+    session: Session, complaint: Complaint, attachments: Sequence[NewAttachment], actor: Actor
+) -> list[Attachment]:
+    """Stage the attachments in the caller's transaction (committed with the complaint)."""
+    assert complaint.id is not None
+    assert actor.user_id is not None
+    rows = [
+        Attachment(
+            complaint_id=complaint.id,
+            filename=a.filename,
+            content_type=a.content_type,
+            size_bytes=len(a.data),
+            sha256=hashlib.sha256(a.data).hexdigest(),
+            data=a.data,
+            uploaded_by_id=actor.user_id,
+            uploaded_at=utcnow(),
+        )
+        for a in attachments
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def list_attachments(session: Session, complaint_id: int) -> list[Attachment]:
+    return list(
+        session.exec(
+            select(Attachment)
+            .where(Attachment.complaint_id == complaint_id)
+            .order_by(col(Attachment.id))
+        )
+    )
+
+
+def get_attachment(session: Session, complaint_id: int, attachment_id: int) -> Attachment:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.complaint_id != complaint_id:
+        raise NotFound(f"no attachment {attachment_id} on this complaint")
+    return attachment
