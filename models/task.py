@@ -131,7 +131,52 @@ class SalesReview(SQLModel):
         return self
 
 
-TaskCompletion = Annotated[QualityResult | SalesReview, Field(discriminator="kind")]
+class SubtaskAnswer(SQLModel):
+    """Another department's answer to quality's sub-task."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"kind": "subtask_answer", "answer": "Bench test: seal fails at 6 bar."}]
+        }
+    }
+
+    kind: Literal["subtask_answer"] = "subtask_answer"
+    answer: str = Field(min_length=1, max_length=10_000)
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
+
+
+TaskCompletion = Annotated[QualityResult | SalesReview | SubtaskAnswer, Field(discriminator="kind")]
+
+SUBTASK_DEPARTMENTS = (Department.technical, Department.production, Department.procurement)
+
+
+class SubtaskRequest(SQLModel):
+    """Quality asks another department for a finding (a test, a production record, a
+    supplier's answer); the sub-task runs beside quality's own task."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "department": "technical",
+                    "request": "Bench-test the returned pump's seal at 6 bar.",
+                    "business_days": 3,
+                }
+            ]
+        }
+    }
+
+    department: Department = Field(description="technical, production or procurement")
+    request: str = Field(min_length=3, max_length=5_000)
+    business_days: StrictInt = Field(default=3, ge=1, le=30, description="Time allowed.")
+
+    @model_validator(mode="after")
+    def _another_department(self) -> "SubtaskRequest":
+        if self.department not in SUBTASK_DEPARTMENTS:
+            raise ValueError("sub-tasks go to technical, production or procurement")
+        return self
 
 
 class Assessment(SQLModel):

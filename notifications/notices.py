@@ -12,7 +12,7 @@ from models.resolution import Resolution
 from models.user import User
 from notifications.ledger import queue_notice
 from notifications.targets import email_target_url
-from notifications.templates import render_notice
+from notifications.templates import RenderedNotice, render_notice
 from workflow.config import get_settings
 from workflow.rules import Kind, Role, TaskKind, needs_investigation
 
@@ -146,10 +146,21 @@ def alert_general_managers(session: Session, complaint: Complaint, key: str) -> 
     )
 
 
+def _resolution_context(
+    session: Session, complaint: Complaint, resolution: Resolution
+) -> dict[str, Any]:
+    return _context(complaint, _customer(session, complaint), summary=resolution.customer_summary)
+
+
 def notify_resolution(
     session: Session, complaint: Complaint, resolution: Resolution, key: str
 ) -> list[Notification]:
-    context = _context(
-        complaint, _customer(session, complaint), summary=resolution.customer_summary
-    )
+    context = _resolution_context(session, complaint, resolution)
     return _queue_to_customer(session, complaint, NoticeKind.resolution, context, key)
+
+
+def resolution_preview(
+    session: Session, complaint: Complaint, resolution: Resolution
+) -> RenderedNotice:
+    """The resolution notice exactly as the customer will receive it, for sales' review."""
+    return render_notice(NoticeKind.resolution, _resolution_context(session, complaint, resolution))

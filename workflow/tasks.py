@@ -1,17 +1,30 @@
-"""Use cases on tasks: claim one, complete one with its result."""
+"""Use cases on tasks: claim one, complete one with its result, ask another department."""
+
+import uuid
 
 from sqlmodel import Session, col, select
 
 from models.complaint import Complaint
 from models.resolution import Resolution
-from models.task import Assessment, Containment, QualityResult, SalesReview, Task
+from models.task import (
+    Assessment,
+    Containment,
+    QualityResult,
+    SalesReview,
+    SubtaskAnswer,
+    SubtaskRequest,
+    Task,
+)
+from notifications.notices import announce_task
 from workflow import deadlines
+from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.complaints import InvalidInput
 from workflow.errors import NotAllowed, NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.rules import (
+    BUSINESS_DAY_HOURS,
     OPEN_TASK_STATUSES,
     Action,
     EventKind,
@@ -77,7 +90,7 @@ TASK_CLOCKS = {
 
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
     _take(session, task, actor)
-    deadlines.stop_clocks(session, task.complaint_id, TASK_CLOCKS[task.kind])
+    deadlines.stop_clocks(session, task.complaint_id, TASK_CLOCKS.get(task.kind, set()))
     task.status = TaskStatus.done
     task.done_at = utcnow()
     task.completed_by_id = actor.user_id
@@ -166,14 +179,29 @@ def _review_result(
     emit_event(session, complaint_id=complaint.id, kind=event)  # type: ignore[arg-type]
 
 
+def _answer_subtask(
+    session: Session, task: Task, complaint: Complaint, answer: SubtaskAnswer, actor: Actor
+) -> None:
+    if task.kind is not TaskKind.subtask:
+        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
+    check_version(complaint, answer.version)
+    _finish(session, task, actor, {**task.result, "answer": answer.answer})
+
+
 def complete_task(
-    session: Session, *, task_id: int, completion: QualityResult | SalesReview, actor: Actor
+    session: Session,
+    *,
+    task_id: int,
+    completion: QualityResult | SalesReview | SubtaskAnswer,
+    actor: Actor,
 ) -> Task:
     task, complaint = _lock_task_and_complaint(session, task_id, actor)
     if isinstance(completion, QualityResult):
         _return_quality_result(session, task, complaint, completion, actor)
-    else:
+    elif isinstance(completion, SalesReview):
         _review_result(session, task, complaint, completion, actor)
+    else:
+        _answer_subtask(session, task, complaint, completion, actor)
     record_history(
         session,
         complaint_id=complaint.id,
@@ -230,3 +258,60 @@ def record_containment(
         step=Step.containment,
         fields=containment.model_dump(mode="json"),
     )
+
+
+def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, actor: Actor) -> Task:
+    """Quality, working its assessment task, asks another department for a finding."""
+    require_permission(actor.role, Action.return_result)
+    task, complaint = _lock_task_and_complaint(session, task_id, actor)
+    if task.kind is not TaskKind.quality_assessment:
+        raise InvalidInput("task_id", f"task {task_id} is a {task.kind.value} task")
+    _take(session, task, actor)
+    now = utcnow()
+    subtask = Task(
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        department=request.department,
+        kind=TaskKind.subtask,
+        source_event_id=str(uuid.uuid4()),
+        created_at=now,
+        due_at=company_calendar().add_business_hours(
+            now, request.business_days * BUSINESS_DAY_HOURS
+        ),
+        result={"request": request.request, "requested_by": actor.name, "parent_task_id": task_id},
+    )
+    session.add_all([task, subtask])
+    session.flush()
+    record_history(
+        session,
+        complaint_id=complaint.id,
+        actor=actor.name,
+        action="subtask_opened",
+        changes={
+            "task_id": subtask.id,
+            "department": request.department,
+            "request": request.request,
+            "due_at": subtask.due_at,
+        },
+    )
+    announce_task(
+        session,
+        complaint,
+        department=request.department.value,
+        task_kind=TaskKind.subtask,
+        due_at=subtask.due_at,
+        key=f"subtask:{subtask.id}",
+    )
+    session.commit()
+    return subtask
+
+
+def subtasks_of(session: Session, task_id: int) -> list[Task]:
+    task = session.get(Task, task_id)
+    if task is None:
+        return []
+    rows = session.exec(
+        select(Task)
+        .where(Task.complaint_id == task.complaint_id, Task.kind == TaskKind.subtask)
+        .order_by(col(Task.id))
+    ).all()
+    return [t for t in rows if t.result.get("parent_task_id") == task_id]

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Body, Path, Query
 from sqlmodel import select
 
 from api.deps import CurrentActor, SessionDep, WriteSessionDep
-from models.task import Assessment, Containment, TaskCompletion, TaskPublic
+from models.task import Assessment, Containment, SubtaskRequest, TaskCompletion, TaskPublic
 from models.user import User
 from models.views import Page
 from workflow.errors import NotAllowed
@@ -16,7 +16,13 @@ from workflow.rules import (
     Department,
     TaskStatus,
 )
-from workflow.tasks import claim_task, complete_task, record_assessment, record_containment
+from workflow.tasks import (
+    claim_task,
+    complete_task,
+    open_subtask,
+    record_assessment,
+    record_containment,
+)
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -90,7 +96,8 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     summary="Complete a task with its result",
     description="Quality sends `kind: quality_assessment` with the assessment and resolution; "
     "sales sends `kind: sales_review` with `approved` (false needs a comment and sends the "
-    "result back to quality).",
+    "result back to quality); a department answering quality's sub-task sends "
+    "`kind: subtask_answer`.",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},
@@ -145,3 +152,19 @@ def containment(
 ) -> TaskPublic:
     record_containment(session, task_id=task_id, containment=body, actor=actor)
     return task_view(session, task_id)
+
+
+@router.post(
+    "/{task_id}/subtasks",
+    status_code=201,
+    summary="Ask another department (sub-task)",
+    description="Quality, working its assessment task, asks technical, production or "
+    "procurement for a finding; that department's queue gets a sub-task with its own due "
+    "date, and answers it with `complete` (`kind: subtask_answer`).",
+    responses=QUALITY_MILESTONE_ERRORS,
+)
+def subtask(
+    task_id: TaskId, body: SubtaskRequest, session: WriteSessionDep, actor: CurrentActor
+) -> TaskPublic:
+    created = open_subtask(session, task_id=task_id, request=body, actor=actor)
+    return task_view(session, created.id)  # type: ignore[arg-type]

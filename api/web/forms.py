@@ -1,14 +1,14 @@
 """Turning submitted forms into the API's own request models, and their errors into words."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData
 
 FieldErrors = dict[str, str]
 
 
-def text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str | None]:
+def text_fields(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str | None]:
     """The named fields, trimmed; empty means absent."""
     values: dict[str, str | None] = {}
     for name in names:
@@ -18,11 +18,11 @@ def text_fields(form: FormData, names: tuple[str, ...]) -> dict[str, str | None]
     return values
 
 
-def checkbox(form: FormData, name: str) -> bool:
+def checkbox(form: Mapping[str, Any], name: str) -> bool:
     return form.get(name) in ("on", "true", "1", "yes")
 
 
-def choice(form: FormData, name: str) -> bool | None:
+def choice(form: Mapping[str, Any], name: str) -> bool | None:
     """A yes/no radio group: True, False, or None when nothing was chosen."""
     return {"yes": True, "no": False}.get(str(form.get(name) or ""))
 

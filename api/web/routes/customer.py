@@ -1,5 +1,95 @@
-"""customer pages."""
+"""The customer's own page: one complaint, opened by the unguessable link in their mails.
 
+It shows that complaint's status and the resolution as the customer was told it, nothing
+internal, and lets the customer accept the resolution or say it does not solve the problem
+(which reopens the complaint to quality), through the same rules as sales recording it.
+"""
+
+from typing import Annotated
+
+from fastapi import Form, Path, Request, status
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from api.deps import SessionDep, WriteSessionDep
+from api.web.forms import validate
+from api.web.pages import flash, render
 from api.web.routes import page_router
+from models.complaint import Complaint, CustomerResponse
+from models.customer import Customer
+from models.resolution import Resolution
+from workflow.complaints import get_complaint_by_status_token, record_customer_response
+from workflow.rules import CUSTOMER, Status
+from workflow.transitions import Actor
 
 router = page_router()
+Token = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+STATUS_FOR_CUSTOMERS = {
+    Status.received: "Received: we are passing it to the people who will assess it.",
+    Status.with_quality: "Our quality department is assessing it.",
+    Status.with_sales: "Our answer is being finalised.",
+    Status.waiting_on_customer: "We are waiting for information from you (see our mail).",
+    Status.resolved: "Resolved: please tell us below whether this solves the problem.",
+    Status.reopened: "Reopened: we are looking at it again.",
+    Status.closed: "Closed.",
+}
+
+
+def _approved_resolution(session: Session, complaint: Complaint) -> Resolution | None:
+    """Only what the customer was sent: the latest resolution sales approved."""
+    return session.exec(
+        select(Resolution)
+        .where(Resolution.complaint_id == complaint.id, col(Resolution.approved_at).is_not(None))
+        .order_by(col(Resolution.revision).desc())
+    ).first()
+
+
+@router.get("/status/{token}")
+def status_page(request: Request, token: Token, session: SessionDep) -> Response:
+    complaint = get_complaint_by_status_token(session, token)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    resolution = _approved_resolution(session, complaint)
+    return render(
+        request,
+        "customer_status.html",
+        {
+            "title": f"Your complaint {complaint.reference}",
+            "complaint": complaint,
+            "customer": customer,
+            "status_text": STATUS_FOR_CUSTOMERS[complaint.status],
+            "summary": resolution.customer_summary if resolution else None,
+            "may_answer": complaint.status is Status.resolved,
+            "token": token,
+        },
+    )
+
+
+@router.post("/status/{token}/answer")
+def answer(
+    request: Request,
+    token: Token,
+    session: WriteSessionDep,
+    decision: Annotated[str, Form(pattern="^(accept|refuse)$")],
+    comment: Annotated[str, Form(max_length=5_000)] = "",
+) -> Response:
+    complaint = get_complaint_by_status_token(session, token)
+    response, errors = validate(
+        CustomerResponse,
+        {"accepted": decision == "accept", "comment": comment.strip() or None},
+    )
+    if errors:
+        flash(request, "Please tell us in a few words why it does not solve the problem.", "error")
+    else:
+        actor = Actor(name="customer", role=CUSTOMER)
+        record_customer_response(
+            session, reference=complaint.reference, response=response, actor=actor
+        )
+        flash(
+            request,
+            "Thank you: your complaint is closed."
+            if response.accepted
+            else "Thank you: we have reopened your complaint and will come back to you.",
+        )
+    return RedirectResponse(f"/status/{token}", status_code=status.HTTP_303_SEE_OTHER)

@@ -1,5 +1,297 @@
-"""tasks pages."""
+"""Department queues and a task's work page: claim, assess, contain, answer, review."""
 
+from typing import Annotated, Any
+
+from fastapi import Path, Request, status
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from api.deps import SessionDep, WriteSessionDep
+from api.web.forms import FieldErrors, choice, integer, text_fields, validate
+from api.web.pages import flash, render
 from api.web.routes import page_router
+from api.web.session import WebActor, WebUser
+from models.complaint import Complaint
+from models.resolution import Resolution
+from models.task import (
+    SUBTASK_DEPARTMENTS,
+    Assessment,
+    Containment,
+    QualityResult,
+    SalesReview,
+    SubtaskAnswer,
+    SubtaskRequest,
+    Task,
+)
+from notifications.notices import resolution_preview
+from workflow.errors import NotAllowed, NotFound
+from workflow.queries import complaint_public, list_tasks, task_view
+from workflow.rules import (
+    DEPARTMENT_WORKERS,
+    OPEN_TASK_STATUSES,
+    OVERSEERS,
+    Department,
+    Role,
+    Severity,
+    TaskKind,
+)
+from workflow.tasks import (
+    claim_task,
+    complete_task,
+    open_subtask,
+    record_assessment,
+    record_containment,
+    subtasks_of,
+)
+from workflow.transitions import Actor
 
 router = page_router()
+TaskId = Annotated[int, Path(ge=1, le=2**62)]
+QUEUE_SIZE = 100
+QUALITY_TEXT_FIELDS = (
+    "no_investigation_reason",
+    "containment",
+    "root_cause",
+    "corrective_action",
+    "preventive_action",
+    "customer_summary",
+)
+
+
+def _queue_department(actor: Actor, department: Department | None) -> Department | None:
+    if actor.role in OVERSEERS:
+        return department
+    if actor.role not in DEPARTMENT_WORKERS or actor.department is None:
+        raise NotAllowed(f"role {actor.role} has no task queue")
+    own = Department(actor.department)
+    if department not in (None, own):
+        raise NotAllowed(f"{actor.name} may not read the {department.value} queue")
+    return own
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    session: SessionDep,
+    actor: WebActor,
+    department: Department | None = None,
+    mine: bool = False,
+) -> Response:
+    queue = _queue_department(actor, department)
+    page = list_tasks(
+        session,
+        department=queue,
+        statuses=[s.value for s in OPEN_TASK_STATUSES],
+        assignee_id=actor.user_id if mine else None,
+        limit=QUEUE_SIZE,
+        offset=0,
+    )
+    return render(
+        request,
+        "queue.html",
+        {
+            "title": f"{queue.value.capitalize() if queue else 'All'} queue",
+            "tasks": page.items,
+            "has_more": page.has_more,
+            "department": queue,
+            "departments": list(Department),
+            "overseer": actor.role in OVERSEERS,
+            "mine": mine,
+        },
+    )
+
+
+def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, Any]:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if actor.role not in OVERSEERS and actor.department != task.department.value:
+        raise NotAllowed(f"task {task_id} belongs to {task.department.value}")
+    complaint = session.get(Complaint, task.complaint_id)
+    assert complaint is not None
+    resolution = session.exec(
+        select(Resolution)
+        .where(Resolution.complaint_id == complaint.id)
+        .order_by(col(Resolution.revision).desc())
+    ).first()
+    preview = (
+        resolution_preview(session, complaint, resolution)
+        if resolution is not None and task.kind is TaskKind.sales_review
+        else None
+    )
+    view = task_view(session, task_id)
+    return {
+        "title": f"{view.kind.value.replace('_', ' ').capitalize()} · {complaint.reference}",
+        "task": view,
+        "complaint": complaint_public(session, complaint),
+        "resolution": resolution,
+        "preview": preview,
+        "mine": task.assignee_id == actor.user_id,
+        "may_work": actor.role in DEPARTMENT_WORKERS
+        and actor.department == task.department.value
+        and task.status in OPEN_TASK_STATUSES
+        and task.assignee_id in (None, actor.user_id),
+        "is_quality": actor.role == Role.quality.value,
+        "severities": list(Severity),
+        "subtasks": subtasks_of(session, task_id),
+        "subtask_departments": SUBTASK_DEPARTMENTS,
+        "values": {},
+        "errors": {},
+    }
+
+
+def _task_page(
+    request: Request,
+    session: Session,
+    task_id: TaskId,
+    actor: Actor,
+    values: dict[str, Any] | None = None,
+    errors: FieldErrors | None = None,
+) -> Response:
+    context = _task_context(session, task_id, actor)
+    context["values"] = values or {}
+    context["errors"] = errors or {}
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT if errors else status.HTTP_200_OK
+    return render(request, "task_page.html", context, status_code=code)
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, task_id: TaskId, session: SessionDep, actor: WebActor) -> Response:
+    return _task_page(request, session, task_id, actor)
+
+
+def _to_task(task_id: TaskId, message: str, request: Request) -> RedirectResponse:
+    flash(request, message)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/tasks/{task_id}/claim")
+def claim(request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor) -> Response:
+    claim_task(session, task_id=task_id, actor=actor)
+    return _to_task(task_id, "Claimed: this task is yours now.", request)
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _assessment_data(values: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "valid": choice(values, "valid"),
+        "investigate": choice(values, "investigate"),
+        "severity": values.get("severity") or None,
+    }
+    return {**data, **text_fields(values, QUALITY_TEXT_FIELDS)}
+
+
+@router.post("/tasks/{task_id}/assessment")
+async def assessment(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    data = _assessment_data(values)
+    body, errors = validate(Assessment, {k: data[k] for k in Assessment.model_fields if k in data})
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    record_assessment(session, task_id=task_id, assessment=body, actor=actor)
+    return _to_task(task_id, "First assessment recorded.", request)
+
+
+@router.post("/tasks/{task_id}/containment")
+async def containment(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    body, errors = validate(Containment, {"containment": values.get("containment", "").strip()})
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    record_containment(session, task_id=task_id, containment=body, actor=actor)
+    return _to_task(task_id, "Containment recorded.", request)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete_quality(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    data = {k: v for k, v in _assessment_data(values).items() if v is not None}
+    result, errors = validate(QualityResult, {"kind": "quality_assessment", **data})
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    complete_task(session, task_id=task_id, completion=result, actor=actor)
+    flash(request, "Result sent to sales for review.")
+    return RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/tasks/{task_id}/review")
+async def review(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    decision = values.get("decision")
+    data = {
+        "kind": "sales_review",
+        "approved": {"approve": True, "send_back": False}.get(decision or ""),
+        "comment": values.get("comment", "").strip() or None,
+    }
+    result, errors = validate(SalesReview, data)
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    complete_task(session, task_id=task_id, completion=result, actor=actor)
+    flash(
+        request,
+        "Approved: the resolution notice goes to the customer."
+        if result.approved
+        else "Sent back to quality with your comment.",
+    )
+    return RedirectResponse("/review", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/tasks/{task_id}/subtasks")
+async def ask_department(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    body, errors = validate(
+        SubtaskRequest,
+        {
+            "department": values.get("subtask_department") or None,
+            "request": values.get("subtask_request", "").strip(),
+            "business_days": integer(values.get("subtask_days") or "3"),
+        },
+    )
+    if errors:
+        errors = {f"subtask_{k}": v for k, v in errors.items()}
+        return _task_page(request, session, task_id, actor, values, errors)
+    created = open_subtask(session, task_id=task_id, request=body, actor=actor)
+    return _to_task(task_id, f"Asked {created.department.value}: sub-task {created.id}.", request)
+
+
+@router.post("/tasks/{task_id}/answer")
+async def answer_subtask(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    body, errors = validate(SubtaskAnswer, {"answer": values.get("answer", "").strip()})
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    complete_task(session, task_id=task_id, completion=body, actor=actor)
+    flash(request, "Answer sent to quality.")
+    return RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/review")
+def review_queue(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user.role is not Role.sales:
+        raise NotAllowed("the review queue is for sales")
+    page = list_tasks(
+        session,
+        department=Department.sales,
+        statuses=[s.value for s in OPEN_TASK_STATUSES],
+        assignee_id=None,
+        limit=QUEUE_SIZE,
+        offset=0,
+    )
+    reviews = [t for t in page.items if t.kind is TaskKind.sales_review]
+    return render(request, "review_queue.html", {"title": "Review queue", "tasks": reviews})

@@ -1,0 +1,292 @@
+"""The web pages in a real browser (Debian's Chromium driven by Playwright), against the app
+served over HTTP, with routing on the Prefect server and mail caught by the SMTP server.
+
+Every page visited is checked with axe-core (no serious or critical violations) and saved as
+a screenshot under ``test-output/screenshots/`` for a reviewer.
+"""
+
+import re
+import shutil
+import struct
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.support import Api, drain_outbox, freeze_at, mail_body
+from workflow.clock import utcnow
+from workflow.config import get_settings
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SERIOUS = ("serious", "critical")
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path())
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def web(base_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app's address, also used for the status links in the customer's mails."""
+    monkeypatch.setenv("CW_PUBLIC_BASE_URL", base_url)
+    get_settings.cache_clear()
+    return base_url
+
+
+def drain() -> None:
+    """Run the delivery flow on the Prefect server (off this thread: Playwright owns its loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(drain_outbox).result()
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def check_page(page: Page, name: str) -> None:
+    """axe-core finds no serious violation; the page is saved for a reviewer."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    violations = Axe().run(page).response["violations"]
+    serious = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in SERIOUS
+    ]
+    assert serious == [], f"{name}: {serious}"
+
+
+def signed_in(browser: Browser, base_url: str, username: str, viewport: dict) -> Page:
+    context: BrowserContext = browser.new_context(base_url=base_url, viewport=viewport)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name=f"Sign out {username}")).to_be_visible()
+    return page
+
+
+def status_link(mailbox, reference: str, subject_start: str) -> str:
+    mails = [
+        m
+        for m in mailbox.snapshot()
+        if reference in m["Subject"] and m["Subject"].startswith(subject_start)
+    ]
+    assert len(mails) == 1, [m["Subject"] for m in mailbox.snapshot()]
+    links = set(re.findall(r"https?://[^\s\"<>]+/status/[A-Za-z0-9_-]+", mail_body(mails[0])))
+    assert len(links) == 1, links
+    return links.pop()
+
+
+def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
+    # An existing customer, to be found by the look-up as you type.
+    Api(web, "sales").log_complaint(product="Valve V-10")
+    drain()
+
+    login = browser.new_context(base_url=web, viewport=DESKTOP).new_page()
+    login.goto("/complaints/new")
+    expect(login).to_have_url(re.compile(r"/login\?next=/complaints/new$"))
+    check_page(login, "01-sign-in")
+    # Keyboard only: the sign-in form works without a mouse.
+    login.get_by_label("Username").focus()
+    login.keyboard.type("sales")
+    login.keyboard.press("Tab")
+    login.keyboard.type("demo")
+    login.keyboard.press("Enter")
+    expect(login).to_have_url(re.compile(r"/complaints/new$"))
+    sales = login
+
+    # Sales logs a complaint through the form, picking the customer found by the look-up.
+    sales.get_by_label("Find an existing customer").fill("Acme")
+    sales.get_by_label(re.compile(r"Jane Miller, Acme")).check()
+    sales.get_by_label("Received by").select_option("phone")
+    sales.get_by_label("Product").fill("Pump P-300")
+    sales.get_by_label("Lot number").fill("L-2026-200")
+    sales.get_by_label("Order reference").fill("PO-9001")
+    sales.get_by_label("Quantity affected").fill("4")
+    sales.get_by_label("Severity").select_option("major")
+    sales.get_by_label("Description, in the customer's words").fill("The pump hums and stops.")
+    sales.get_by_label("Remedy the customer asks for").select_option("repair")
+    sales.get_by_label("Photos and documents").set_input_files(
+        [{"name": "pump.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    check_page(sales, "02-log-a-complaint")
+    sales.get_by_role("button", name="Log complaint").click()
+    flash = sales.get_by_role("status").first
+    expect(flash).to_contain_text("Promised answer to the customer by")
+    reference = re.search(r"CMP-\d{4}-\d{6}", flash.inner_text()).group(0)
+    expect(sales.locator("h1")).to_contain_text(reference)
+    expect(sales.get_by_role("link", name="pump.png")).to_be_visible()
+    check_page(sales, "03-complaint-logged")
+
+    drain()  # routing to quality and the acknowledgement
+    status_url = status_link(mailbox, reference, "We have received")
+
+    # Quality claims the task in its queue and completes it.
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    quality.goto("/queue")
+    row = quality.get_by_role("row").filter(has_text=reference)
+    expect(row).to_contain_text("left")
+    check_page(quality, "04-quality-queue")
+    row.get_by_role("button", name=re.compile("Claim")).click()
+    expect(quality.get_by_role("status").first).to_contain_text("Claimed")
+
+    # Quality asks the technical department; technical answers from its own queue, by phone.
+    ask = quality.locator("form[action$='/subtasks']")
+    ask.get_by_label("Ask department").select_option("technical")
+    ask.get_by_label("What you need from them").fill("Measure the returned pump's capacitor.")
+    ask.get_by_role("button", name="Open sub-task").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Asked technical")
+    technical = signed_in(browser, web, "technical", PHONE)
+    technical.goto("/queue")
+    technical.get_by_role("row").filter(has_text=reference).get_by_role(
+        "button", name=re.compile("Claim")
+    ).click()
+    expect(technical.get_by_role("status").first).to_contain_text("Claimed")
+    check_page(technical, "04b-technical-subtask")
+    technical.get_by_label("Your answer to quality").fill("It measures 2 uF instead of 10 uF.")
+    technical.get_by_role("button", name="Send the answer").click()
+    expect(technical.get_by_role("status").first).to_contain_text("Answer sent")
+    quality.reload()
+    expect(quality.locator("section[aria-labelledby=subtasks-h]")).to_contain_text("2 uF")
+
+    result = quality.locator("#result-form")
+    result.get_by_label("Valid", exact=True).check()
+    result.get_by_label("Investigate", exact=True).check()
+    result.get_by_label("Containment", exact=True).fill("Lot L-2026-200 blocked.")
+    result.get_by_label("Root cause").fill("Capacitor from a faulty batch.")
+    result.get_by_label("Corrective action").fill("Batch scrapped.")
+    result.get_by_label("Preventive action").fill("Incoming test of capacitors.")
+    result.get_by_label("What the customer is told").fill(
+        "A faulty capacitor stopped the pump; we repair it free of charge."
+    )
+    check_page(quality, "05-quality-task")
+    quality.get_by_role("button", name="Complete and send to sales").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Result sent to sales")
+
+    drain()  # the review task for sales
+    sales.goto("/review")
+    sales.get_by_role("button", name=f"Review {reference}").click()
+    preview = sales.locator("#customer-preview")
+    expect(preview).to_contain_text("we repair it free of charge")
+    expect(preview).to_contain_text(reference)
+    check_page(sales, "06-sales-review")
+    sales.get_by_label("Approve: send the resolution to the customer").check()
+    sales.get_by_role("button", name="Submit decision").click()
+    expect(sales.get_by_role("status").first).to_contain_text("Approved")
+
+    drain()  # the resolution notice
+    assert status_link(mailbox, reference, "Resolution") == status_url
+
+    # The customer opens the link from the mail and accepts.
+    customer = browser.new_context(viewport=PHONE).new_page()
+    customer.goto(status_url)
+    expect(customer.locator("h1")).to_contain_text(reference)
+    expect(customer.locator("#resolution-summary")).to_contain_text("free of charge")
+    expect(customer.locator("body")).not_to_contain_text("Capacitor from a faulty batch")
+    check_page(customer, "07-customer-status")
+    customer.get_by_label("Yes, I accept the resolution").check()
+    customer.get_by_role("button", name="Send my answer").click()
+    expect(customer.get_by_role("status").first).to_contain_text("closed")
+    expect(customer.locator("#customer-status")).to_contain_text("Closed")
+
+    sales.goto(f"/complaints/{reference}")
+    expect(sales.locator("#complaint-status")).to_have_text("closed")
+    history = sales.locator(".timeline")
+    expect(history).to_contain_text("customer record acceptance")
+    check_page(sales, "08-complaint-file")
+
+
+def test_roles_see_only_their_pages(browser, web):
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    for path in ("/complaints/new", "/review", "/overdue", "/dashboard"):
+        answer = quality.goto(path)
+        assert answer is not None
+        assert answer.status == 403, path
+        expect(quality.locator("h1")).to_have_text("Not for your role")
+    check_page(quality, "09-forbidden")
+    sales = signed_in(browser, web, "sales", DESKTOP)
+    assert sales.goto("/overdue").status == 403
+    assert sales.goto("/queue").status == 200
+
+
+def test_a_customer_link_opens_exactly_one_complaint(browser, web, mailbox):
+    sales = Api(web, "sales")
+    first = sales.log_complaint(description="First: the seal leaks.")["reference"]
+    second = sales.log_complaint(
+        description="Second: the motor is loud.",
+        customer={"name": "Bo Berg", "email": "bo@berg.example"},
+    )["reference"]
+    drain()
+    link = status_link(mailbox, first, "We have received")
+
+    customer = browser.new_context(viewport=PHONE).new_page()
+    customer.goto(link)
+    body = customer.locator("body")
+    expect(body).to_contain_text(first)
+    expect(body).to_contain_text("First: the seal leaks.")
+    expect(body).not_to_contain_text(second)
+    expect(body).not_to_contain_text("Bo Berg")
+    expect(body).not_to_contain_text("Sign out")
+    assert customer.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    token = link.rsplit("/", 1)[1]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for wrong in (forged, "x" * 43, "short"):
+        answer = customer.goto(f"{web}/status/{wrong}")
+        assert answer is not None
+        assert answer.status in (404, 422), wrong
+        expect(body).not_to_contain_text(first)
+    # Before the resolution there is nothing to accept: the answer is refused (409).
+    page = customer.request.post(
+        f"{link}/answer", form={"decision": "accept", "csrf_token": "forged"}
+    )
+    assert page.status == 403
+
+
+def test_the_overdue_board_shows_a_late_item(browser, web):
+    reference = Api(web, "sales").log_complaint(severity="critical")["reference"]
+    drain()
+    freeze_at(utcnow() + timedelta(days=30))
+    manager = signed_in(browser, web, "manager", DESKTOP)
+    manager.goto("/overdue")
+    rows = manager.get_by_role("row").filter(has_text=reference)
+    expect(rows.first).to_contain_text("late")
+    check_page(manager, "10-overdue-board")
+    manager.goto("/dashboard")
+    check_page(manager, "11-dashboard")
+
+
+def test_pages_fit_a_phone(browser, web):
+    sales = signed_in(browser, web, "sales", PHONE)
+    for path, name in (("/complaints/new", "12-phone-form"), ("/complaints", "13-phone-list")):
+        sales.goto(path)
+        assert sales.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+        check_page(sales, name)
