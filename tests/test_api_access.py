@@ -174,6 +174,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/assessment": {"valid": True, "investigate": True},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
         "/resend": {"reason": "Checked the mail server's log."},
+        "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -295,7 +296,7 @@ FORBIDDEN = [
     *[
         (user, "POST", f"/tasks/{{quality_task}}/{step}")
         for user in ("sales", "technical", "manager", "gm", "admin")
-        for step in ("claim", "complete", "assessment", "containment")
+        for step in ("claim", "complete", "assessment", "containment", "subtasks")
     ],
     *[
         (user, "POST", f"/tasks/{{sales_task}}/{step}")
@@ -305,7 +306,7 @@ FORBIDDEN = [
     *[
         (user, "POST", f"/tasks/{{sales_task}}/{step}")
         for user in ("sales", "quality")
-        for step in ("assessment", "containment")
+        for step in ("assessment", "containment", "subtasks")
     ],
 ]
 

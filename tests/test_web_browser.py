@@ -35,8 +35,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope, not session: while Playwright's sync API is open it holds an event loop in
+    # this thread, and other modules' tests call asyncio.run (the delivery flow).
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path())
         yield browser

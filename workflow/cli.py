@@ -272,6 +272,7 @@ def run(
         _seed_demo_complaints()
         typer.echo(
             f"\nStack up in {time.monotonic() - started:.0f} s.\n"
+            f"  Web pages    http://{settings.api_host}:{settings.api_port}/\n"
             f"  API docs     http://{settings.api_host}:{settings.api_port}/api/v1/docs\n"
             f"  Prefect UI   {settings.prefect_api_url.removesuffix('/api')}\n"
             f"  SMTP catcher {settings.smtp_host}:{settings.smtp_port}, "
