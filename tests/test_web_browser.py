@@ -223,6 +223,10 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
     expect(sales.locator("#complaint-status")).to_have_text("closed")
     history = sales.locator(".timeline")
     expect(history).to_contain_text("customer record acceptance")
+    # The Prefect runs that handled it, asked from the Prefect server after the page loaded.
+    runs = sales.locator("section[aria-labelledby=runs-h]")
+    expect(runs.get_by_role("link", name="Open in the Prefect UI").first).to_be_visible()
+    expect(runs).to_contain_text(f"{reference} complaint.logged")
     check_page(sales, "08-complaint-file")
 
 
@@ -266,7 +270,7 @@ def test_a_customer_link_opens_exactly_one_complaint(browser, web, mailbox):
         assert answer is not None
         assert answer.status in (404, 422), wrong
         expect(body).not_to_contain_text(first)
-    # Before the resolution there is nothing to accept: the answer is refused (409).
+    # An answer without the page's CSRF token is refused.
     page = customer.request.post(
         f"{link}/answer", form={"decision": "accept", "csrf_token": "forged"}
     )

@@ -4,6 +4,7 @@ The delivery flow names each task run ``<reference> <event kind>`` (flows/delive
 so the runs of one complaint are found by name, even inside a batch's flow run.
 """
 
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -11,6 +12,10 @@ import httpx
 from workflow.config import get_settings
 
 PREFECT_TIMEOUT_SECONDS = 2.0
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
 
 
 def prefect_ui_url() -> str:
@@ -36,7 +41,7 @@ def runs_for_reference(reference: str) -> dict[str, Any]:
         {
             "name": run["name"],
             "state": (run.get("state") or {}).get("name") or run.get("state_type") or "?",
-            "started": run.get("start_time") or run.get("expected_start_time"),
+            "started": _moment(run.get("start_time") or run.get("expected_start_time")),
             "url": f"{ui}/runs/flow-run/{run['flow_run_id']}" if run.get("flow_run_id") else None,
         }
         for run in answer.json()
