@@ -214,6 +214,7 @@ def test_attachments_of_the_wrong_type_or_size_are_refused_and_nothing_is_saved(
 
 def test_invalid_fields_are_named_on_the_form_and_nothing_is_saved(browser):
     sales = browser("sales")
+    sales.form("/complaints/new", complaint_form(customer_name="Kim Known"), page="/complaints/new")
     before = complaint_count()
     answer = sales.form(
         "/complaints/new",
@@ -225,6 +226,13 @@ def test_invalid_fields_are_named_on_the_form_and_nothing_is_saved(browser):
     assert set(errors) == {"product", "customer_email", "quantity_affected"}
     assert 'aria-invalid="true" aria-describedby="product-error"' in answer.text
     assert 'value="not-an-address"' in answer.text  # what was typed is kept
+    with_lookup = sales.form(
+        "/complaints/new",
+        complaint_form(product="", customer_q="Kim", customer_id="1"),
+        page="/complaints/new",
+    )
+    assert with_lookup.status_code == 422
+    assert re.search(r'value="1" checked>\s*Kim Known', with_lookup.text)  # still chosen
     unknown = sales.form(
         "/complaints/new", complaint_form(customer_id="987654"), page="/complaints/new"
     )

@@ -18,6 +18,7 @@ from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
 from api.web.session import WebUser, page_for
 from models.complaint import ComplaintCreate, CustomerResponse
+from models.customer import Customer
 from notifications.notices import status_url
 from workflow.attachments import (
     ALLOWED_TYPES,
@@ -37,7 +38,7 @@ from workflow.complaints import (
     record_customer_response,
     wait_for_customer,
 )
-from workflow.db import write_session
+from workflow.db import read_session, write_session
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
 from workflow.rules import Action, Channel, Kind, Remedy, Severity, Status
 from workflow.transitions import Actor
@@ -58,6 +59,7 @@ COMPLAINT_FIELDS = (
 )
 CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address")
 PAGE_SIZE = 25
+UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
 def _choices() -> dict[str, Any]:
@@ -72,15 +74,27 @@ def _choices() -> dict[str, Any]:
     }
 
 
+def _customers_matching(text: str) -> list[Customer]:
+    text = text.replace("\x00", "").strip()
+    if len(text) < 2:
+        return []
+    with read_session() as session:
+        return search_customers(session, text)
+
+
 def _form_page(
     request: Request, values: dict[str, Any], errors: FieldErrors, status_code: int = 200
 ) -> Response:
-    return render(
-        request,
-        "complaint_new.html",
-        {"title": "Log a complaint", "values": values, "errors": errors, **_choices()},
-        status_code=status_code,
-    )
+    """The form, again with what was typed and the customers the look-up had found."""
+    context = {
+        "title": "Log a complaint",
+        "values": values,
+        "errors": errors,
+        "customers": _customers_matching(str(values.get("customer_q") or "")),
+        "query": values.get("customer_q") or "",
+        **_choices(),
+    }
+    return render(request, "complaint_new.html", context, status_code=status_code)
 
 
 @router.get("/complaints/new")
@@ -134,14 +148,14 @@ async def submit_complaint(
     except AttachmentRefused as refused:
         errors["attachments"] = str(refused)
     if errors:
-        return _form_page(request, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return await run_in_threadpool(_form_page, request, values, errors, UNPROCESSABLE)
     check_intake_rate(actor)
     key = values.get("idempotency_key") or None
     try:
         created = await run_in_threadpool(_log, data, actor, key, attachments)
     except InvalidInput as invalid:
         errors[invalid.field] = str(invalid)
-        return _form_page(request, values, errors, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return await run_in_threadpool(_form_page, request, values, errors, UNPROCESSABLE)
     reference = created["reference"]
     flash(
         request,
@@ -158,13 +172,11 @@ def when_text(iso: str | None) -> str:
 @router.get("/customers/search")
 def customer_search(
     request: Request,
-    session: SessionDep,
     _: Annotated[Actor, page_for(Action.log_complaint)],
     customer_q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    text = customer_q.replace("\x00", "").strip()
-    customers = search_customers(session, text) if len(text) >= 2 else []
-    return render(request, "_customer_options.html", {"customers": customers, "query": text})
+    customers = _customers_matching(customer_q)
+    return render(request, "_customer_options.html", {"customers": customers, "query": customer_q})
 
 
 @router.get("/complaints")
