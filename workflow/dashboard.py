@@ -1,0 +1,166 @@
+"""The managers' dashboard: a few counts that tell at a glance how the complaint work goes.
+
+Every figure is counted in SQL (COUNT, SUM over CASE) with portable expressions, so it runs
+the same on SQLite and PostgreSQL; only the weekly series is bucketed in Python, from the
+timestamps of the last twelve weeks.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, true
+from sqlmodel import Session, col, func, select
+
+from models.complaint import Complaint
+from models.deadline import Deadline
+from models.resolution import Resolution
+from workflow.calendar import company_calendar
+from workflow.clock import utcnow
+from workflow.rules import OPEN_STATUSES, Kind
+
+WEEKS = 12
+RECENT_DAYS = 90
+TOP = 5
+LABEL_LENGTH = 60
+AGE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
+    ("under 1 day", timedelta(days=1)),
+    ("1 to 3 days", timedelta(days=3)),
+    ("3 to 7 days", timedelta(days=7)),
+    ("7 to 14 days", timedelta(days=14)),
+    ("over 14 days", None),
+)
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    week_start: date
+    received: int
+    closed: int
+
+    @property
+    def label(self) -> str:
+        return f"W{self.week_start.isocalendar().week:02d}"
+
+
+@dataclass(frozen=True)
+class OnTime:
+    department: str
+    steps_done: int
+    on_time: int
+
+    @property
+    def share(self) -> float | None:
+        return self.on_time / self.steps_done if self.steps_done else None
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    generated_at: datetime
+    weeks: list[WeekFigures]
+    on_time: list[OnTime]
+    open_by_age: list[Count]
+    top_products: list[Count]
+    top_root_causes: list[Count]
+
+
+def _week_start(moment: datetime) -> date:
+    local = moment.astimezone(company_calendar().zone).date()
+    return local - timedelta(days=local.weekday())
+
+
+def weekly_figures(session: Session, now: datetime) -> list[WeekFigures]:
+    """Complaints and feedback received, and closed, in each of the last twelve weeks."""
+    starts = [_week_start(now) - timedelta(weeks=n) for n in reversed(range(WEEKS))]
+    since = datetime.combine(starts[0], datetime.min.time(), tzinfo=company_calendar().zone)
+    received = Counter(
+        _week_start(moment)
+        for moment in session.exec(
+            select(Complaint.received_at).where(col(Complaint.received_at) >= since)
+        )
+    )
+    closed = Counter(
+        _week_start(moment)
+        for moment in session.exec(
+            select(Complaint.closed_at).where(col(Complaint.closed_at) >= since)
+        )
+        if moment is not None
+    )
+    return [WeekFigures(start, received[start], closed[start]) for start in starts]
+
+
+def on_time_by_department(session: Session, now: datetime) -> list[OnTime]:
+    """Clocked steps finished in the last 90 days, and how many by their due date."""
+    on_time = func.sum(case((col(Deadline.met_at) <= col(Deadline.due_at), 1), else_=0))
+    rows = session.exec(
+        select(Deadline.department, func.count(), on_time)
+        .where(col(Deadline.met_at) >= now - timedelta(days=RECENT_DAYS))
+        .group_by(Deadline.department)
+        .order_by(Deadline.department)
+    ).all()
+    return [OnTime(department.value, int(done), int(good or 0)) for department, done, good in rows]
+
+
+def open_by_age(session: Session, now: datetime) -> list[Count]:
+    """Open complaints by the time since they were received."""
+    columns = []
+    lower: timedelta = timedelta(0)
+    for _, upper in AGE_BUCKETS:
+        older = col(Complaint.received_at) <= now - lower
+        newer = col(Complaint.received_at) > now - upper if upper is not None else true()
+        columns.append(func.sum(case((older & newer, 1), else_=0)))
+        lower = upper or lower
+    row = session.exec(select(*columns).where(col(Complaint.status).in_(list(OPEN_STATUSES)))).one()
+    return [Count(label, int(n or 0)) for (label, _), n in zip(AGE_BUCKETS, row, strict=True)]
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "\u2026"
+
+
+def top_products(session: Session, now: datetime) -> list[Count]:
+    rows = session.exec(
+        select(Complaint.product, func.count().label("n"))
+        .where(
+            Complaint.kind == Kind.complaint,
+            col(Complaint.received_at) >= now - timedelta(days=RECENT_DAYS),
+        )
+        .group_by(Complaint.product)
+        .order_by(func.count().desc(), Complaint.product)
+        .limit(TOP)
+    ).all()
+    return [Count(_shorten(product), int(n)) for product, n in rows]
+
+
+def top_root_causes(session: Session, now: datetime) -> list[Count]:
+    """The defects behind complaints: quality's root causes, as written, most frequent first."""
+    rows = session.exec(
+        select(Resolution.root_cause, func.count().label("n"))
+        .where(
+            col(Resolution.root_cause).is_not(None),
+            col(Resolution.decided_at) >= now - timedelta(days=RECENT_DAYS),
+        )
+        .group_by(Resolution.root_cause)
+        .order_by(func.count().desc(), Resolution.root_cause)
+        .limit(TOP)
+    ).all()
+    return [Count(_shorten(cause or ""), int(n)) for cause, n in rows]
+
+
+def dashboard(session: Session) -> Dashboard:
+    now = utcnow()
+    return Dashboard(
+        generated_at=now,
+        weeks=weekly_figures(session, now),
+        on_time=on_time_by_department(session, now),
+        open_by_age=open_by_age(session, now),
+        top_products=top_products(session, now),
+        top_root_causes=top_root_causes(session, now),
+    )
