@@ -26,11 +26,7 @@ class BusinessCalendar:
         return holidays.country_holidays(self.country)
 
     def is_working_day(self, day: date) -> bool:
-        return (
-            day.weekday() in self.working_weekdays
-            and day not in self._holidays
-            and day not in self.closures
-        )
+        return _is_working_day(self, day)
 
     def _opening(self, day: date) -> datetime:
         return datetime.combine(day, time(self.start_hour), tzinfo=self.zone)
@@ -93,4 +89,14 @@ def company_calendar() -> BusinessCalendar:
         country=settings.holiday_country,
         start_hour=settings.workday_start_hour,
         end_hour=settings.workday_end_hour,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _is_working_day(calendar: BusinessCalendar, day: date) -> bool:
+    """Cached: every due date asks about the same few weeks of days."""
+    return (
+        day.weekday() in calendar.working_weekdays
+        and day not in calendar._holidays
+        and day not in calendar.closures
     )

@@ -114,6 +114,7 @@ def _start_intake_clocks(session: Session, complaint: Complaint, actor: Actor) -
             start=complaint.received_at,
             department=Department.sales,
             owner_id=actor.user_id,
+            new_complaint=True,
         )
     reply = deadlines.planned_due(session, complaint, Step.customer_reply, complaint.received_at)
     complaint.reply_due_at = reply
@@ -157,6 +158,7 @@ def log_complaint(
         action="logged",
         to_status=Status.received,
         changes=changes,
+        first=True,
     )
     emit_event(session, complaint_id=complaint.id, kind=EventKind.complaint_logged)  # type: ignore[arg-type]
     body = ComplaintCreated.model_validate(complaint, from_attributes=True).model_dump(mode="json")

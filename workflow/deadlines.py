@@ -80,15 +80,22 @@ def start_clock(
     cycle: int = 0,
     task: Task | None = None,
     owner_id: int | None = None,
+    new_complaint: bool = False,
 ) -> Deadline | None:
-    """Start the step's clock on the policy in force now; None if no policy covers the step."""
-    existing = session.exec(
-        select(Deadline).where(
-            Deadline.complaint_id == complaint.id, Deadline.step == step, Deadline.cycle == cycle
-        )
-    ).first()
-    if existing is not None:
-        return existing
+    """Start the step's clock on the policy in force now; None if no policy covers the step.
+
+    ``new_complaint``: the complaint was created in this transaction, so it has no clock yet
+    and nothing needs the clock's id before the commit (intake: no query, no flush)."""
+    if not new_complaint:
+        existing = session.exec(
+            select(Deadline).where(
+                Deadline.complaint_id == complaint.id,
+                Deadline.step == step,
+                Deadline.cycle == cycle,
+            )
+        ).first()
+        if existing is not None:
+            return existing
     policy = match_policy(effective_policies(session), step, complaint.kind, complaint.severity)
     if policy is None:
         return None
@@ -112,7 +119,8 @@ def start_clock(
     )
     clock.next_check_at = next_check(clock)
     session.add(clock)
-    session.flush()
+    if not new_complaint:
+        session.flush()
     return clock
 
 

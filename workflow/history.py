@@ -48,14 +48,21 @@ def record_history(
     to_status: str | None = None,
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
+    first: bool = False,
 ) -> HistoryEntry:
-    """Append one entry. The caller holds the complaint's row lock, so ``seq`` cannot race."""
-    last = session.exec(
-        select(HistoryEntry)
-        .where(HistoryEntry.complaint_id == complaint_id)
-        .order_by(col(HistoryEntry.seq).desc())
-        .limit(1)
-    ).first()
+    """Append one entry. The caller holds the complaint's row lock, so ``seq`` cannot race.
+
+    ``first``: the complaint was created in this transaction (no entry to chain to)."""
+    last = (
+        None
+        if first
+        else session.exec(
+            select(HistoryEntry)
+            .where(HistoryEntry.complaint_id == complaint_id)
+            .order_by(col(HistoryEntry.seq).desc())
+            .limit(1)
+        ).first()
+    )
     entry = HistoryEntry(
         complaint_id=complaint_id,
         seq=(last.seq + 1) if last else 1,
@@ -71,7 +78,8 @@ def record_history(
     )
     entry.hash = _digest(entry)
     session.add(entry)
-    session.flush()
+    if not first:
+        session.flush()
     return entry
 
 
