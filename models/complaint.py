@@ -39,6 +39,8 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_status_due_at", "status", "due_at"),
         Index("ix_complaint_department_status", "current_department", "status"),
         Index("ix_complaint_created_at", "created_at"),
+        # A search by status lists newest first: read in index order, stop at the page's end.
+        Index("ix_complaint_status_created_at", "status", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -50,7 +50,14 @@ def build_engine(url: str, *, immediate: bool = False) -> Engine:
             from pathlib import Path
 
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # One writer at a time per process: threads wait their turn in the pool's queue
+            # (woken in order) instead of in SQLite's busy handler (sleep-and-retry), which
+            # under load left the lock idle between retries and timed requests out.
+            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if immediate else {}),
+        )
         _configure_sqlite(
             engine,
             immediate=immediate,
