@@ -36,5 +36,9 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (not tests): quick by default; `make bench BENCH_ARGS=--full` for the issue's sizes.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""`python -m bench [--full | --smoke] [--only SECTION ...] [--out DIR]`: run the benchmarks,
+print each figure, write <out>/latest.json and latest.md (bench/results by default)."""
+
+import argparse
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.report import RESULTS_DIR, Results
+
+SECTIONS = ("intake", "routing", "burst", "notifications", "large-data", "footprint")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    intake_seconds: float
+    intake_rounds: int
+    light_count: int
+    busy_count: int
+    event_baseline_count: int
+    burst: int
+    notices: int
+    large: list[int]
+    sweep_due: int
+    growth_intake_seconds: float
+
+
+MODES = {
+    "smoke": Sizes(2, 1, 3, 10, 0, 20, 10, [2_000], 20, 1),
+    "quick": Sizes(8, 2, 20, 200, 4, 1_000, 300, [10_000, 100_000], 500, 4),
+    "full": Sizes(20, 3, 60, 1_200, 8, 10_000, 1_000, [10_000, 100_000, 1_000_000], 2_000, 8),
+}
+
+
+def run(mode: str, only: list[str], out: Path) -> Results:
+    from bench.burst import measure_burst
+    from bench.footprint import measure_make_run
+    from bench.intake import intake_figures, measure_intake
+    from bench.largedata import measure_large_data
+    from bench.load import median
+    from bench.notify import measure_notifications
+    from bench.routing import measure_event_trigger_baseline, measure_latencies, routing_figures
+    from bench.stack import bench_stack
+
+    sizes = MODES[mode]
+    results = Results(mode=mode)
+    wanted = set(only or SECTIONS)
+
+    def section(name: str, body) -> None:
+        if name not in wanted:
+            return
+        print(f"== {name}", flush=True)
+        try:
+            body()
+        except Exception as exc:  # a failed section is reported, the others still run
+            traceback.print_exc()
+            results.errors[name] = f"{type(exc).__name__}: {exc}"
+
+    with bench_stack() as bench:
+
+        def intake() -> None:
+            baseline_runs, product_runs = measure_intake(
+                bench, seconds=sizes.intake_seconds, rounds=sizes.intake_rounds
+            )
+            intake_figures(results, baseline_runs, product_runs)
+
+        def routing() -> None:
+            baseline = None
+            if sizes.event_baseline_count:
+                event = measure_event_trigger_baseline(
+                    bench, count=sizes.event_baseline_count, gap=2.0
+                )
+                baseline = median(event) if event else None
+            for rate, count, limits in (
+                (1, sizes.light_count, (1, 2)),
+                (20, sizes.busy_count, (2, 5)),
+            ):
+                latencies, lost = measure_latencies(bench, rate=rate, count=count)
+                routing_figures(results, f"{rate}/s", latencies, lost, limits, baseline)
+
+        section("intake", intake)
+        section("routing", routing)
+        section("notifications", lambda: measure_notifications(results, bench, count=sizes.notices))
+        section("burst", lambda: measure_burst(results, bench, count=sizes.burst))
+    with bench_stack() as bench:
+        section(
+            "large-data",
+            lambda: measure_large_data(
+                results,
+                bench,
+                sizes=sizes.large,
+                sweep_due=sizes.sweep_due,
+                intake_seconds=sizes.growth_intake_seconds,
+            ),
+        )
+    section("footprint", lambda: measure_make_run(results))
+    json_path, md_path = results.write(out)
+    print(f"\nwritten: {json_path}, {md_path}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--full", action="store_true", help="the issue's sizes (about an hour)")
+    group.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness")
+    parser.add_argument("--only", nargs="*", choices=SECTIONS, default=[])
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args()
+    mode = "full" if args.full else "smoke" if args.smoke else "quick"
+    results = run(mode, args.only, args.out)
+    if results.errors:
+        raise SystemExit(f"sections failed: {', '.join(results.errors)}")
+
+
+if __name__ == "__main__":
+    main()

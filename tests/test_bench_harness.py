@@ -1,0 +1,47 @@
+"""`make bench` still works: the harness runs end to end at tiny sizes and writes its results.
+
+Times are not asserted (benchmarks are not timed tests); only that every section produced its
+figures, each with a target verdict, and the Markdown table.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SECTIONS = {"intake", "routing", "notifications", "burst", "large data", "footprint"}
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("CW_TEST_DATABASE_URL")),
+    reason="the benchmarks run on their own SQLite database; checked in the SQLite run",
+)
+def test_the_benchmark_harness_writes_every_section(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "PREFECT_"))}
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert results["mode"] == "smoke"
+    assert results["errors"] == {}
+    assert {f["section"] for f in results["figures"]} == SECTIONS
+    for figure in results["figures"]:
+        assert figure["value"] is not None, figure
+        assert figure["target"], figure
+        assert figure["met"] in (True, False), figure
+    table = (tmp_path / "latest.md").read_text()
+    assert table.count("\n| ") == len(results["figures"]) + 2  # header, rule, a row each
+    burst = {f["name"]: f["value"] for f in results["figures"] if f["section"] == "burst"}
+    assert burst["lost (no task or no acknowledgement)"] == 0
+    assert burst["duplicate mails at the SMTP server"] == 0
