@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 
 from flows.deliver_events import as_refs, deliver_events
 from notifications.ledger import due_notice_ids, expired_sends_exist
@@ -74,6 +75,11 @@ def main() -> None:
 
     async def runner() -> None:
         loop = asyncio.get_running_loop()
+        # Sending mail is mostly waiting on the SMTP server: more threads than the default
+        # (cores + 4) keep it busy; database writes still go one at a time (workflow.db).
+        loop.set_default_executor(
+            ThreadPoolExecutor(get_settings().relay_threads, thread_name_prefix="relay")
+        )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await run_relay(stop)

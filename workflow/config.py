@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 500
     outbox_lease_seconds: int = 300
     relay_poll_seconds: float = 0.2
+    relay_threads: int = Field(default=16, ge=1, le=64, description="Relay's worker threads")
 
     business_timezone: str = "Europe/Berlin"
     holiday_country: str = "DE"
