@@ -1,5 +1,7 @@
 """The FastAPI application."""
 
+import re
+
 from fastapi import FastAPI, status
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -62,6 +64,59 @@ class BodySizeLimit:
         await self.app(scope, counted_receive, send)
 
 
+NUL_IN_JSON = re.compile(rb"(?<!\\)\\u0000", re.IGNORECASE)
+NUL_MESSAGE = "text must not contain NUL (\\u0000) characters"
+
+
+def nul_detail(location: str) -> list[dict[str, object]]:
+    return [{"loc": [location], "msg": NUL_MESSAGE, "type": "value_error"}]
+
+
+class RefuseNulCharacters:
+    """Refuse NUL characters in the path, the query and JSON or form bodies (422).
+
+    PostgreSQL cannot store them in text (SQLite can): refusing them at the door keeps the two
+    backends alike and turns what would be a driver error into a clear answer. Multipart
+    bodies are left alone: attachments are binary, and the form's text fields are checked by
+    the form (``api/web/routes/complaints.py``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        for location, nul in (("path", "\x00" in scope["path"]), ("query", b"%00" in query)):
+            if nul:
+                answer = JSONResponse({"detail": nul_detail(location)}, status_code=422)
+                await answer(scope, receive, send)
+                return
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"").lower()
+        if b"json" in content_type:
+            pattern = NUL_IN_JSON
+        elif b"x-www-form-urlencoded" in content_type:
+            pattern = re.compile(rb"%00")
+        else:
+            await self.app(scope, receive, send)
+            return
+        tail = b""
+
+        async def checked_receive() -> Message:
+            nonlocal tail
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = tail + message.get("body", b"")
+                if pattern.search(chunk):
+                    raise HTTPException(status_code=422, detail=nul_detail("body"))
+                tail = chunk[-7:]
+            return message
+
+        await self.app(scope, checked_receive, send)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
@@ -85,6 +140,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
     install_web(app)
+    app.add_middleware(RefuseNulCharacters)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

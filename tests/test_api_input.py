@@ -548,3 +548,16 @@ def test_search_text_with_wildcards_and_control_characters_is_only_text(api):
     assert _found(sales, "50%") == [percent]
     assert sorted(_found(sales, "SEAL LEAKS")) == [plain]
     assert sorted(_found(sales, "p-200")) == sorted([plain, percent])
+
+
+def test_nul_characters_are_refused_everywhere_before_reaching_the_database(as_user):
+    """PostgreSQL cannot store NUL in text; SQLite can: both backends refuse it alike (422)."""
+    sales, admin = as_user("sales"), as_user("admin")
+    body = complaint_payload(description="leaks\u0000badly")
+    assert sales.post("/complaints", json=body).status_code == 422
+    policy = {"step": "containment", "hours": 1.0, "reason": "00\u0000"}
+    assert admin.put("/policies", json=policy).status_code == 422
+    assert sales.get("/complaints/CMP-2026%00").status_code == 422
+    assert sales.get("/complaints", params={"q": "a\u0000b"}).status_code == 422
+    harmless = complaint_payload(description="a backslash-u text: \\u0000 is fine")
+    assert sales.post("/complaints", json=harmless).status_code == 201

@@ -326,3 +326,22 @@ def test_a_status_link_is_the_only_key(base_url, browser):
         answer = customer.client.get(f"/status/{token}")
         assert answer.status_code in (404, 422), token
         assert "CMP-" not in answer.text
+
+
+def test_nul_characters_in_the_form_are_refused(browser):
+    sales = browser("sales")
+    before = complaint_count()
+    files = [("attachments", ("photo.png", PNG, "image/png"))]  # multipart, as a browser sends
+    answer = sales.form(
+        "/complaints/new",
+        complaint_form(description="leaks\x00badly"),
+        files,
+        page="/complaints/new",
+    )
+    assert answer.status_code == 422
+    assert "must not contain NUL characters" in answer.text
+    urlencoded = sales.form(
+        "/complaints/new", complaint_form(product="P\x00"), page="/complaints/new"
+    )
+    assert urlencoded.status_code == 422
+    assert complaint_count() == before

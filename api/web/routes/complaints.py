@@ -143,6 +143,10 @@ async def submit_complaint(
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     data, errors = validate(ComplaintCreate, _complaint_data(form))
+    for name, value in values.items():
+        if "\x00" in value:
+            errors[name] = "must not contain NUL characters"
+            values[name] = value.replace("\x00", "")
     try:
         attachments = check_uploads(await _uploads(form))
     except AttachmentRefused as refused:
