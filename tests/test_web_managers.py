@@ -8,12 +8,14 @@ import pytest
 
 from tests.support import Api, drain_outbox, freeze_at, quality_result, sweep
 from tests.test_web_pages import Browser
+from workflow.calendar import company_calendar
 from workflow.dashboard import dashboard
 from workflow.db import read_session
 
 MONDAY_W47 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 MONDAY_W48 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 WEDNESDAY_W48 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+LATE = WEDNESDAY_W48 + timedelta(days=30, hours=3, minutes=4, seconds=5)
 
 
 @pytest.fixture
@@ -32,9 +34,14 @@ def signed_in(base_url):
 
 
 def _rows(html: str) -> list[str]:
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    """The board's rows as text, without the closing "Updated" line."""
+    body = re.search(r"<tbody[^>]*>(.*?)</tbody>", html, re.S)
+    assert body, html
+    rows = re.findall(r"<tr( class=\"board-updated\")?>(.*?)</tr>", body.group(1), re.S)
     return [
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("<tr>")[1:]
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+        for updated, row in rows
+        if not updated
     ]
 
 
@@ -107,43 +114,110 @@ def test_dashboard_figures_match_a_hand_count(settings, base_url, signed_in):
     assert page.text.count('role="img"') == 5
 
 
-def test_the_overdue_board_lists_late_steps_and_filters_them(settings, base_url, signed_in):
+def _late_and_swept(base_url: str) -> dict[str, str]:
+    """The two weeks' complaints, then a month on and one sweep: every running step is late."""
     logged = _two_weeks_of_complaints(base_url)
-    freeze_at(WEDNESDAY_W48 + timedelta(days=30))
-    sweep()  # escalates the late steps
+    freeze_at(LATE)
+    sweep()  # one escalation level per sweep: every late step's assignee is reminded
+    return logged
+
+
+def test_the_overdue_board_lists_late_steps_and_filters_them(settings, base_url, signed_in):
+    logged = _late_and_swept(base_url)
     manager = signed_in("manager")
 
     board = manager.client.get("/overdue")
     assert board.status_code == 200
     rows = _rows(board.text)
-    for key in ("pump_2", "valve", "pump_3"):
-        assert any(logged[key] in row for row in rows), key
-    assert all("late by" in row for row in rows)
+    # Running clocks, counted by hand: the three complaints still in assessment (pump_2,
+    # pump_3, valve) each have first assessment, quality result and customer reply; pump_2,
+    # critical, also containment; pump_1 (assessed) waits on the sales review and its reply.
+    assert len(rows) == 3 * 3 + 1 + 2
+    for key in ("pump_1", "pump_2", "valve", "pump_3"):
+        assert any(row.startswith(logged[key]) for row in rows), key
+    assert not any(logged["praise"] in row for row in rows)
+    assert all("late by" in row and row.endswith(" 1: assignee reminded") for row in rows)
+    assert 'class="due due-late"' in board.text
     assert 'hx-trigger="every 15s"' in board.text
+    assert f'href="/complaints/{logged["pump_2"]}"' in board.text
 
-    quality_rows = _rows(manager.client.get("/overdue", params={"department": "quality"}).text)
-    sales_rows = _rows(manager.client.get("/overdue", params={"department": "sales"}).text)
-    assert quality_rows
-    assert all(" quality " in f" {r} " for r in quality_rows)
-    assert all(" quality " not in f" {r} " for r in sales_rows)
-    assert len(quality_rows) + len(sales_rows) <= len(rows)
-    critical = _rows(manager.client.get("/overdue", params={"severity": "critical"}).text)
-    assert critical
-    assert all(logged["pump_2"] in r for r in critical)
-    by_level = {
-        level: _rows(manager.client.get("/overdue", params={"escalation_level": level}).text)
-        for level in "01234"
-    }
-    shown = {level: rows for level, rows in by_level.items() if rows != ["Nothing is overdue."]}
-    assert sum(len(r) for r in shown.values()) == len(rows)  # every row at exactly one level
-    assert set(shown) != {"0"}  # the sweep escalated something
-    for level, level_rows in shown.items():
-        assert all("late by" in r and f" {level}: " in r for r in level_rows), level_rows
+    # The form sends every field, "All" as an empty value: that is no filter.
+    def board_rows(query: str) -> list[str]:
+        page = manager.client.get(f"/overdue?{query}")
+        assert page.status_code == 200, page.text
+        return _rows(page.text)
 
-    # What htmx fetches every 15 s is the same page; it swaps in the board only.
-    refreshed = manager.client.get("/overdue?department=quality", headers={"HX-Request": "true"})
-    assert 'id="overdue-board"' in refreshed.text
-    assert 'hx-get="/overdue?department=quality"' in refreshed.text
+    assert board_rows("department=&severity=&escalation_level=") == rows
+    quality = board_rows("department=quality&severity=&escalation_level=")
+    sales = board_rows("department=sales&severity=&escalation_level=")
+    assert (len(quality), len(sales)) == (7, 5)
+    assert all(" quality " in row for row in quality)
+    assert all(" sales " in row and " quality " not in row for row in sales)
+    assert sorted(quality + sales) == sorted(rows)
+    critical = board_rows("department=&severity=critical&escalation_level=")
+    assert len(critical) == 4
+    assert all(row.startswith(logged["pump_2"]) for row in critical)
+    assert board_rows("escalation_level=1") == rows
+    assert board_rows("escalation_level=0") == ["Nothing is overdue."]
+    assert board_rows("department=quality&escalation_level=2") == ["Nothing is overdue."]
+    assert manager.client.get("/overdue?department=purchasing").status_code == 422
+    assert manager.client.get("/overdue?escalation_level=5").status_code == 422
+
+
+def test_the_rows_fragment_refreshes_with_its_filters(settings, base_url, signed_in):
+    logged = _late_and_swept(base_url)
+    manager = signed_in("manager")
+
+    page = manager.client.get("/overdue", params={"department": "sales"})
+    form = re.search(r"<form id=\"overdue-filters\"[^>]*>", page.text).group(0)
+    for attribute in (
+        'hx-get="/overdue/rows"',
+        'hx-trigger="change"',
+        'hx-target="#overdue-rows"',
+        'hx-push-url="true"',
+    ):
+        assert attribute in form, attribute
+    assert re.search(r'<option value="sales"\s+selected>', page.text)
+    assert '<label for="department">' in page.text
+    assert '<tbody id="overdue-rows" hx-get="/overdue/rows?department=sales"' in page.text
+
+    # What htmx fetches every 15 s: the table body alone, polling again with the same filters.
+    polled = manager.client.get(
+        "/overdue/rows?department=quality&severity=&escalation_level=",
+        headers={"HX-Request": "true", "HX-Trigger": "overdue-rows"},
+    )
+    assert polled.status_code == 200
+    fragment = polled.text.strip()
+    assert fragment.startswith("<tbody")
+    assert fragment.endswith("</tbody>")
+    assert "<html" not in fragment
+    assert "<form" not in fragment
+    assert 'hx-get="/overdue/rows?department=quality"' in fragment
+    assert 'hx-trigger="every 15s"' in fragment
+    assert len(_rows(fragment)) == 7
+    assert any(row.startswith(logged["valve"]) for row in _rows(fragment))
+    assert "Updated <time" in fragment
+    assert f">{LATE.astimezone(company_calendar().zone):%H:%M:%S}</time>" in fragment
+    assert "HX-Push-Url" not in polled.headers  # polling leaves the address alone
+
+    # A filter changed on the form: the rows, and the board's address for the address bar.
+    changed = manager.client.get(
+        "/overdue/rows?department=&severity=critical&escalation_level=",
+        headers={"HX-Request": "true", "HX-Trigger": "overdue-filters"},
+    )
+    assert changed.headers["HX-Push-Url"] == "/overdue?severity=critical"
+    assert len(_rows(changed.text)) == 4
+
+    freeze_at(LATE + timedelta(minutes=1, seconds=5))
+    later = manager.client.get("/overdue/rows?department=quality").text
+    assert (
+        f">{(LATE + timedelta(minutes=1, seconds=5)).astimezone(company_calendar().zone):%H:%M:%S}<"
+        in later
+    )
+
+    empty = manager.client.get("/overdue/rows?department=technical").text
+    assert _rows(empty) == ["Nothing is overdue."]
+    assert "Updated <time" in empty
 
 
 def test_nothing_overdue_says_so(settings, base_url, signed_in):
@@ -155,7 +229,7 @@ def test_nothing_overdue_says_so(settings, base_url, signed_in):
 @pytest.mark.parametrize("username", ["sales", "quality", "technical"])
 def test_department_users_may_not_open_the_managers_pages(settings, signed_in, username):
     client = signed_in(username)
-    for path in ("/overdue", "/dashboard"):
+    for path in ("/overdue", "/overdue/rows", "/dashboard"):
         answer = client.client.get(path)
         assert answer.status_code == 403, path
         assert "Not for your role" in answer.text

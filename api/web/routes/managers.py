@@ -1,10 +1,13 @@
 """Managers: the overdue board (refreshing itself) and the dashboard."""
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
-from sqlmodel import select
+from pydantic import BeforeValidator
+from sqlmodel import Session, select
 
 from api.deps import SessionDep
 from api.web.charts import count_chart, on_time_chart, weekly_chart
@@ -12,6 +15,7 @@ from api.web.pages import render
 from api.web.routes import page_router
 from api.web.session import page_for
 from models.user import User
+from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.dashboard import dashboard
 from workflow.queries import OverdueFilter, overdue_items
@@ -21,6 +25,7 @@ from workflow.transitions import Actor
 router = page_router()
 BOARD_SIZE = 100
 REFRESH_SECONDS = 15
+FILTER_FORM_ID = "overdue-filters"  # htmx names the element behind a request in HX-Trigger
 ESCALATION_WORDS = {
     EscalationLevel.none: "not yet escalated",
     EscalationLevel.assignee: "assignee reminded",
@@ -30,47 +35,102 @@ ESCALATION_WORDS = {
 }
 
 
+def _blank_is_none(value: object) -> object:
+    """A filter left at "All" arrives as an empty value: no filter, not a 422."""
+    return None if value == "" else value
+
+
+Blankable = BeforeValidator(_blank_is_none)
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    department: Annotated[Department | None, Blankable] = None
+    severity: Annotated[Severity | None, Blankable] = None
+    escalation_level: Annotated[EscalationLevel | None, Blankable] = None
+    assignee: Annotated[str, Query(max_length=64)] = ""
+
+    def query(self) -> str:
+        """The filters set, as a query string (empty ones left out): the board's address."""
+        return urlencode(
+            {
+                name: getattr(value, "value", value)
+                for name, value in (
+                    ("department", self.department),
+                    ("severity", self.severity),
+                    ("escalation_level", self.escalation_level),
+                    ("assignee", self.assignee),
+                )
+                if value not in (None, "")
+            }
+        )
+
+    def for_query(self, session: Session) -> OverdueFilter:
+        assignee_id = None
+        if self.assignee:
+            user = session.exec(select(User).where(User.username == self.assignee)).first()
+            assignee_id = user.id if user and user.id else -1
+        return OverdueFilter(
+            department=self.department,
+            severity=self.severity,
+            escalation_level=None if self.escalation_level is None else int(self.escalation_level),
+            assignee_id=assignee_id,
+        )
+
+
+Filters = Annotated[BoardFilters, Depends()]
+
+
+def _board(session: Session, filters: BoardFilters) -> dict[str, Any]:
+    """What the board's rows need: the same items as GET /api/v1/overdue, and when."""
+    now = utcnow()
+    query = filters.query()
+    return {
+        "items": overdue_items(session, filters.for_query(session), limit=BOARD_SIZE),
+        "rows_url": "/overdue/rows" + (f"?{query}" if query else ""),
+        "levels": ESCALATION_WORDS,
+        "refresh_seconds": REFRESH_SECONDS,
+        "updated_at": now,
+        "updated_clock": now.astimezone(company_calendar().zone).strftime("%H:%M:%S"),
+        "board_size": BOARD_SIZE,
+    }
+
+
 @router.get("/overdue")
 def overdue_board(
     request: Request,
     session: SessionDep,
     _: Annotated[Actor, page_for(Action.read_overdue)],
-    department: Department | None = None,
-    severity: Severity | None = None,
-    escalation_level: Annotated[int | None, Query(ge=0, le=4)] = None,
-    assignee: Annotated[str, Query(max_length=64)] = "",
+    filters: Filters,
 ) -> Response:
-    assignee_id = None
-    if assignee:
-        user = session.exec(select(User).where(User.username == assignee)).first()
-        assignee_id = user.id if user and user.id else -1
-    filters = OverdueFilter(
-        department=department,
-        severity=severity,
-        escalation_level=escalation_level,
-        assignee_id=assignee_id,
-    )
     return render(
         request,
         "overdue.html",
         {
             "title": "Overdue",
-            "items": overdue_items(session, filters, limit=BOARD_SIZE),
-            "filters": {
-                "department": department.value if department else "",
-                "severity": severity.value if severity else "",
-                "escalation_level": "" if escalation_level is None else str(escalation_level),
-                "assignee": assignee,
-            },
-            "query": request.url.query,
+            "filters": filters,
+            "filter_form_id": FILTER_FORM_ID,
             "departments": list(Department),
             "severities": list(Severity),
-            "levels": ESCALATION_WORDS,
-            "refresh_seconds": REFRESH_SECONDS,
-            "updated_at": utcnow(),
-            "board_size": BOARD_SIZE,
+            **_board(session, filters),
         },
     )
+
+
+@router.get("/overdue/rows")
+def overdue_rows(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Actor, page_for(Action.read_overdue)],
+    filters: Filters,
+) -> Response:
+    """The board's table body alone: htmx swaps it in every few seconds and on a filter change."""
+    response = render(request, "_overdue_rows.html", _board(session, filters))
+    if request.headers.get("hx-trigger") == FILTER_FORM_ID:
+        # The address bar shows the board with these filters, not this fragment's address.
+        query = filters.query()
+        response.headers["HX-Push-Url"] = "/overdue" + (f"?{query}" if query else "")
+    return response
 
 
 @router.get("/dashboard")
