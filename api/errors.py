@@ -16,8 +16,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.web.session import SignInRequired
-from workflow.complaints import InvalidInput
-from workflow.errors import IdempotencyKeyReused, NotAllowed, NotFound, RuleViolation
+from workflow.errors import IdempotencyKeyReused, InvalidInput, NotAllowed, NotFound, RuleViolation
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
 from models.customer import CustomerCreate, CustomerPublic
-from workflow.rules import Channel, Department, Kind, Remedy, Severity, Status
+from models.enums import Channel, Department, Kind, Remedy, Severity, Status
 
 MAX_ID = 2**62  # ids from clients stay well inside a 64-bit integer column
 RECEIVED_AT_CLOCK_SKEW = timedelta(minutes=5)
@@ -193,6 +193,19 @@ class CustomerResponse(SQLModel):
         if not self.accepted and not (self.comment and self.comment.strip()):
             raise ValueError("comment is required when the customer does not accept")
         return self
+
+
+class AcknowledgementRecord(SQLModel):
+    """Sales acknowledged the customer themselves (a customer without an e-mail address)."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"channel": "phone", "note": "Called Mr Lee, gave him the reference."}]
+        }
+    }
+
+    channel: Channel = Field(description="How the customer was acknowledged.")
+    note: str = Field(min_length=3, max_length=2_000, description="What the customer was told.")
 
 
 class ReferenceCounter(SQLModel, table=True):

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from pydantic import EmailStr, field_validator
+from pydantic import EmailStr, field_validator, model_validator
+from sqlalchemy import Index, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utc_field
@@ -9,7 +10,13 @@ from models.base import json_field, utc_field
 class CustomerBase(SQLModel):
     name: str = Field(min_length=1, max_length=200, schema_extra={"examples": ["Jane Miller"]})
     company: str | None = Field(default=None, max_length=200, schema_extra={"examples": ["Acme"]})
-    email: EmailStr = Field(max_length=254, schema_extra={"examples": ["jane@acme.example"]})
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="Where acknowledgements and notices go. A customer without one (phone "
+        "only) is told by sales, who record it.",
+        schema_extra={"examples": ["jane@acme.example"]},
+    )
     phone: str | None = Field(
         default=None, max_length=40, schema_extra={"examples": ["+49 30 1234"]}
     )
@@ -17,6 +24,9 @@ class CustomerBase(SQLModel):
 
 
 class Customer(CustomerBase, table=True):
+    # The same customer logged twice is one customer: found by address, whatever its case.
+    __table_args__ = (Index("ix_customer_email_lower", func.lower(text("email"))),)
+
     id: int | None = Field(default=None, primary_key=True)
     notification_targets: list[str] = json_field(default_factory=list)
     created_at: datetime = utc_field(nullable=False)
@@ -36,6 +46,12 @@ class CustomerCreate(CustomerBase):
         from notifications.targets import validate_target
 
         return [validate_target(t) for t in targets]
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "CustomerCreate":
+        if not self.email and not (self.phone or "").strip():
+            raise ValueError("give the customer's e-mail address or phone number")
+        return self
 
 
 class CustomerPublic(CustomerBase):

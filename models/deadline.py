@@ -1,11 +1,11 @@
 from datetime import datetime
 
 from pydantic import StrictBool, StrictFloat
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field
-from workflow.rules import Department, Kind, Severity, Step
+from models.enums import Department, Kind, Severity, Step
 
 
 class PolicyBase(SQLModel):
@@ -58,7 +58,24 @@ class Deadline(SQLModel, table=True):
     """One clock: a step of a complaint (in one quality round), its due date and escalation."""
 
     __table_args__ = (
-        UniqueConstraint("complaint_id", "step", "cycle"),
+        # A complaint's own clock: one per step and round; a task's: one per task and step.
+        Index(
+            "uq_deadline_complaint_step_cycle",
+            "complaint_id",
+            "step",
+            "cycle",
+            unique=True,
+            sqlite_where=text("task_id IS NULL"),
+            postgresql_where=text("task_id IS NULL"),
+        ),
+        Index(
+            "uq_deadline_task_step",
+            "task_id",
+            "step",
+            unique=True,
+            sqlite_where=text("task_id IS NOT NULL"),
+            postgresql_where=text("task_id IS NOT NULL"),
+        ),
         Index("ix_deadline_next_check_at", "next_check_at"),
         Index("ix_deadline_open_due_at", "met_at", "due_at"),
     )

@@ -4,7 +4,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field
-from workflow.rules import Severity
+from models.enums import Severity
 
 
 class ResolutionBase(SQLModel):

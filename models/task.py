@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
 from models.deadline import DeadlinePublic
-from workflow.rules import Department, Severity, TaskKind, TaskStatus
+from models.enums import Department, Severity, TaskKind, TaskStatus
 
 
 class Task(SQLModel, table=True):
@@ -22,7 +22,16 @@ class Task(SQLModel, table=True):
     kind: TaskKind = enum_field(TaskKind)
     status: TaskStatus = enum_field(TaskStatus, TaskStatus.open)
     assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    source_event_id: str = Field(max_length=36, unique=True, description="Opened once per event.")
+    source_event_id: str | None = Field(
+        default=None,
+        max_length=36,
+        unique=True,
+        description="The outbox event that opened it (opened once per event); None for "
+        "sub-tasks, which a person opens.",
+    )
+    parent_task_id: int | None = Field(
+        default=None, foreign_key="task.id", index=True, description="A sub-task's task."
+    )
     created_at: datetime = utc_field(nullable=False)
     claimed_at: datetime | None = utc_field()
     due_at: datetime = utc_field(nullable=False)
@@ -37,6 +46,7 @@ class TaskPublic(SQLModel):
     department: Department
     kind: TaskKind
     status: TaskStatus
+    parent_task_id: int | None = Field(default=None, description="A sub-task's task.")
     assignee: str | None
     created_at: datetime
     claimed_at: datetime | None
@@ -45,6 +55,11 @@ class TaskPublic(SQLModel):
     overdue: bool
     clock: DeadlinePublic | None = Field(default=None, description="Time used, left and late.")
     result: dict[str, Any]
+    available_actions: list[str] = Field(
+        default_factory=list,
+        description="In the complaint file: what you may do on this task now, e.g. "
+        "claim_task, return_result.",
+    )
 
 
 class QualityResult(SQLModel):
@@ -149,12 +164,10 @@ class SubtaskAnswer(SQLModel):
 
 TaskCompletion = Annotated[QualityResult | SalesReview | SubtaskAnswer, Field(discriminator="kind")]
 
-SUBTASK_DEPARTMENTS = (Department.technical, Department.production, Department.procurement)
-
 
 class SubtaskRequest(SQLModel):
     """Quality asks another department for a finding (a test, a production record, a
-    supplier's answer); the sub-task runs beside quality's own task."""
+    supplier's answer); the sub-task runs beside quality's own task, on its own clock."""
 
     model_config = {
         "json_schema_extra": {
@@ -168,15 +181,16 @@ class SubtaskRequest(SQLModel):
         }
     }
 
-    department: Department = Field(description="technical, production or procurement")
+    department: Department = Field(
+        description="technical, production or procurement (other departments are refused with 422)"
+    )
     request: str = Field(min_length=3, max_length=5_000)
-    business_days: StrictInt = Field(default=3, ge=1, le=30, description="Time allowed.")
-
-    @model_validator(mode="after")
-    def _another_department(self) -> "SubtaskRequest":
-        if self.department not in SUBTASK_DEPARTMENTS:
-            raise ValueError("sub-tasks go to technical, production or procurement")
-        return self
+    business_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="Time allowed; by default the sub-task policy's (3 business days).",
+    )
 
 
 class Assessment(SQLModel):

@@ -4,7 +4,7 @@ from pydantic import EmailStr, StrictBool
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field
-from workflow.rules import Department, Role
+from models.enums import Department, Role
 
 
 class UserBase(SQLModel):

@@ -7,11 +7,11 @@ from sqlmodel import Field, SQLModel
 
 from models.complaint import ComplaintPublic
 from models.deadline import DeadlinePublic
+from models.enums import Department, Severity, Step
 from models.history import HistoryEntryPublic
 from models.notification import NotificationPublic
 from models.resolution import ResolutionPublic
 from models.task import TaskPublic
-from workflow.rules import Department, Severity, Step
 
 Item = TypeVar("Item")
 
@@ -26,6 +26,11 @@ class Page(SQLModel, Generic[Item]):
 class ComplaintRecord(ComplaintPublic):
     """The whole complaint file, as an auditor asks for it."""
 
+    available_actions: list[str] = Field(
+        default_factory=list,
+        description="What you may do on this complaint now (the rules' answer for your role "
+        "and its state), e.g. wait_for_customer, record_acceptance.",
+    )
     deadlines: list[DeadlinePublic] = Field(description="Every clocked step, with its figures.")
     tasks: list[TaskPublic]
     resolutions: list[ResolutionPublic]

@@ -170,6 +170,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/customer-response": {"accepted": True},
         "/wait-for-customer": {"reason": "Asked for photos of the seal."},
         "/customer-answered": {"note": "Photos received by e-mail."},
+        "/acknowledgement": {"channel": "phone", "note": "Called the customer back."},
         "/claim": None,
         "/assessment": {"valid": True, "investigate": True},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
@@ -287,6 +288,10 @@ FORBIDDEN = [
         for user in ("technical", "manager", "gm", "admin")
         for step in ("wait-for-customer", "customer-answered")
     ],
+    *[
+        (user, "POST", "/complaints/{reference}/acknowledgement")
+        for user in ("quality", "technical", "manager", "gm", "admin")
+    ],
     ("sales", "GET", "/tasks?department=quality"),
     ("sales", "GET", "/tasks?department=technical"),
     ("quality", "GET", "/tasks?department=sales"),
@@ -336,6 +341,7 @@ ALLOWED = [
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
+    ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already
     *[
         (user, "POST", f"/complaints/{{resolved}}/{step}", 409)
         for user in ("sales", "quality")

@@ -114,7 +114,10 @@ INVALID_COMPLAINTS = {
     "future-received-at": ({"received_at": "2999-01-05T10:00:00Z"}, ["body", "received_at"]),
     "last-day-of-year-9999": ({"received_at": "9999-12-31T23:00:00Z"}, ["body", "received_at"]),
     "bad-email": ({"customer": _customer(email="jane-at-acme")}, ["body", "customer", "email"]),
-    "missing-email": ({"customer": _customer(email=MISSING)}, ["body", "customer", "email"]),
+    "neither-email-nor-phone": (
+        {"customer": _customer(email=MISSING, phone=MISSING)},
+        ["body", "customer"],
+    ),
     "missing-customer-name": (
         {"customer": _customer(name=MISSING)},
         ["body", "customer", "name"],

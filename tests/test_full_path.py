@@ -53,7 +53,7 @@ def test_complaint_goes_from_intake_to_resolution_notice(as_user, mailbox):
     assert len(_mails_about(mailbox, reference, "jane@acme.example")) == 2
     actions = [(h["actor"], h["action"]) for h in record["history"]]
     assert actions == [
-        ("sales", "logged"),
+        ("sales", "log_complaint"),
         ("flow:deliver-events", "route_to_quality"),
         ("flow:deliver-events", "task_opened"),
         ("flow:notify", "notice_sent"),
@@ -63,7 +63,7 @@ def test_complaint_goes_from_intake_to_resolution_notice(as_user, mailbox):
         ("quality", "task_completed"),
         ("flow:deliver-events", "task_opened"),
         ("flow:notify", "notice_sent"),
-        ("sales", "result_approved"),
+        ("sales", "approve_result"),
         ("sales", "task_completed"),
         ("flow:deliver-events", "resolve"),
         ("flow:notify", "notice_sent"),

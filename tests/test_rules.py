@@ -14,7 +14,8 @@ from workflow.rules import Action, Role, RuleViolation, Status, next_status
         (Status.received, Action.close_as_feedback, Status.closed),
         (Status.with_quality, Action.return_result, Status.with_sales),
         (Status.with_sales, Action.send_back_to_quality, Status.with_quality),
-        (Status.with_sales, Action.resolve, Status.resolved),
+        (Status.with_sales, Action.approve_result, Status.approved),
+        (Status.approved, Action.resolve, Status.resolved),
         (Status.resolved, Action.record_acceptance, Status.closed),
         (Status.resolved, Action.reopen, Status.reopened),
     ],
@@ -51,9 +52,17 @@ def test_system_transitions_are_not_for_people():
 
 
 def test_department_workers_work_only_their_own_department():
-    assert rules.may_work_task(Role.quality, "quality", "quality")
-    assert not rules.may_work_task(Role.quality, "quality", "sales")
-    assert not rules.may_work_task(Role.manager, "management", "quality")
+    quality = rules.Actor("q", Role.quality, 1, "quality")
+    manager = rules.Actor("m", Role.manager, 2, "quality")
+    assert rules.works_in(quality, rules.Department.quality)
+    assert not rules.works_in(quality, rules.Department.sales)
+    assert not rules.works_in(manager, rules.Department.quality)
+
+
+def test_sales_cannot_wait_on_the_customer_once_the_result_is_approved():
+    with pytest.raises(RuleViolation):
+        next_status(Status.approved, Action.wait_for_customer)
+    assert next_status(Status.with_sales, Action.approve_result).event is rules.EventKind.approved
 
 
 def test_only_complaints_need_investigation():

@@ -8,41 +8,45 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from models.complaint import Complaint, ComplaintCreate, ComplaintCreated, CustomerResponse
+from models.complaint import (
+    AcknowledgementRecord,
+    Complaint,
+    ComplaintCreate,
+    ComplaintCreated,
+    CustomerResponse,
+)
 from models.customer import Customer
+from models.enums import HistoryAction
 from models.idempotency import IdempotencyRecord
 from workflow import deadlines
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
-from workflow.errors import IdempotencyKeyReused, NotFound
+from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
+from workflow.facts import facts_of
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.references import next_reference
 from workflow.rules import (
+    CUSTOMER_CONTACT,
     Action,
-    Department,
+    Actor,
     EventKind,
     Status,
     Step,
     needs_investigation,
+    require_complaint_action,
     require_permission,
 )
-from workflow.transitions import Actor, apply_transition, lock_complaint
-
-
-class InvalidInput(ValueError):
-    """Well-formed input that names something that does not exist (422, field named)."""
-
-    def __init__(self, field: str, message: str, location: str = "body") -> None:
-        super().__init__(message)
-        self.field = field
-        self.location = location
+from workflow.transitions import apply_transition, lock_complaint, touch
 
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """The answer to a POST: ``replayed`` when an earlier request with the same
+    Idempotency-Key made the complaint (the body then shows the complaint as it is now)."""
+
     body: dict[str, Any]
     replayed: bool
 
@@ -64,16 +68,35 @@ def _stored_answer(
         return None
     if record.request_hash != request_hash:
         raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
-    return IntakeResult(body=record.response, replayed=True)
+    complaint = get_complaint(session, record.response["reference"])
+    return IntakeResult(body=_created(complaint), replayed=True)
+
+
+def _created(complaint: Complaint) -> dict[str, Any]:
+    return ComplaintCreated.model_validate(complaint, from_attributes=True).model_dump(mode="json")
+
+
+def customer_by_email(session: Session, email: str) -> Customer | None:
+    """The customer already on file with this address (case does not matter), oldest first."""
+    return session.exec(
+        select(Customer)
+        .where(func.lower(Customer.email) == email.lower())
+        .order_by(col(Customer.id))
+        .limit(1)
+    ).first()
 
 
 def _customer_for(session: Session, data: ComplaintCreate) -> Customer:
+    """The existing customer named, the one on file with the same e-mail address, or a new
+    one: the same customer logged twice is one customer."""
     if data.customer_id is not None:
         customer = session.get(Customer, data.customer_id)
         if customer is None:
             raise InvalidInput("customer_id", f"no customer with id {data.customer_id}")
         return customer
     assert data.customer is not None
+    if data.customer.email and (known := customer_by_email(session, data.customer.email)):
+        return known
     customer = Customer.model_validate(data.customer, update={"created_at": utcnow()})
     session.add(customer)
     session.flush()
@@ -92,7 +115,7 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
             "received_at": received_at,
             "received_by_id": actor.user_id,
             "status": Status.received,
-            "current_department": Department.sales,
+            "current_department": CUSTOMER_CONTACT,
             "status_token": secrets.token_urlsafe(32),
             "created_at": now,
             "updated_at": now,
@@ -112,7 +135,7 @@ def _start_intake_clocks(session: Session, complaint: Complaint, actor: Actor) -
             complaint,
             step,
             start=complaint.received_at,
-            department=Department.sales,
+            department=CUSTOMER_CONTACT,
             owner_id=actor.user_id,
             new_complaint=True,
         )
@@ -155,13 +178,13 @@ def log_complaint(
         session,
         complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action="logged",
+        action=HistoryAction.log_complaint,
         to_status=Status.received,
         changes=changes,
         first=True,
     )
     emit_event(session, complaint_id=complaint.id, kind=EventKind.complaint_logged)  # type: ignore[arg-type]
-    body = ComplaintCreated.model_validate(complaint, from_attributes=True).model_dump(mode="json")
+    body = _created(complaint)
     if idempotency_key:
         session.add(
             IdempotencyRecord(
@@ -215,7 +238,6 @@ def record_customer_response(
             reason=response.comment,
             expected_version=response.version,
         )
-        emit_event(session, complaint_id=complaint.id, kind=EventKind.reopened)  # type: ignore[arg-type]
     session.commit()
     return complaint
 
@@ -257,12 +279,34 @@ def customer_answered(
         session,
         complaint_id=complaint.id,
         actor=actor.name,
-        action="clocks_resumed",
+        action=HistoryAction.clocks_resumed,
         changes={
             "paused_hours": round(paused_hours, 2),
             "due_at": complaint.due_at,
             "reply_due_at": complaint.reply_due_at,
         },
+    )
+    session.commit()
+    return complaint
+
+
+def record_acknowledgement(
+    session: Session, *, reference: str, record: AcknowledgementRecord, actor: Actor
+) -> Complaint:
+    """Sales acknowledged the customer themselves (by phone, fax or in person): meets the
+    acknowledgement clock as a mailed acknowledgement does."""
+    complaint = lock_complaint(session, reference)
+    require_complaint_action(Action.record_acknowledgement, facts_of(complaint), actor)
+    now = utcnow()
+    touch(session, complaint, acknowledged_at=now)
+    deadlines.stop_clocks(session, complaint.id, {Step.acknowledgement})  # type: ignore[arg-type]
+    record_history(
+        session,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        actor=actor.name,
+        action=HistoryAction.record_acknowledgement,
+        changes={"channel": record.channel, "acknowledged_at": now},
+        reason=record.note,
     )
     session.commit()
     return complaint

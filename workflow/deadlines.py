@@ -4,6 +4,7 @@ Each clock keeps ``next_check_at``, the next moment the sweep has something to d
 (remind, escalate). The sweep selects on that indexed column alone.
 """
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -14,7 +15,10 @@ from models.task import Task
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.rules import (
+    COMPLAINT_DUE_STEPS,
     DEFAULT_POLICIES,
+    TASK_MAIN_STEPS,
+    TOP_LEVEL,
     DeadlinePolicy,
     Department,
     EscalationLevel,
@@ -62,7 +66,7 @@ def next_check(clock: Deadline) -> datetime | None:
         return None
     if clock.escalation_level == EscalationLevel.none:
         return clock.remind_at if clock.reminded_at is None else clock.due_at
-    if clock.escalation_level < EscalationLevel.general_manager:
+    if clock.escalation_level < TOP_LEVEL:
         assert clock.escalated_at is not None
         return company_calendar().add_hours(
             clock.escalated_at, clock.escalation_interval_hours, business_time=clock.business_time
@@ -81,24 +85,24 @@ def start_clock(
     task: Task | None = None,
     owner_id: int | None = None,
     new_complaint: bool = False,
+    hours: float | None = None,
 ) -> Deadline | None:
     """Start the step's clock on the policy in force now; None if no policy covers the step.
 
+    A clock is the complaint's (one per step and round) or, with ``task``, that task's (one
+    per task and step). ``hours`` overrides the time the policy allows (a sub-task's own
+    time); reminders and escalation still follow the policy.
     ``new_complaint``: the complaint was created in this transaction, so it has no clock yet
     and nothing needs the clock's id before the commit (intake: no query, no flush)."""
     if not new_complaint:
-        existing = session.exec(
-            select(Deadline).where(
-                Deadline.complaint_id == complaint.id,
-                Deadline.step == step,
-                Deadline.cycle == cycle,
-            )
-        ).first()
+        existing = _existing_clock(session, complaint, step, cycle, task)
         if existing is not None:
             return existing
     policy = match_policy(effective_policies(session), step, complaint.kind, complaint.severity)
     if policy is None:
         return None
+    if hours is not None:
+        policy = replace(policy, hours=hours)
     calendar = company_calendar()
     clock = Deadline(
         complaint_id=complaint.id,  # type: ignore[arg-type]
@@ -124,6 +128,17 @@ def start_clock(
     return clock
 
 
+def _existing_clock(
+    session: Session, complaint: Complaint, step: Step, cycle: int, task: Task | None
+) -> Deadline | None:
+    query = select(Deadline).where(Deadline.complaint_id == complaint.id, Deadline.step == step)
+    if task is not None:
+        query = query.where(Deadline.task_id == task.id)
+    else:
+        query = query.where(Deadline.cycle == cycle, col(Deadline.task_id).is_(None))
+    return session.exec(query).first()
+
+
 def running_clocks(session: Session, complaint_id: int) -> list[Deadline]:
     return list(
         session.exec(
@@ -142,21 +157,41 @@ def stop_clocks(
     stopped = []
     for clock in running_clocks(session, complaint_id):
         if steps is None or clock.step in steps:
-            if clock.paused_since is not None:
-                _unpause(clock, now)
-            clock.met_at = now
-            clock.next_check_at = None
+            _meet(clock, now)
             session.add(clock)
             stopped.append(clock)
     return stopped
 
 
-def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
-    """The task's assignee now owns its clocks (and quality's milestone clocks)."""
-    for clock in running_clocks(session, task.complaint_id):
-        if clock.task_id == task.id or clock.department == task.department:
-            clock.owner_id = owner_id
+def _meet(clock: Deadline, now: datetime) -> None:
+    if clock.paused_since is not None:
+        _unpause(clock, now)
+    clock.met_at = now
+    clock.next_check_at = None
+
+
+def _running_task_clocks(session: Session, task: Task) -> list[Deadline]:
+    return list(
+        session.exec(
+            select(Deadline).where(Deadline.task_id == task.id, col(Deadline.met_at).is_(None))
+        )
+    )
+
+
+def stop_task_clocks(session: Session, task: Task, steps: set[Step] | None = None) -> None:
+    """Mark the task's running clocks of these steps (all if None) met now."""
+    now = utcnow()
+    for clock in _running_task_clocks(session, task):
+        if steps is None or clock.step in steps:
+            _meet(clock, now)
             session.add(clock)
+
+
+def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
+    """The task's assignee now owns its clocks (its own and its milestones')."""
+    for clock in _running_task_clocks(session, task):
+        clock.owner_id = owner_id
+        session.add(clock)
 
 
 def pause_clocks(session: Session, complaint_id: int) -> None:
@@ -237,7 +272,7 @@ def sync_due_dates(session: Session, complaint: Complaint) -> None:
     """Copy the clocks' due dates onto the open tasks and the complaint (after a pause)."""
     clocks = running_clocks(session, complaint.id)  # type: ignore[arg-type]
     for clock in clocks:
-        if clock.task_id is not None:
+        if clock.task_id is not None and clock.step in TASK_MAIN_STEPS:
             task = session.get(Task, clock.task_id)
             if task is not None and task.due_at != clock.due_at:
                 task.due_at = clock.due_at
@@ -245,6 +280,6 @@ def sync_due_dates(session: Session, complaint: Complaint) -> None:
     replies = [c for c in clocks if c.step is Step.customer_reply]
     if replies:
         complaint.reply_due_at = max(c.due_at for c in replies)
-    task_dues = [c.due_at for c in clocks if c.task_id is not None]
+    task_dues = [c.due_at for c in clocks if c.step in COMPLAINT_DUE_STEPS]
     complaint.due_at = min(task_dues) if task_dues else complaint.reply_due_at
     session.add(complaint)

@@ -18,8 +18,20 @@ from workflow.clock import utcnow
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
 from workflow.errors import NotFound
+from workflow.facts import facts_of, task_facts
 from workflow.history import list_history
-from workflow.rules import OPEN_STATUSES, OPEN_TASK_STATUSES, Department, Kind, Severity, Status
+from workflow.rules import (
+    OPEN_STATUSES,
+    OPEN_TASK_STATUSES,
+    TASK_MAIN_STEPS,
+    Action,
+    Actor,
+    Department,
+    Kind,
+    Severity,
+    Status,
+    available_actions,
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,12 @@ def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
 
 
 def task_public(
-    task: Task, reference: str, assignee: str | None, now: datetime, clock: Deadline | None = None
+    task: Task,
+    reference: str,
+    assignee: str | None,
+    now: datetime,
+    clock: Deadline | None = None,
+    actions: list[Action] | None = None,
 ) -> TaskPublic:
     return TaskPublic.model_validate(
         task,
@@ -114,6 +131,7 @@ def task_public(
             "assignee": assignee,
             "overdue": task.status in OPEN_TASK_STATUSES and _is_late(task.due_at, now),
             "clock": clock_public(clock, now) if clock else None,
+            "available_actions": actions or [],
         },
     )
 
@@ -121,7 +139,12 @@ def task_public(
 def task_clocks(session: Session, task_ids: list[int]) -> dict[int, Deadline]:
     if not task_ids:
         return {}
-    clocks = session.exec(select(Deadline).where(col(Deadline.task_id).in_(task_ids))).all()
+    """Each task's own clock (the one it is due by, not its milestones')."""
+    clocks = session.exec(
+        select(Deadline).where(
+            col(Deadline.task_id).in_(task_ids), col(Deadline.step).in_(TASK_MAIN_STEPS)
+        )
+    ).all()
     return {c.task_id: c for c in clocks if c.task_id is not None}
 
 
@@ -139,9 +162,13 @@ def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
     )
 
 
-def complaint_record(session: Session, reference: str) -> ComplaintRecord:
+def complaint_record(
+    session: Session, reference: str, actor: Actor | None = None
+) -> ComplaintRecord:
+    """The whole file; with ``actor``, also what that actor may do now on it and its tasks."""
     complaint = get_complaint(session, reference)
     now = utcnow()
+    facts = facts_of(complaint)
     tasks = session.exec(
         select(Task).where(Task.complaint_id == complaint.id).order_by(col(Task.id))
     ).all()
@@ -167,8 +194,16 @@ def complaint_record(session: Session, reference: str) -> ComplaintRecord:
                 .order_by(col(Deadline.started_at), col(Deadline.id))
             )
         ],
+        available_actions=sorted(available_actions(facts, actor)) if actor else [],
         tasks=[
-            task_public(t, reference, names.get(t.assignee_id or -1), now, clocks.get(t.id or -1))
+            task_public(
+                t,
+                reference,
+                names.get(t.assignee_id or -1),
+                now,
+                clocks.get(t.id or -1),
+                sorted(available_actions(facts, actor, task_facts(t))) if actor else [],
+            )
             for t in tasks
         ],
         resolutions=[ResolutionPublic.model_validate(r, from_attributes=True) for r in resolutions],

@@ -5,13 +5,12 @@ marks the event handled, so a second delivery of the same event finds nothing to
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models.complaint import Complaint
-from models.deadline import Deadline
+from models.enums import HistoryAction
 from models.notification import Notification
 from models.outbox import OutboxEvent
-from models.resolution import Resolution
 from models.task import Task
 from notifications import notices
 from workflow import deadlines
@@ -19,67 +18,55 @@ from workflow.clock import utcnow
 from workflow.db import write_session
 from workflow.history import record_history
 from workflow.outbox import lock_event_for_handling, mark_handled
+from workflow.resolutions import latest_resolution
 from workflow.rules import (
+    CUSTOMER_CONTACT,
     SYSTEM,
-    TASK_STEP,
+    TASK_DEFINITIONS,
     Action,
-    Department,
+    Actor,
     EventKind,
     Severity,
     Step,
     TaskKind,
     needs_investigation,
 )
-from workflow.transitions import Actor, apply_transition, lock_complaint_by_id, touch
+from workflow.transitions import apply_transition, lock_complaint_by_id, touch
 
 ROUTER = Actor(name="flow:deliver-events", role=SYSTEM)
 
 
-QUALITY_MILESTONES = (Step.first_assessment, Step.containment)
-
-
-def _start_task_clocks(
-    session: Session, complaint: Complaint, task: Task, start: datetime
-) -> Deadline:
-    cycle = complaint.cycle
-    clock = deadlines.start_clock(
-        session,
-        complaint,
-        TASK_STEP[task.kind],
-        start=start,
-        department=task.department,
-        cycle=cycle,
-        task=task,
-    )
-    assert clock is not None, f"no deadline policy for {task.kind.value}"
-    if task.kind is TaskKind.quality_assessment:
-        for step in QUALITY_MILESTONES:
-            deadlines.start_clock(
-                session, complaint, step, start=start, department=task.department, cycle=cycle
-            )
-    return clock
+def _start_task_clocks(session: Session, complaint: Complaint, task: Task, start: datetime) -> None:
+    """The task's own clock and its milestones' clocks, per the task's definition."""
+    definition = TASK_DEFINITIONS[task.kind]
+    for step in (definition.main_step, *definition.milestone_steps):
+        clock = deadlines.start_clock(
+            session,
+            complaint,
+            step,
+            start=start,
+            department=task.department,
+            cycle=complaint.cycle,
+            task=task,
+        )
+        if step is definition.main_step:
+            assert clock is not None, f"no deadline policy for {task.kind.value}"
+            task.due_at = clock.due_at
 
 
 def open_task(
-    session: Session,
-    complaint: Complaint,
-    *,
-    department: Department,
-    kind: TaskKind,
-    event: OutboxEvent,
-) -> tuple[Task, list[Notification]]:
+    session: Session, complaint: Complaint, *, kind: TaskKind, event: OutboxEvent
+) -> list[Notification]:
     """Open the task and start its clocks; the first quality round counts from receipt."""
+    definition = TASK_DEFINITIONS[kind]
+    assert definition.department is not None, f"{kind.value} tasks are opened by a person"
     now = utcnow()
     if kind is TaskKind.quality_assessment:
         touch(session, complaint, cycle=complaint.cycle + 1)
-    start = (
-        complaint.received_at
-        if complaint.cycle == 1 and kind is TaskKind.quality_assessment
-        else now
-    )
+    first_round = complaint.cycle == 1 and kind is TaskKind.quality_assessment
     task = Task(
         complaint_id=complaint.id,  # type: ignore[arg-type]
-        department=department,
+        department=definition.department,
         kind=kind,
         source_event_id=event.id,
         created_at=now,
@@ -87,37 +74,28 @@ def open_task(
     )
     session.add(task)
     session.flush()
-    task.due_at = _start_task_clocks(session, complaint, task, start).due_at
+    _start_task_clocks(session, complaint, task, complaint.received_at if first_round else now)
     touch(session, complaint, due_at=task.due_at)
     record_history(
         session,
         complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=ROUTER.name,
-        action="task_opened",
-        changes={"task_id": task.id, "department": department, "kind": kind, "due_at": task.due_at},
+        action=HistoryAction.task_opened,
+        changes={
+            "task_id": task.id,
+            "department": task.department,
+            "kind": kind,
+            "due_at": task.due_at,
+        },
     )
-    announced = notices.announce_task(
+    return notices.announce_task(
         session,
         complaint,
-        department=department,
+        department=task.department.value,
         task_kind=kind,
         due_at=task.due_at,
         key=event.id,
     )
-    return task, announced
-
-
-def _open_quality_task(
-    session: Session, complaint: Complaint, event: OutboxEvent
-) -> list[Notification]:
-    _, announced = open_task(
-        session,
-        complaint,
-        department=Department.quality,
-        kind=TaskKind.quality_assessment,
-        event=event,
-    )
-    return announced
 
 
 def _route_to_quality(
@@ -126,13 +104,15 @@ def _route_to_quality(
     apply_transition(
         session, complaint, action=Action.route_to_quality, actor=ROUTER, reason=reason
     )
-    return _open_quality_task(session, complaint, event)
+    return open_task(session, complaint, kind=TaskKind.quality_assessment, event=event)
 
 
 def on_complaint_logged(
     session: Session, complaint: Complaint, event: OutboxEvent
 ) -> list[Notification]:
     queued = notices.acknowledge(session, complaint, event.id)
+    if not queued:
+        _note_no_mail_address(session, complaint, "acknowledgement")
     if not needs_investigation(complaint.kind):
         deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
         apply_transition(
@@ -150,37 +130,44 @@ def on_complaint_logged(
     return queued
 
 
+def _note_no_mail_address(session: Session, complaint: Complaint, notice: str) -> None:
+    record_history(
+        session,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
+        actor=ROUTER.name,
+        action=HistoryAction.no_mail_address,
+        changes={"notice": notice},
+        reason=f"the customer has no e-mail address: sales gives the {notice} by phone "
+        "and records it",
+    )
+
+
 def on_result_returned(
     session: Session, complaint: Complaint, event: OutboxEvent
 ) -> list[Notification]:
-    _, announced = open_task(
-        session, complaint, department=Department.sales, kind=TaskKind.sales_review, event=event
-    )
-    return announced
+    return open_task(session, complaint, kind=TaskKind.sales_review, event=event)
 
 
 def on_sent_back(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
-    return _open_quality_task(session, complaint, event)
+    return open_task(session, complaint, kind=TaskKind.quality_assessment, event=event)
 
 
 def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
-    resolution = session.exec(
-        select(Resolution)
-        .where(Resolution.complaint_id == complaint.id)
-        .order_by(col(Resolution.revision).desc())
-    ).first()
-    assert resolution is not None, "approval without a resolution"
-    assert resolution.approved_at is not None, "approved event for an unapproved resolution"
+    resolution = latest_resolution(session, complaint.id, approved_only=True)  # type: ignore[arg-type]
+    assert resolution is not None, "approved event without an approved resolution"
     apply_transition(
         session,
         complaint,
         action=Action.resolve,
         actor=ROUTER,
+        changes={"due_at": None},
         reason="result approved by sales; resolution notice issued to the customer",
     )
-    touch(session, complaint, due_at=None)
     deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
-    return notices.notify_resolution(session, complaint, resolution, event.id)
+    queued = notices.notify_resolution(session, complaint, resolution, event.id)
+    if not queued:
+        _note_no_mail_address(session, complaint, "resolution notice")
+    return queued
 
 
 def on_reopened(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
@@ -190,7 +177,7 @@ def on_reopened(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         complaint,
         Step.customer_reply,
         start=utcnow(),
-        department=Department.sales,
+        department=CUSTOMER_CONTACT,
         cycle=complaint.cycle,
         owner_id=complaint.received_by_id,
     )

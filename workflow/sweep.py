@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
+from models.enums import HistoryAction
 from models.notification import NoticeKind, Notification
 from models.user import User
 from notifications.notices import queue_to_addresses
@@ -22,7 +23,14 @@ from workflow.config import get_settings
 from workflow.db import read_session, write_session
 from workflow.deadlines import clock_figures, next_check
 from workflow.history import record_history
-from workflow.rules import Department, EscalationLevel, Role, Step
+from workflow.rules import (
+    ESCALATION_LADDER,
+    REMINDER_AUDIENCE,
+    TOP_LEVEL,
+    Audience,
+    EscalationLevel,
+    Step,
+)
 from workflow.transitions import lock_complaint_by_id
 
 SWEEPER = "flow:sweep-deadlines"
@@ -31,6 +39,7 @@ STEP_LABELS = {
     Step.first_assessment: "Quality's first assessment",
     Step.containment: "Containment",
     Step.quality_result: "Investigation and result",
+    Step.subtask: "Sub-task for quality",
     Step.sales_review: "Sales review",
     Step.customer_reply: "Reply to the customer",
 }
@@ -62,13 +71,6 @@ def due_clocks(limit: int) -> list[DueClock]:
     return [DueClock(id=r[0], reference=r[1], step=r[2].value) for r in rows]  # type: ignore[arg-type]
 
 
-def _emails(session: Session, *, role: Role, department: Department | None = None) -> list[str]:
-    query = select(User.email).where(User.role == role, User.is_active == True)  # noqa: E712
-    if department is not None:
-        query = query.where(User.department == department)
-    return sorted({str(e) for e in session.exec(query)})
-
-
 def _owner_emails(session: Session, clock: Deadline) -> list[str]:
     owner = session.get(User, clock.owner_id) if clock.owner_id else None
     if owner is not None and owner.is_active:
@@ -76,14 +78,15 @@ def _owner_emails(session: Session, clock: Deadline) -> list[str]:
     return get_settings().department_emails.get(clock.department.value, [])
 
 
-def recipients(session: Session, clock: Deadline, level: EscalationLevel) -> list[str]:
-    if level is EscalationLevel.assignee:
+def recipients(session: Session, clock: Deadline, audience: Audience) -> list[str]:
+    """The addresses of the audience the rules name for this clock."""
+    if audience.owner:
         return _owner_emails(session, clock)
-    if level is EscalationLevel.head_of_department:
-        return _emails(session, role=Role.manager, department=clock.department)
-    if level is EscalationLevel.quality_manager:
-        return _emails(session, role=Role.manager, department=Department.quality)
-    return _emails(session, role=Role.general_manager)
+    query = select(User.email).where(User.role == audience.role, User.is_active == True)  # noqa: E712
+    department = clock.department if audience.clock_department else audience.department
+    if department is not None:
+        query = query.where(User.department == department)
+    return sorted({str(e) for e in session.exec(query)})
 
 
 def _late_label(clock: Deadline, late: float) -> str:
@@ -111,7 +114,7 @@ def _context(session: Session, complaint: Complaint, clock: Deadline, now: datet
 
 
 def _remind(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
-    to = _owner_emails(session, clock)
+    to = recipients(session, clock, REMINDER_AUDIENCE)
     context = _context(session, complaint, clock, now)
     queued = queue_to_addresses(
         session, complaint, NoticeKind.reminder, to, context, f"deadline-{clock.id}-reminder"
@@ -121,7 +124,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
         session,
         complaint_id=complaint.id,
         actor=SWEEPER,
-        action="reminder_sent",
+        action=HistoryAction.reminder_sent,
         changes={"step": clock.step, "cycle": clock.cycle, "due_at": clock.due_at, "to": to},
         reason=f"{context['hours_left']} hours left before the due date",
     )
@@ -130,7 +133,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
 
 def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
     level = EscalationLevel(clock.escalation_level + 1)
-    to = recipients(session, clock, level)
+    to = recipients(session, clock, ESCALATION_LADDER[level])
     context = _context(session, complaint, clock, now)
     context.update(level=int(level), level_label=LEVEL_LABELS[level])
     key = f"deadline-{clock.id}-escalation-{int(level)}"
@@ -141,7 +144,7 @@ def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: date
         session,
         complaint_id=complaint.id,
         actor=SWEEPER,
-        action="escalated",
+        action=HistoryAction.escalated,
         changes={
             "step": clock.step,
             "cycle": clock.cycle,
@@ -172,7 +175,7 @@ def process_clock(clock_id: int) -> list[int]:
         if clock.escalation_level == EscalationLevel.none and now < clock.due_at:
             if clock.reminded_at is None:
                 queued = _remind(session, complaint, clock, now)
-        elif clock.escalation_level < EscalationLevel.general_manager:
+        elif clock.escalation_level < TOP_LEVEL:
             queued = _escalate(session, complaint, clock, now)
         clock.next_check_at = next_check(clock)
         session.add(clock)

@@ -1,10 +1,13 @@
-"""Use cases on tasks: claim one, complete one with its result, ask another department."""
+"""Use cases on tasks: claim one, record its milestones, ask another department, complete it.
 
-import uuid
+Every check of who may do what, in which state, is asked of the rules
+(``require_task_action``); these functions lock, apply and commit once.
+"""
 
 from sqlmodel import Session, col, select
 
 from models.complaint import Complaint
+from models.enums import HistoryAction
 from models.resolution import Resolution
 from models.task import (
     Assessment,
@@ -17,42 +20,50 @@ from models.task import (
 )
 from notifications.notices import announce_task
 from workflow import deadlines
-from workflow.calendar import company_calendar
 from workflow.clock import utcnow
-from workflow.complaints import InvalidInput
-from workflow.errors import NotAllowed, NotFound, RuleViolation
+from workflow.errors import InvalidInput, NotFound, RuleViolation
+from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
-from workflow.outbox import emit_event
+from workflow.resolutions import latest_resolution
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
-    OPEN_TASK_STATUSES,
+    MILESTONE_ACTIONS,
+    TASK_DEFINITIONS,
     Action,
-    EventKind,
-    Status,
+    Actor,
     Step,
     TaskKind,
     TaskStatus,
-    may_work_task,
     require_permission,
+    require_task_action,
+    subtask_department_refusal,
 )
-from workflow.transitions import Actor, apply_transition, check_version, lock_complaint_by_id
+from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
+
+Completion = QualityResult | SalesReview | SubtaskAnswer
+MILESTONE_HISTORY = {
+    Step.first_assessment: HistoryAction.first_assessment_recorded,
+    Step.containment: HistoryAction.containment_recorded,
+}
 
 
-def _lock_task_and_complaint(
-    session: Session, task_id: int, actor: Actor
-) -> tuple[Task, Complaint]:
+def _lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Complaint]:
     """Lock in one order everywhere (complaint, then task) so two writers never deadlock."""
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
     complaint = lock_complaint_by_id(session, task.complaint_id)
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).one()
-    if not may_work_task(actor.role, actor.department, task.department):
-        raise NotAllowed(f"task {task_id} belongs to {task.department.value}")
-    if task.status not in OPEN_TASK_STATUSES:
-        raise RuleViolation(f"task {task_id} is {task.status.value}")
-    if task.assignee_id not in (None, actor.user_id):
-        raise RuleViolation(f"task {task_id} is claimed by someone else")
+    return task, complaint
+
+
+def _locked_for(
+    session: Session, task_id: int, action: Action, actor: Actor
+) -> tuple[Task, Complaint]:
+    """The task and its complaint, locked, once the rules allow ``action`` on them."""
+    require_permission(actor.role, action)
+    task, complaint = _lock_task_and_complaint(session, task_id)
+    require_task_action(action, task_facts(task), facts_of(complaint), actor)
     return task, complaint
 
 
@@ -62,35 +73,30 @@ def _take(session: Session, task: Task, actor: Actor) -> None:
         task.assignee_id = actor.user_id
         task.claimed_at = utcnow()
         deadlines.assign_clocks(session, task, actor.user_id)
+    session.add(task)
 
 
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     require_permission(actor.role, Action.claim_task)
-    task, complaint = _lock_task_and_complaint(session, task_id, actor)
-    if task.status is TaskStatus.claimed:
+    task, complaint = _lock_task_and_complaint(session, task_id)
+    if task.status is TaskStatus.claimed and task.assignee_id == actor.user_id:
         return task  # already this actor's: claiming again changes nothing
+    require_task_action(Action.claim_task, task_facts(task), facts_of(complaint), actor)
     _take(session, task, actor)
-    session.add(task)
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action="task_claimed",
+        action=HistoryAction.task_claimed,
         changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
     )
     session.commit()
     return task
 
 
-TASK_CLOCKS = {
-    TaskKind.quality_assessment: {Step.quality_result, Step.first_assessment, Step.containment},
-    TaskKind.sales_review: {Step.sales_review},
-}
-
-
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
     _take(session, task, actor)
-    deadlines.stop_clocks(session, task.complaint_id, TASK_CLOCKS.get(task.kind, set()))
+    deadlines.stop_task_clocks(session, task)
     task.status = TaskStatus.done
     task.done_at = utcnow()
     task.completed_by_id = actor.user_id
@@ -101,8 +107,6 @@ def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
 def _return_quality_result(
     session: Session, task: Task, complaint: Complaint, result: QualityResult, actor: Actor
 ) -> None:
-    if task.kind is not TaskKind.quality_assessment:
-        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
     changes = {}
     if result.severity is not None and result.severity is not complaint.severity:
         changes["severity"] = result.severity
@@ -127,108 +131,87 @@ def _return_quality_result(
     )
     session.add(resolution)
     _finish(session, task, actor, result.model_dump(mode="json", exclude={"version"}))
-    emit_event(session, complaint_id=complaint.id, kind=EventKind.result_returned)  # type: ignore[arg-type]
-
-
-def _latest_resolution(session: Session, complaint: Complaint) -> Resolution:
-    resolution = session.exec(
-        select(Resolution)
-        .where(Resolution.complaint_id == complaint.id)
-        .order_by(col(Resolution.revision).desc())
-    ).first()
-    if resolution is None:
-        raise RuleViolation(f"quality has not answered {complaint.reference}")
-    return resolution
 
 
 def _review_result(
     session: Session, task: Task, complaint: Complaint, review: SalesReview, actor: Actor
 ) -> None:
-    if task.kind is not TaskKind.sales_review:
-        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
-    resolution = _latest_resolution(session, complaint)
+    resolution = latest_resolution(session, complaint.id)  # type: ignore[arg-type]
+    if resolution is None:
+        raise RuleViolation(f"quality has not answered {complaint.reference}")
     if review.approved:
-        require_permission(actor.role, Action.approve_result)
-        check_version(complaint, review.version)
-        if complaint.status is not Status.with_sales:
-            raise RuleViolation(f"cannot approve a complaint that is {complaint.status.value}")
         resolution.approved_by = actor.name
         resolution.approved_at = utcnow()
-        record_history(
-            session,
-            complaint_id=complaint.id,
-            actor=actor.name,
-            action="result_approved",
-            changes={"revision": resolution.revision},
-            reason=review.comment,
-        )
-        event = EventKind.approved
-    else:
-        apply_transition(
-            session,
-            complaint,
-            action=Action.send_back_to_quality,
-            actor=actor,
-            reason=review.comment,
-            expected_version=review.version,
-        )
-        event = EventKind.sent_back
     resolution.review_comment = review.comment
     session.add(resolution)
+    apply_transition(
+        session,
+        complaint,
+        action=_completion_action(review),
+        actor=actor,
+        reason=review.comment,
+        expected_version=review.version,
+        noted={"revision": resolution.revision},
+    )
     _finish(session, task, actor, review.model_dump(mode="json", exclude={"version"}))
-    emit_event(session, complaint_id=complaint.id, kind=event)  # type: ignore[arg-type]
 
 
 def _answer_subtask(
     session: Session, task: Task, complaint: Complaint, answer: SubtaskAnswer, actor: Actor
 ) -> None:
-    if task.kind is not TaskKind.subtask:
-        raise InvalidInput("kind", f"task {task.id} is a {task.kind.value} task")
     check_version(complaint, answer.version)
     _finish(session, task, actor, {**task.result, "answer": answer.answer})
 
 
-def complete_task(
-    session: Session,
-    *,
-    task_id: int,
-    completion: QualityResult | SalesReview | SubtaskAnswer,
-    actor: Actor,
-) -> Task:
-    task, complaint = _lock_task_and_complaint(session, task_id, actor)
+COMPLETERS = {
+    QualityResult: _return_quality_result,
+    SalesReview: _review_result,
+    SubtaskAnswer: _answer_subtask,
+}
+
+
+def _completion_action(completion: Completion) -> Action:
     if isinstance(completion, QualityResult):
-        _return_quality_result(session, task, complaint, completion, actor)
-    elif isinstance(completion, SalesReview):
-        _review_result(session, task, complaint, completion, actor)
-    else:
-        _answer_subtask(session, task, complaint, completion, actor)
+        return Action.return_result
+    if isinstance(completion, SalesReview):
+        return Action.approve_result if completion.approved else Action.send_back_to_quality
+    return Action.answer_subtask
+
+
+def complete_task(session: Session, *, task_id: int, completion: Completion, actor: Actor) -> Task:
+    task, complaint = _lock_task_and_complaint(session, task_id)
+    expected = TASK_DEFINITIONS[task.kind].answer_kind
+    if completion.kind != expected:
+        kind = task.kind.value.replace("_", " ")
+        raise InvalidInput("kind", f"task {task_id} is a {kind} task: its answer is {expected}")
+    require_task_action(
+        _completion_action(completion), task_facts(task), facts_of(complaint), actor
+    )
+    COMPLETERS[type(completion)](session, task, complaint, completion, actor)  # type: ignore[operator]
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action="task_completed",
+        action=HistoryAction.task_completed,
         changes={"task_id": task.id, "kind": task.kind},
     )
     session.commit()
     return task
 
 
-def _record_quality_milestone(
-    session: Session, *, task_id: int, actor: Actor, step: Step, fields: dict
+def _record_milestone(
+    session: Session, *, task_id: int, actor: Actor, action: Action, fields: dict
 ) -> Task:
-    require_permission(actor.role, Action.return_result)
-    task, complaint = _lock_task_and_complaint(session, task_id, actor)
-    if task.kind is not TaskKind.quality_assessment:
-        raise InvalidInput("task_id", f"task {task_id} is a {task.kind.value} task")
+    task, complaint = _locked_for(session, task_id, action, actor)
+    step = MILESTONE_ACTIONS[action]
     _take(session, task, actor)
     task.result = {**task.result, step.value: fields}
-    session.add(task)
-    deadlines.stop_clocks(session, complaint.id, {step})  # type: ignore[arg-type]
+    deadlines.stop_task_clocks(session, task, {step})
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action=f"{step.value}_recorded",
+        action=MILESTONE_HISTORY[step],
         changes={"task_id": task.id, **fields},
     )
     session.commit()
@@ -239,55 +222,49 @@ def record_assessment(
     session: Session, *, task_id: int, assessment: Assessment, actor: Actor
 ) -> Task:
     """Quality's first decision: valid, severity, investigate or why not. Meets its clock."""
-    return _record_quality_milestone(
-        session,
-        task_id=task_id,
-        actor=actor,
-        step=Step.first_assessment,
-        fields=assessment.model_dump(mode="json"),
+    fields = assessment.model_dump(mode="json")
+    return _record_milestone(
+        session, task_id=task_id, actor=actor, action=Action.record_assessment, fields=fields
     )
 
 
 def record_containment(
     session: Session, *, task_id: int, containment: Containment, actor: Actor
 ) -> Task:
-    return _record_quality_milestone(
-        session,
-        task_id=task_id,
-        actor=actor,
-        step=Step.containment,
-        fields=containment.model_dump(mode="json"),
+    fields = containment.model_dump(mode="json")
+    return _record_milestone(
+        session, task_id=task_id, actor=actor, action=Action.record_containment, fields=fields
     )
 
 
 def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, actor: Actor) -> Task:
-    """Quality, working its assessment task, asks another department for a finding."""
-    require_permission(actor.role, Action.return_result)
-    task, complaint = _lock_task_and_complaint(session, task_id, actor)
-    if task.kind is not TaskKind.quality_assessment:
-        raise InvalidInput("task_id", f"task {task_id} is a {task.kind.value} task")
+    """Quality, working its assessment task, asks another department for a finding; the
+    sub-task runs on its own clock (the sub-task policy, or the time quality gives)."""
+    task, complaint = _locked_for(session, task_id, Action.open_subtask, actor)
+    refusal = subtask_department_refusal(request.department)
+    if refusal is not None:
+        raise InvalidInput("department", refusal)
     _take(session, task, actor)
-    now = utcnow()
     subtask = Task(
         complaint_id=complaint.id,  # type: ignore[arg-type]
         department=request.department,
         kind=TaskKind.subtask,
-        source_event_id=str(uuid.uuid4()),
-        created_at=now,
-        due_at=company_calendar().add_business_hours(
-            now, request.business_days * BUSINESS_DAY_HOURS
-        ),
-        result={"request": request.request, "requested_by": actor.name, "parent_task_id": task_id},
+        parent_task_id=task.id,
+        created_at=utcnow(),
+        due_at=utcnow(),
+        result={"request": request.request, "requested_by": actor.name},
     )
-    session.add_all([task, subtask])
+    session.add(subtask)
     session.flush()
+    _start_subtask_clock(session, complaint, subtask, request)
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action="subtask_opened",
+        action=HistoryAction.subtask_opened,
         changes={
             "task_id": subtask.id,
+            "parent_task_id": task.id,
             "department": request.department,
             "request": request.request,
             "due_at": subtask.due_at,
@@ -305,13 +282,26 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     return subtask
 
 
+def _start_subtask_clock(
+    session: Session, complaint: Complaint, subtask: Task, request: SubtaskRequest
+) -> None:
+    hours = request.business_days * BUSINESS_DAY_HOURS if request.business_days else None
+    clock = deadlines.start_clock(
+        session,
+        complaint,
+        Step.subtask,
+        start=subtask.created_at,
+        department=request.department,
+        cycle=complaint.cycle,
+        task=subtask,
+        hours=hours,
+    )
+    assert clock is not None, "no deadline policy for sub-tasks"
+    subtask.due_at = clock.due_at
+    session.add(subtask)
+
+
 def subtasks_of(session: Session, task_id: int) -> list[Task]:
-    task = session.get(Task, task_id)
-    if task is None:
-        return []
-    rows = session.exec(
-        select(Task)
-        .where(Task.complaint_id == task.complaint_id, Task.kind == TaskKind.subtask)
-        .order_by(col(Task.id))
-    ).all()
-    return [t for t in rows if t.result.get("parent_task_id") == task_id]
+    return list(
+        session.exec(select(Task).where(Task.parent_task_id == task_id).order_by(col(Task.id)))
+    )

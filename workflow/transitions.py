@@ -1,26 +1,27 @@
-"""The one function that changes a complaint's status, and the lock it needs."""
+"""The one function that changes a complaint's status, and the locks it needs."""
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
 
 from models.complaint import Complaint
+from models.enums import HistoryAction
 from models.user import User
 from workflow.clock import utcnow
 from workflow.errors import NotFound, StaleVersion
 from workflow.history import record_history
-from workflow.rules import KEEP, RESUME, Action, Status, next_status, require_permission
+from workflow.outbox import emit_event
+from workflow.rules import (
+    KEEP,
+    RESUME,
+    Action,
+    Actor,
+    Status,
+    next_status,
+    require_permission,
+)
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user (name and role) or the system (``flow:<name>``, role ``system``)."""
-
-    name: str
-    role: str
-    user_id: int | None = None
-    department: str | None = None
+__all__ = ["Actor", "actor_of_user", "apply_transition", "lock_complaint"]
 
 
 def actor_of_user(user: User) -> Actor:
@@ -54,6 +55,17 @@ def check_version(complaint: Complaint, expected: int | None) -> None:
         )
 
 
+def _move(complaint: Complaint, target: Status | str) -> None:
+    previous = complaint.status
+    if target == RESUME:
+        complaint.status = complaint.status_before_wait or Status.with_quality
+        complaint.status_before_wait = None
+    else:
+        complaint.status = Status(target)
+    if complaint.status is Status.waiting_on_customer:
+        complaint.status_before_wait = previous
+
+
 def apply_transition(
     session: Session,
     complaint: Complaint,
@@ -63,23 +75,20 @@ def apply_transition(
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
     expected_version: int | None = None,
+    noted: dict[str, Any] | None = None,
 ) -> None:
-    """Check the rule, move the complaint, set its timestamps once, write the history.
+    """Check the rule, move the complaint, set its timestamps once, write the history and
+    the transition's outbox event.
 
-    The caller has locked the row and commits (with the outbox event) afterwards.
+    ``changes`` are set on the complaint and recorded; ``noted`` is only recorded. The caller
+    has locked the row and commits afterwards.
     """
     require_permission(actor.role, action)
     check_version(complaint, expected_version)
     transition = next_status(complaint.status, action)
     now = utcnow()
     previous = complaint.status
-    if transition.target == RESUME:
-        complaint.status = complaint.status_before_wait or Status.with_quality
-        complaint.status_before_wait = None
-    else:
-        complaint.status = Status(transition.target)
-    if transition.target == Status.waiting_on_customer:
-        complaint.status_before_wait = previous
+    _move(complaint, transition.target)
     if transition.department != KEEP:
         complaint.current_department = transition.department  # type: ignore[assignment]
     for field, value in (changes or {}).items():
@@ -88,19 +97,23 @@ def apply_transition(
         complaint.resolved_at = now
     if complaint.status is Status.closed and complaint.closed_at is None:
         complaint.closed_at = now
-    complaint.updated_at = now
-    complaint.version += 1
-    session.add(complaint)
+    touch(session, complaint)
     record_history(
         session,
         complaint_id=complaint.id,  # type: ignore[arg-type]
         actor=actor.name,
-        action=action.value,
+        action=HistoryAction(action.value),
         from_status=previous.value,
         to_status=complaint.status.value,
-        changes={"current_department": complaint.current_department, **(changes or {})},
+        changes={
+            "current_department": complaint.current_department,
+            **(changes or {}),
+            **(noted or {}),
+        },
         reason=reason,
     )
+    if transition.event is not None:
+        emit_event(session, complaint_id=complaint.id, kind=transition.event)  # type: ignore[arg-type]
 
 
 def touch(session: Session, complaint: Complaint, **changes: Any) -> None:

@@ -7,6 +7,7 @@ from api.deps import SessionDep, WriteSessionDep, allowed
 from api.ratelimit import check_intake_rate
 from models.complaint import (
     MAX_ID,
+    AcknowledgementRecord,
     ComplaintCreate,
     ComplaintCreated,
     ComplaintSummary,
@@ -16,6 +17,7 @@ from models.views import ComplaintRecord, Page
 from workflow.complaints import (
     customer_answered,
     log_complaint,
+    record_acknowledgement,
     record_customer_response,
     wait_for_customer,
 )
@@ -27,9 +29,11 @@ from workflow.transitions import Actor
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 IDEMPOTENCY_HELP = (
-    "A key unique to this request (e.g. a UUID). A retry with the same key returns the first "
-    "answer instead of logging a second complaint; the same key with another body is refused."
+    "A key unique to this request (e.g. a UUID). A retry with the same key logs nothing new: "
+    "it answers 200 with the complaint as it is now and the header `Idempotent-Replayed: "
+    "true`; the same key with another body is refused (422)."
 )
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 @router.post(
@@ -40,7 +44,11 @@ IDEMPOTENCY_HELP = (
     "existing `customer_id`. The answer comes at once; routing to quality and the "
     "acknowledgement to the customer follow within about a second.",
     responses={
-        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        200: {
+            "description": "Replay of an earlier request with the same Idempotency-Key: the "
+            "complaint it made, as it is now (its status may have moved on)",
+            "headers": {REPLAYED_HEADER: {"description": "true", "schema": {"type": "string"}}},
+        },
         403: {"description": "Only sales (and admin) log complaints"},
         422: {"description": "Invalid data, or an Idempotency-Key reused with another body"},
         429: {"description": "Too many complaints logged by this user in a short time"},
@@ -59,6 +67,7 @@ def create_complaint(
     result = log_complaint(session, data=data, actor=actor, idempotency_key=idempotency_key)
     if result.replayed:
         response.status_code = status.HTTP_200_OK
+        response.headers[REPLAYED_HEADER] = "true"
     return ComplaintCreated.model_validate(result.body)
 
 
@@ -103,13 +112,14 @@ def search_complaints(
     "/{reference}",
     summary="The complaint file",
     description="Every field, the tasks, quality's resolution, every notice with its delivery "
-    "status, and the history in order.",
+    "status, the history in order, and what you may do now on the complaint and on each task "
+    "(`available_actions`).",
     responses={404: {"description": "No complaint with this reference"}},
 )
 def read_complaint(
-    reference: str, session: SessionDep, _: Annotated[Actor, allowed(Action.read_complaints)]
+    reference: str, session: SessionDep, actor: Annotated[Actor, allowed(Action.read_complaints)]
 ) -> ComplaintRecord:
-    return complaint_record(session, reference)
+    return complaint_record(session, reference, actor)
 
 
 @router.post(
@@ -129,7 +139,7 @@ def customer_response(
     actor: Annotated[Actor, allowed(Action.record_acceptance)],
 ) -> ComplaintRecord:
     complaint = record_customer_response(session, reference=reference, response=answer, actor=actor)
-    return complaint_record(session, complaint.reference)
+    return complaint_record(session, complaint.reference, actor)
 
 
 class WaitRequest(SQLModel):
@@ -165,7 +175,7 @@ def wait_on_customer(
     wait_for_customer(
         session, reference=reference, reason=body.reason, actor=actor, version=body.version
     )
-    return complaint_record(session, reference)
+    return complaint_record(session, reference, actor)
 
 
 @router.post(
@@ -187,4 +197,25 @@ def answer_received(
     customer_answered(
         session, reference=reference, note=body.note, actor=actor, version=body.version
     )
-    return complaint_record(session, reference)
+    return complaint_record(session, reference, actor)
+
+
+@router.post(
+    "/{reference}/acknowledgement",
+    summary="Record an acknowledgement given by sales",
+    description="For a customer without an e-mail address (or when sales called them first): "
+    "how the customer was acknowledged and what they were told. Meets the acknowledgement "
+    "deadline as a mailed acknowledgement does.",
+    responses={
+        404: {"description": "No such complaint"},
+        409: {"description": "Already acknowledged, or the complaint is no longer open"},
+    },
+)
+def acknowledgement(
+    reference: str,
+    body: AcknowledgementRecord,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.record_acknowledgement)],
+) -> ComplaintRecord:
+    record_acknowledgement(session, reference=reference, record=body, actor=actor)
+    return complaint_record(session, reference, actor)

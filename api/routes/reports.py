@@ -1,18 +1,20 @@
 import csv
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from api.deps import SessionDep, allowed
-from workflow.complaints import InvalidInput
+from workflow.clock import utcnow
+from workflow.errors import InvalidInput
 from workflow.reports import GroupBy, ReportRow, deadline_report
 from workflow.rules import Action
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/reports", tags=["managers"])
+DEFAULT_PERIOD_DAYS = 90
 
 
 def _as_csv(rows: list[ReportRow]) -> Response:
@@ -27,7 +29,8 @@ def _as_csv(rows: list[ReportRow]) -> Response:
 @router.get(
     "/deadlines",
     summary="Deadline performance",
-    description="For complaints received from `from` (inclusive) to `to` (exclusive), grouped "
+    description="For complaints received from `from` (inclusive) to `to` (exclusive; `to` "
+    "must be after `from`; without them, the last 90 days), grouped "
     "by department, severity, product or customer: share of steps done on time; median and "
     "90th percentile (nearest rank) business hours to acknowledge, to the first assessment "
     "and to the resolution notice; reopened share; open complaints by age in days; open "
@@ -37,11 +40,18 @@ def _as_csv(rows: list[ReportRow]) -> Response:
 def deadlines_report(
     session: SessionDep,
     _: Annotated[Actor, allowed(Action.read_reports)],
-    from_: Annotated[date, Query(alias="from", description="First day (UTC)")],
-    to: Annotated[date, Query(description="Day after the last (UTC)")],
+    from_: Annotated[
+        date | None,
+        Query(alias="from", description="First day (UTC); default: 90 days before `to`"),
+    ] = None,
+    to: Annotated[
+        date | None, Query(description="Day after the last (UTC); default: tomorrow")
+    ] = None,
     group_by: GroupBy = GroupBy.department,
     accept: Annotated[str | None, Header()] = None,
 ) -> list[ReportRow]:
+    to = to or utcnow().date() + timedelta(days=1)
+    from_ = from_ or to - timedelta(days=DEFAULT_PERIOD_DAYS)
     if to <= from_:
         raise InvalidInput("to", "`to` must be after `from`", location="query")
     start = datetime.combine(from_, time(), tzinfo=UTC)

@@ -7,15 +7,8 @@ from api.deps import CurrentActor, SessionDep, WriteSessionDep
 from models.task import Assessment, Containment, SubtaskRequest, TaskCompletion, TaskPublic
 from models.user import User
 from models.views import Page
-from workflow.errors import NotAllowed
 from workflow.queries import list_tasks, task_view
-from workflow.rules import (
-    DEPARTMENT_WORKERS,
-    OPEN_TASK_STATUSES,
-    OVERSEERS,
-    Department,
-    TaskStatus,
-)
+from workflow.rules import OPEN_TASK_STATUSES, Department, TaskStatus, queue_scope
 from workflow.tasks import (
     claim_task,
     complete_task,
@@ -23,23 +16,10 @@ from workflow.tasks import (
     record_assessment,
     record_containment,
 )
-from workflow.transitions import Actor
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 TaskId = Annotated[int, Path(ge=1, le=2**62, description="The task's id.")]
-
-
-def _queue_department(actor: Actor, department: Department | None) -> Department | None:
-    """Department workers see their own queue; managers any (or all)."""
-    if actor.role in OVERSEERS:
-        return department
-    if actor.role not in DEPARTMENT_WORKERS or actor.department is None:
-        raise NotAllowed(f"role {actor.role} has no task queue")
-    own = Department(actor.department)
-    if department not in (None, own):
-        raise NotAllowed(f"{actor.name} may not read the {department.value} queue")
-    return own
 
 
 @router.get(
@@ -58,7 +38,7 @@ def task_queue(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[TaskPublic]:
-    queue = _queue_department(actor, department)
+    queue = queue_scope(actor, department)
     assignee_id = None
     if assignee == "me":
         assignee_id = actor.user_id or -1
@@ -159,8 +139,10 @@ def containment(
     status_code=201,
     summary="Ask another department (sub-task)",
     description="Quality, working its assessment task, asks technical, production or "
-    "procurement for a finding; that department's queue gets a sub-task with its own due "
-    "date, and answers it with `complete` (`kind: subtask_answer`).",
+    "procurement for a finding; that department's queue gets a sub-task on its own clock "
+    "(the sub-task deadline policy, or `business_days` when given), with reminders and "
+    "escalation like every step, and answers it with `complete` (`kind: subtask_answer`). "
+    "Any other department is refused with 422.",
     responses=QUALITY_MILESTONE_ERRORS,
 )
 def subtask(

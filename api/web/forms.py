@@ -18,10 +18,6 @@ def text_fields(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, st
     return values
 
 
-def checkbox(form: Mapping[str, Any], name: str) -> bool:
-    return form.get(name) in ("on", "true", "1", "yes")
-
-
 def choice(form: Mapping[str, Any], name: str) -> bool | None:
     """A yes/no radio group: True, False, or None when nothing was chosen."""
     return {"yes": True, "no": False}.get(str(form.get(name) or ""))

@@ -12,7 +12,7 @@ from api.web.session import csrf_token, signed_in_user
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.queries import describe_lateness
-from workflow.rules import Action, may
+from workflow.rules import Action, is_finished, is_open, may
 
 WEB_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -55,7 +55,9 @@ def label(value: object) -> str:
 
 
 templates.env.filters.update(when=when, label=label)
-templates.env.globals.update(due_state=due_state, Action=Action, may=may)
+templates.env.globals.update(
+    due_state=due_state, Action=Action, may=may, is_open=is_open, is_finished=is_finished
+)
 
 
 def flash(request: Request, message: str, level: str = "success") -> None:

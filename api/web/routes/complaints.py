@@ -17,7 +17,7 @@ from api.web.pages import NONE, flash, render, when
 from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
 from api.web.session import WebUser, page_for
-from models.complaint import ComplaintCreate, CustomerResponse
+from models.complaint import AcknowledgementRecord, ComplaintCreate, CustomerResponse
 from models.customer import Customer
 from notifications.notices import status_url
 from workflow.attachments import (
@@ -31,17 +31,18 @@ from workflow.attachments import (
     list_attachments,
 )
 from workflow.complaints import (
-    InvalidInput,
     customer_answered,
     get_complaint,
     log_complaint,
+    record_acknowledgement,
     record_customer_response,
     wait_for_customer,
 )
 from workflow.db import read_session, write_session
+from workflow.errors import InvalidInput
+from workflow.facts import facts_of
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
-from workflow.rules import Action, Channel, Kind, Remedy, Severity, Status
-from workflow.transitions import Actor
+from workflow.rules import Action, Actor, Channel, Kind, Remedy, Severity, Status, available_actions
 
 router = page_router()
 
@@ -233,6 +234,7 @@ def complaint_page(
 ) -> Response:
     record = complaint_record(session, reference)
     complaint = get_complaint(session, reference)
+    actions = available_actions(facts_of(complaint), actor)
     return render(
         request,
         "complaint_page.html",
@@ -240,8 +242,9 @@ def complaint_page(
             "title": f"{record.reference}: {record.product}",
             "c": record,
             "attachments": list_attachments(session, complaint.id),  # type: ignore[arg-type]
-            "status_link": status_url(complaint),
-            "role": actor.role,
+            "actions": actions,
+            "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
+            "ack_channels": [c for c in Channel if c is not Channel.email],
         },
     )
 
@@ -296,6 +299,24 @@ def customer_response(
         return _back_to(reference)
     record_customer_response(session, reference=reference, response=answer, actor=actor)
     flash(request, "Customer accepted: closed." if answer.accepted else "Reopened to quality.")
+    return _back_to(reference)
+
+
+@router.post("/complaints/{reference}/acknowledgement")
+def acknowledgement(
+    request: Request,
+    reference: str,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.record_acknowledgement)],
+    channel: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    record, errors = validate(AcknowledgementRecord, {"channel": channel, "note": note.strip()})
+    if errors:
+        flash(request, "; ".join(errors.values()), "error")
+        return _back_to(reference)
+    record_acknowledgement(session, reference=reference, record=record, actor=actor)
+    flash(request, "Acknowledgement recorded: its clock is met.")
     return _back_to(reference)
 
 

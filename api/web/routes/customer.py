@@ -9,18 +9,17 @@ from typing import Annotated
 
 from fastapi import Form, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
-from models.complaint import Complaint, CustomerResponse
+from models.complaint import CustomerResponse
 from models.customer import Customer
-from models.resolution import Resolution
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
-from workflow.rules import CUSTOMER, Status
-from workflow.transitions import Actor
+from workflow.facts import facts_of
+from workflow.resolutions import latest_resolution
+from workflow.rules import CUSTOMER, Actor, Status, available_actions
 
 router = page_router()
 Token = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -29,6 +28,7 @@ STATUS_FOR_CUSTOMERS = {
     Status.received: "Received: we are passing it to the people who will assess it.",
     Status.with_quality: "Our quality department is assessing it.",
     Status.with_sales: "Our answer is being finalised.",
+    Status.approved: "Our answer is on its way to you.",
     Status.waiting_on_customer: "We are waiting for information from you (see our mail).",
     Status.resolved: "Resolved: please tell us below whether this solves the problem.",
     Status.reopened: "Reopened: we are looking at it again.",
@@ -36,13 +36,7 @@ STATUS_FOR_CUSTOMERS = {
 }
 
 
-def _approved_resolution(session: Session, complaint: Complaint) -> Resolution | None:
-    """Only what the customer was sent: the latest resolution sales approved."""
-    return session.exec(
-        select(Resolution)
-        .where(Resolution.complaint_id == complaint.id, col(Resolution.approved_at).is_not(None))
-        .order_by(col(Resolution.revision).desc())
-    ).first()
+THE_CUSTOMER = Actor(name="customer", role=CUSTOMER)
 
 
 @router.get("/status/{token}")
@@ -50,7 +44,8 @@ def status_page(request: Request, token: Token, session: SessionDep) -> Response
     complaint = get_complaint_by_status_token(session, token)
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
-    resolution = _approved_resolution(session, complaint)
+    # Only what the customer was sent: the latest resolution sales approved.
+    resolution = latest_resolution(session, complaint.id, approved_only=True)  # type: ignore[arg-type]
     return render(
         request,
         "customer_status.html",
@@ -60,7 +55,7 @@ def status_page(request: Request, token: Token, session: SessionDep) -> Response
             "customer": customer,
             "status_text": STATUS_FOR_CUSTOMERS[complaint.status],
             "summary": resolution.customer_summary if resolution else None,
-            "may_answer": complaint.status is Status.resolved,
+            "actions": available_actions(facts_of(complaint), THE_CUSTOMER),
             "token": token,
         },
     )
@@ -82,9 +77,8 @@ def answer(
     if errors:
         flash(request, "Please tell us in a few words why it does not solve the problem.", "error")
     else:
-        actor = Actor(name="customer", role=CUSTOMER)
         record_customer_response(
-            session, reference=complaint.reference, response=response, actor=actor
+            session, reference=complaint.reference, response=response, actor=THE_CUSTOMER
         )
         flash(
             request,

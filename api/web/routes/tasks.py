@@ -10,11 +10,9 @@ from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import FieldErrors, choice, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
-from api.web.session import WebActor, WebUser
+from api.web.session import WebActor, page_for
 from models.complaint import Complaint
-from models.resolution import Resolution
 from models.task import (
-    SUBTASK_DEPARTMENTS,
     Assessment,
     Containment,
     QualityResult,
@@ -24,16 +22,23 @@ from models.task import (
     Task,
 )
 from notifications.notices import resolution_preview
-from workflow.errors import NotAllowed, NotFound
+from workflow.errors import NotFound
+from workflow.facts import facts_of, task_facts
 from workflow.queries import complaint_public, list_tasks, task_view
+from workflow.resolutions import latest_resolution
 from workflow.rules import (
-    DEPARTMENT_WORKERS,
     OPEN_TASK_STATUSES,
-    OVERSEERS,
+    SUBTASK_DEPARTMENTS,
+    Action,
+    Actor,
     Department,
-    Role,
     Severity,
     TaskKind,
+    available_actions,
+    is_finished,
+    may,
+    queue_scope,
+    require_task_reader,
 )
 from workflow.tasks import (
     claim_task,
@@ -43,7 +48,6 @@ from workflow.tasks import (
     record_containment,
     subtasks_of,
 )
-from workflow.transitions import Actor
 
 router = page_router()
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
@@ -58,26 +62,30 @@ QUALITY_TEXT_FIELDS = (
 )
 
 
-def _queue_department(actor: Actor, department: Department | None) -> Department | None:
-    if actor.role in OVERSEERS:
-        return department
-    if actor.role not in DEPARTMENT_WORKERS or actor.department is None:
-        raise NotAllowed(f"role {actor.role} has no task queue")
-    own = Department(actor.department)
-    if department not in (None, own):
-        raise NotAllowed(f"{actor.name} may not read the {department.value} queue")
-    return own
+def _claimable(session: Session, task_ids: list[int], actor: Actor) -> set[int]:
+    """The tasks of a queue the actor may claim now, as the rules say."""
+    rows = session.exec(
+        select(Task, Complaint)
+        .join(Complaint, col(Complaint.id) == Task.complaint_id)
+        .where(col(Task.id).in_(task_ids))
+    ).all()
+    return {
+        task.id
+        for task, complaint in rows
+        if task.id is not None
+        and Action.claim_task in available_actions(facts_of(complaint), actor, task_facts(task))
+    }
 
 
 @router.get("/queue")
 def queue_page(
     request: Request,
     session: SessionDep,
-    actor: WebActor,
+    actor: Annotated[Actor, page_for(Action.read_task_queue)],
     department: Department | None = None,
     mine: bool = False,
 ) -> Response:
-    queue = _queue_department(actor, department)
+    queue = queue_scope(actor, department)
     page = list_tasks(
         session,
         department=queue,
@@ -95,7 +103,8 @@ def queue_page(
             "has_more": page.has_more,
             "department": queue,
             "departments": list(Department),
-            "overseer": actor.role in OVERSEERS,
+            "may_choose_department": may(actor.role, Action.read_overdue),
+            "claimable": _claimable(session, [t.id for t in page.items], actor),
             "mine": mine,
         },
     )
@@ -105,15 +114,10 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    if actor.role not in OVERSEERS and actor.department != task.department.value:
-        raise NotAllowed(f"task {task_id} belongs to {task.department.value}")
+    require_task_reader(actor, task_id, task.department)
     complaint = session.get(Complaint, task.complaint_id)
     assert complaint is not None
-    resolution = session.exec(
-        select(Resolution)
-        .where(Resolution.complaint_id == complaint.id)
-        .order_by(col(Resolution.revision).desc())
-    ).first()
+    resolution = latest_resolution(session, complaint.id)  # type: ignore[arg-type]
     preview = (
         resolution_preview(session, complaint, resolution)
         if resolution is not None and task.kind is TaskKind.sales_review
@@ -126,12 +130,8 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "complaint": complaint_public(session, complaint),
         "resolution": resolution,
         "preview": preview,
-        "mine": task.assignee_id == actor.user_id,
-        "may_work": actor.role in DEPARTMENT_WORKERS
-        and actor.department == task.department.value
-        and task.status in OPEN_TASK_STATUSES
-        and task.assignee_id in (None, actor.user_id),
-        "is_quality": actor.role == Role.quality.value,
+        "actions": available_actions(facts_of(complaint), actor, task_facts(task)),
+        "finished": is_finished(task.status),
         "severities": list(Severity),
         "subtasks": subtasks_of(session, task_id),
         "subtask_departments": SUBTASK_DEPARTMENTS,
@@ -282,9 +282,11 @@ async def answer_subtask(
 
 
 @router.get("/review")
-def review_queue(request: Request, session: SessionDep, user: WebUser) -> Response:
-    if user.role is not Role.sales:
-        raise NotAllowed("the review queue is for sales")
+def review_queue(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Actor, page_for(Action.read_review_queue)],
+) -> Response:
     page = list_tasks(
         session,
         department=Department.sales,

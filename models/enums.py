@@ -1,0 +1,137 @@
+"""The workflow's vocabulary: the values records hold and the rules talk about.
+
+No logic and no imports from the rest of the project, so both the tables (``models``) and the
+rules (``workflow.rules``) can import it without pointing at each other.
+"""
+
+from enum import IntEnum, StrEnum
+
+
+class Kind(StrEnum):
+    complaint = "complaint"
+    feedback = "feedback"
+    inquiry = "inquiry"
+    praise = "praise"
+    suggestion = "suggestion"
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    fax = "fax"
+    email = "email"
+    visit = "visit"
+    web = "web"
+    portal = "portal"
+
+
+class Remedy(StrEnum):
+    replace = "replace"
+    repair = "repair"
+    refund = "refund"
+    credit = "credit"
+    explanation = "explanation"
+    other = "other"
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    major = "major"
+    minor = "minor"
+
+
+class Status(StrEnum):
+    received = "received"
+    with_quality = "with_quality"
+    with_sales = "with_sales"
+    approved = "approved"
+    resolved = "resolved"
+    closed = "closed"
+    reopened = "reopened"
+    waiting_on_customer = "waiting_on_customer"
+
+
+class Department(StrEnum):
+    sales = "sales"
+    quality = "quality"
+    technical = "technical"
+    production = "production"
+    procurement = "procurement"
+    management = "management"
+
+
+class Role(StrEnum):
+    sales = "sales"
+    quality = "quality"
+    technical = "technical"
+    production = "production"
+    procurement = "procurement"
+    manager = "manager"
+    general_manager = "general_manager"
+    admin = "admin"
+
+
+class TaskKind(StrEnum):
+    quality_assessment = "quality_assessment"
+    sales_review = "sales_review"
+    subtask = "subtask"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    claimed = "claimed"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Step(StrEnum):
+    """The clocked steps of a complaint; each runs on a deadline policy."""
+
+    acknowledgement = "acknowledgement"
+    first_assessment = "first_assessment"
+    containment = "containment"
+    quality_result = "quality_result"
+    subtask = "subtask"
+    sales_review = "sales_review"
+    customer_reply = "customer_reply"
+
+
+class EscalationLevel(IntEnum):
+    """Who hears of a breach, one level at a time."""
+
+    none = 0
+    assignee = 1
+    head_of_department = 2
+    quality_manager = 3
+    general_manager = 4
+
+
+class HistoryAction(StrEnum):
+    """What a history entry records. State changes carry the name of their rules action."""
+
+    log_complaint = "log_complaint"
+    route_to_quality = "route_to_quality"
+    close_as_feedback = "close_as_feedback"
+    return_result = "return_result"
+    approve_result = "approve_result"
+    send_back_to_quality = "send_back_to_quality"
+    resolve = "resolve"
+    record_acceptance = "record_acceptance"
+    reopen = "reopen"
+    wait_for_customer = "wait_for_customer"
+    resume_after_customer = "resume_after_customer"
+    record_acknowledgement = "record_acknowledgement"
+    no_mail_address = "no_mail_address"
+    task_opened = "task_opened"
+    task_claimed = "task_claimed"
+    task_completed = "task_completed"
+    subtask_opened = "subtask_opened"
+    first_assessment_recorded = "first_assessment_recorded"
+    containment_recorded = "containment_recorded"
+    clocks_resumed = "clocks_resumed"
+    reminder_sent = "reminder_sent"
+    escalated = "escalated"
+    notice_sent = "notice_sent"
+    notice_failed = "notice_failed"
+    notice_held = "notice_held"
+    notice_released = "notice_released"
+    event_retried = "event_retried"

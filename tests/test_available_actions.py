@@ -1,0 +1,175 @@
+"""``available_actions``, the one answer to "what may this person do now", checked against
+tables written by hand for every status, role and kind of task."""
+
+import pytest
+
+from workflow.errors import InvalidInput, NotAllowed, RuleViolation
+from workflow.rules import (
+    CUSTOMER,
+    Action,
+    Actor,
+    ComplaintFacts,
+    Department,
+    Role,
+    Status,
+    TaskFacts,
+    TaskKind,
+    TaskStatus,
+    available_actions,
+    require_task_action,
+)
+
+A = Action
+ROLE_DEPARTMENT = {
+    Role.sales: "sales",
+    Role.quality: "quality",
+    Role.technical: "technical",
+    Role.production: "production",
+    Role.procurement: "procurement",
+    Role.manager: "quality",
+    Role.general_manager: "management",
+    Role.admin: None,
+}
+ACTORS = {role: Actor(role.value, role, 10, dept) for role, dept in ROLE_DEPARTMENT.items()}
+ACTORS[CUSTOMER] = Actor("customer", CUSTOMER)
+LINK = {A.read_customer_link}
+
+# Status -> role -> actions on the complaint itself (acknowledged already). Roles not named
+# may do nothing on it.
+ON_THE_COMPLAINT: dict[Status, dict[str, set[Action]]] = {
+    Status.received: {Role.sales: LINK, Role.admin: LINK},
+    Status.with_quality: {
+        Role.sales: {A.wait_for_customer} | LINK,
+        Role.quality: {A.wait_for_customer},
+        Role.admin: LINK,
+    },
+    Status.with_sales: {
+        Role.sales: {A.wait_for_customer} | LINK,
+        Role.quality: {A.wait_for_customer},
+        Role.admin: LINK,
+    },
+    Status.approved: {Role.sales: LINK, Role.admin: LINK},
+    Status.resolved: {
+        Role.sales: {A.record_acceptance, A.reopen} | LINK,
+        CUSTOMER: {A.record_acceptance, A.reopen},
+        Role.admin: LINK,
+    },
+    Status.closed: {Role.sales: LINK, Role.admin: LINK},
+    Status.reopened: {Role.sales: LINK, Role.admin: LINK},
+    Status.waiting_on_customer: {
+        Role.sales: {A.resume_after_customer} | LINK,
+        Role.quality: {A.resume_after_customer},
+        Role.admin: LINK,
+    },
+}
+
+
+def test_the_table_covers_every_status():
+    assert set(ON_THE_COMPLAINT) == set(Status)
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_actions_on_a_complaint_follow_its_status_and_the_role(status, who):
+    expected = ON_THE_COMPLAINT[status].get(who, set())
+    assert available_actions(ComplaintFacts(status), ACTORS[who]) == expected
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s not in (Status.resolved, Status.closed)])
+def test_only_sales_may_record_an_acknowledgement_while_none_was_given(status):
+    facts = ComplaintFacts(status, acknowledged=False)
+    for who, actor in ACTORS.items():
+        allowed = A.record_acknowledgement in available_actions(facts, actor)
+        assert allowed == (who == Role.sales), who
+
+
+def _task(kind: TaskKind, department: str, status=TaskStatus.open, assignee=None) -> TaskFacts:
+    return TaskFacts(7, kind, status, Department(department), assignee)
+
+
+QUALITY_WORK = {A.record_assessment, A.record_containment, A.open_subtask}
+
+# (task, complaint status, role) -> actions on the task; unnamed roles: nothing.
+ON_A_TASK: list[tuple[TaskFacts, Status, dict[str, set[Action]]]] = [
+    (
+        _task(TaskKind.quality_assessment, "quality"),
+        Status.with_quality,
+        {Role.quality: {A.claim_task, A.return_result} | QUALITY_WORK},
+    ),
+    (
+        _task(TaskKind.quality_assessment, "quality", TaskStatus.claimed, assignee=10),
+        Status.with_quality,
+        {Role.quality: {A.return_result} | QUALITY_WORK},
+    ),
+    (
+        _task(TaskKind.quality_assessment, "quality", TaskStatus.claimed, assignee=99),
+        Status.with_quality,
+        {},
+    ),
+    (
+        _task(TaskKind.quality_assessment, "quality"),
+        Status.waiting_on_customer,
+        {Role.quality: {A.claim_task} | QUALITY_WORK},
+    ),
+    (_task(TaskKind.quality_assessment, "quality", TaskStatus.done, 10), Status.with_sales, {}),
+    (
+        _task(TaskKind.sales_review, "sales"),
+        Status.with_sales,
+        {Role.sales: {A.claim_task, A.approve_result, A.send_back_to_quality}},
+    ),
+    (
+        _task(TaskKind.sales_review, "sales", TaskStatus.claimed, 10),
+        Status.waiting_on_customer,
+        {},
+    ),
+    (_task(TaskKind.sales_review, "sales", TaskStatus.done, 10), Status.approved, {}),
+    (
+        _task(TaskKind.subtask, "technical"),
+        Status.with_quality,
+        {Role.technical: {A.claim_task, A.answer_subtask}},
+    ),
+    (_task(TaskKind.subtask, "technical"), Status.closed, {}),
+]
+
+
+@pytest.mark.parametrize(("task", "status", "expected"), ON_A_TASK)
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_actions_on_a_task_follow_its_kind_state_department_and_assignee(
+    task, status, expected, who
+):
+    actions = available_actions(ComplaintFacts(status), ACTORS[who], task)
+    assert actions == expected.get(who, set())
+
+
+@pytest.mark.parametrize(
+    ("actor", "task", "action", "error"),
+    [
+        (
+            ACTORS[Role.technical],
+            _task(TaskKind.quality_assessment, "quality"),
+            A.claim_task,
+            NotAllowed,
+        ),
+        (
+            ACTORS[Role.manager],
+            _task(TaskKind.quality_assessment, "quality"),
+            A.claim_task,
+            NotAllowed,
+        ),
+        (
+            ACTORS[Role.quality],
+            _task(TaskKind.quality_assessment, "quality", TaskStatus.done),
+            A.record_containment,
+            RuleViolation,
+        ),
+        (
+            ACTORS[Role.sales],
+            _task(TaskKind.subtask, "sales"),
+            A.approve_result,
+            InvalidInput,
+        ),
+    ],
+)
+def test_a_refused_task_action_says_why(actor, task, action, error):
+    with pytest.raises(error):
+        require_task_action(action, task, ComplaintFacts(Status.with_sales), actor)

@@ -1,0 +1,106 @@
+"""What a person may do now: one pure question asked by the API, the pages, the templates and
+the services alike. ``available_actions`` answers it; ``require_*`` raises the refusal
+(NotAllowed 403, RuleViolation 409, InvalidInput 422) that explains why not."""
+
+from dataclasses import dataclass
+
+from models.enums import Department, Status, TaskKind, TaskStatus
+from workflow.errors import InvalidInput, NotAllowed, RuleViolation
+from workflow.rules.permissions import Action, Actor, permission_refusal, words
+from workflow.rules.states import TRANSITIONS, is_open, state_refusal
+from workflow.rules.tasks import TASK_DEFINITIONS, is_finished, works_in
+
+Refusal = NotAllowed | RuleViolation | InvalidInput
+
+
+@dataclass(frozen=True)
+class ComplaintFacts:
+    status: Status
+    acknowledged: bool = True
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    id: int
+    kind: TaskKind
+    status: TaskStatus
+    department: Department
+    assignee_id: int | None
+
+
+# What people do on a complaint itself (task work is asked of the task).
+COMPLAINT_ACTIONS = (
+    Action.record_acknowledgement,
+    Action.wait_for_customer,
+    Action.resume_after_customer,
+    Action.record_acceptance,
+    Action.reopen,
+    Action.read_customer_link,
+)
+
+
+def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -> Refusal | None:
+    refusal = permission_refusal(actor.role, action)
+    if refusal is not None:
+        return refusal
+    if action in TRANSITIONS:
+        return state_refusal(complaint.status, action)
+    if action is Action.record_acknowledgement:
+        if complaint.acknowledged:
+            return RuleViolation("the customer has been acknowledged already")
+        if not is_open(complaint.status):
+            return RuleViolation(f"the complaint is {complaint.status.value}")
+    return None
+
+
+def task_refusal(
+    action: Action, task: TaskFacts, complaint: ComplaintFacts, actor: Actor
+) -> Refusal | None:
+    refusal = permission_refusal(actor.role, action)
+    if refusal is not None:
+        return refusal
+    if not works_in(actor, task.department):
+        return NotAllowed(f"task {task.id} belongs to {task.department.value}")
+    if is_finished(task.status):
+        return RuleViolation(f"task {task.id} is {task.status.value}")
+    if task.assignee_id not in (None, actor.user_id):
+        return RuleViolation(f"task {task.id} is claimed by someone else")
+    if action is Action.claim_task and task.status is TaskStatus.claimed:
+        return RuleViolation(f"task {task.id} is claimed already")
+    if action not in TASK_DEFINITIONS[task.kind].actions:
+        kind = task.kind.value.replace("_", " ")
+        return InvalidInput("task_id", f"task {task.id} is a {kind} task: cannot {words(action)}")
+    if action in TRANSITIONS:
+        return state_refusal(complaint.status, action)
+    if not is_open(complaint.status):
+        return RuleViolation(f"the complaint is {complaint.status.value}")
+    return None
+
+
+def available_actions(
+    complaint: ComplaintFacts, actor: Actor, task: TaskFacts | None = None
+) -> frozenset[Action]:
+    """The actions ``actor`` may take now on the complaint, or on ``task`` of it."""
+    if task is None:
+        return frozenset(
+            a for a in COMPLAINT_ACTIONS if complaint_refusal(a, complaint, actor) is None
+        )
+    return frozenset(
+        a
+        for a in TASK_DEFINITIONS[task.kind].actions
+        if task_refusal(a, task, complaint, actor) is None
+    )
+
+
+def require_complaint_action(action: Action, complaint: ComplaintFacts, actor: Actor) -> None:
+    refusal = complaint_refusal(action, complaint, actor)
+    if refusal is not None:
+        raise refusal
+
+
+def require_task_action(
+    action: Action, task: TaskFacts, complaint: ComplaintFacts, actor: Actor
+) -> None:
+    refusal = task_refusal(action, task, complaint, actor)
+    if refusal is not None:
+        raise refusal

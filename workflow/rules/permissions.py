@@ -1,0 +1,113 @@
+"""Who may do what: the actions of people and of the system, and the roles allowed each."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.enums import Role
+from workflow.errors import NotAllowed
+
+
+class Action(StrEnum):
+    """Everything a person or the system may do to a complaint, its tasks or the system."""
+
+    log_complaint = "log_complaint"
+    read_complaints = "read_complaints"
+    read_customer_link = "read_customer_link"
+    route_to_quality = "route_to_quality"
+    close_as_feedback = "close_as_feedback"
+    record_acknowledgement = "record_acknowledgement"
+    claim_task = "claim_task"
+    record_assessment = "record_assessment"
+    record_containment = "record_containment"
+    open_subtask = "open_subtask"
+    answer_subtask = "answer_subtask"
+    return_result = "return_result"
+    approve_result = "approve_result"
+    send_back_to_quality = "send_back_to_quality"
+    resolve = "resolve"
+    record_acceptance = "record_acceptance"
+    reopen = "reopen"
+    wait_for_customer = "wait_for_customer"
+    resume_after_customer = "resume_after_customer"
+    read_task_queue = "read_task_queue"
+    read_review_queue = "read_review_queue"
+    read_overdue = "read_overdue"
+    read_reports = "read_reports"
+    manage_policies = "manage_policies"
+    release_notices = "release_notices"
+    retry_events = "retry_events"
+    verify_history = "verify_history"
+    manage_users = "manage_users"
+
+
+SYSTEM = "system"  # actor role of the flows
+CUSTOMER = "customer"  # actor role of a customer answering on their status page
+
+STAFF_ROLES = frozenset(Role)
+DEPARTMENT_WORKERS = frozenset(
+    {Role.sales, Role.quality, Role.technical, Role.production, Role.procurement}
+)
+OVERSEERS = frozenset({Role.manager, Role.general_manager, Role.admin})
+QUEUE_WORKERS = DEPARTMENT_WORKERS - {Role.sales}  # sales' queue is the review queue
+
+PERMISSIONS: dict[Action, frozenset[str]] = {
+    Action.log_complaint: frozenset({Role.sales, Role.admin}),
+    Action.read_complaints: STAFF_ROLES,
+    Action.read_customer_link: frozenset({Role.sales, Role.admin}),
+    Action.record_acknowledgement: frozenset({Role.sales}),
+    Action.claim_task: DEPARTMENT_WORKERS,
+    Action.record_assessment: frozenset({Role.quality}),
+    Action.record_containment: frozenset({Role.quality}),
+    Action.open_subtask: frozenset({Role.quality}),
+    Action.answer_subtask: QUEUE_WORKERS,
+    Action.return_result: frozenset({Role.quality}),
+    Action.approve_result: frozenset({Role.sales}),
+    Action.send_back_to_quality: frozenset({Role.sales}),
+    Action.record_acceptance: frozenset({Role.sales, CUSTOMER}),
+    Action.reopen: frozenset({Role.sales, CUSTOMER}),
+    Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
+    Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
+    Action.read_task_queue: QUEUE_WORKERS | OVERSEERS,
+    Action.read_review_queue: frozenset({Role.sales}),
+    Action.read_overdue: OVERSEERS,
+    Action.read_reports: OVERSEERS,
+    Action.manage_policies: frozenset({Role.admin}),
+    Action.release_notices: frozenset({Role.admin}),
+    Action.retry_events: frozenset({Role.admin}),
+    Action.verify_history: frozenset({Role.admin}),
+    Action.manage_users: frozenset({Role.admin}),
+    Action.route_to_quality: frozenset({SYSTEM}),
+    Action.close_as_feedback: frozenset({SYSTEM}),
+    Action.resolve: frozenset({SYSTEM}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user (name, role, department) or the system (``flow:<name>``, role
+    ``system``) or a customer on their status page (role ``customer``)."""
+
+    name: str
+    role: str
+    user_id: int | None = None
+    department: str | None = None
+
+
+def may(role: str, action: Action) -> bool:
+    return role in PERMISSIONS.get(action, frozenset())
+
+
+def words(action: Action) -> str:
+    return action.value.replace("_", " ")
+
+
+def permission_refusal(role: str, action: Action) -> NotAllowed | None:
+    if may(role, action):
+        return None
+    return NotAllowed(f"role {role!r} may not {words(action)}")
+
+
+def require_permission(role: str, action: Action) -> None:
+    refusal = permission_refusal(role, action)
+    if refusal is not None:
+        raise refusal

@@ -1,0 +1,130 @@
+"""The complaint's states and the transitions between them, as data."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.enums import Department, Kind, Status
+from workflow.errors import RuleViolation
+from workflow.rules.permissions import Action, words
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.received,
+        Status.with_quality,
+        Status.with_sales,
+        Status.approved,
+        Status.reopened,
+        Status.waiting_on_customer,
+    }
+)
+
+
+class EventKind(StrEnum):
+    """Outbox events: each is handled once by a flow (``flows/deliver_events.py``)."""
+
+    complaint_logged = "complaint.logged"
+    result_returned = "complaint.result_returned"
+    sent_back = "complaint.sent_back"
+    approved = "complaint.approved"
+    reopened = "complaint.reopened"
+
+
+KEEP = "keep"  # a transition that leaves the department as it was
+RESUME = "resume"  # target of the transition back to the status before a wait
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[Status]
+    target: Status | str
+    department: Department | str | None
+    event: EventKind | None = None  # the outbox event the transition emits, if any
+
+
+def _t(
+    action: Action,
+    sources: set[Status],
+    target: Status | str,
+    department: Department | str | None,
+    event: EventKind | None = None,
+) -> Transition:
+    return Transition(action, frozenset(sources), target, department, event)
+
+
+TRANSITIONS: dict[Action, Transition] = {
+    t.action: t
+    for t in (
+        _t(
+            Action.route_to_quality,
+            {Status.received, Status.reopened},
+            Status.with_quality,
+            Department.quality,
+        ),
+        _t(Action.close_as_feedback, {Status.received}, Status.closed, None),
+        _t(
+            Action.return_result,
+            {Status.with_quality},
+            Status.with_sales,
+            Department.sales,
+            EventKind.result_returned,
+        ),
+        _t(
+            Action.send_back_to_quality,
+            {Status.with_sales},
+            Status.with_quality,
+            Department.quality,
+            EventKind.sent_back,
+        ),
+        _t(
+            Action.approve_result,
+            {Status.with_sales},
+            Status.approved,
+            Department.sales,
+            EventKind.approved,
+        ),
+        _t(Action.resolve, {Status.approved}, Status.resolved, Department.sales),
+        _t(Action.record_acceptance, {Status.resolved}, Status.closed, None),
+        _t(
+            Action.reopen,
+            {Status.resolved},
+            Status.reopened,
+            Department.quality,
+            EventKind.reopened,
+        ),
+        _t(
+            Action.wait_for_customer,
+            {Status.with_quality, Status.with_sales},
+            Status.waiting_on_customer,
+            KEEP,
+        ),
+        _t(Action.resume_after_customer, {Status.waiting_on_customer}, RESUME, KEEP),
+    )
+}
+
+
+def state_refusal(current: Status, action: Action) -> RuleViolation | None:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        return RuleViolation(f"{words(action)} is not a state change")
+    if current not in transition.sources:
+        return RuleViolation(f"cannot {words(action)} a complaint that is {current.value}")
+    return None
+
+
+def next_status(current: Status, action: Action) -> Transition:
+    """The transition ``action`` makes from ``current``, or RuleViolation if none."""
+    refusal = state_refusal(current, action)
+    if refusal is not None:
+        raise refusal
+    return TRANSITIONS[action]
+
+
+def is_open(status: Status) -> bool:
+    """Does the company still owe the customer something on it?"""
+    return status in OPEN_STATUSES
+
+
+def needs_investigation(kind: Kind) -> bool:
+    """Only complaints go through quality's assessment; other feedback takes the short path."""
+    return kind is Kind.complaint

@@ -1,0 +1,128 @@
+"""Tasks as data: what each kind of task is for, its clocks, what may be done on it, and who
+works and reads which queue."""
+
+from dataclasses import dataclass
+
+from models.enums import Department, Step, TaskKind, TaskStatus
+from workflow.errors import NotAllowed
+from workflow.rules.permissions import (
+    DEPARTMENT_WORKERS,
+    OVERSEERS,
+    Action,
+    Actor,
+)
+
+OPEN_TASK_STATUSES = frozenset({TaskStatus.open, TaskStatus.claimed})
+CUSTOMER_CONTACT = Department.sales  # owns the acknowledgement and the reply to the customer
+SUBTASK_DEPARTMENTS = (Department.technical, Department.production, Department.procurement)
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    kind: TaskKind
+    label: str
+    main_step: Step  # the clock the task is due by
+    milestone_steps: tuple[Step, ...]  # clocks of steps recorded before the task is done
+    actions: frozenset[Action]  # what may be done on a task of this kind
+    completions: frozenset[Action]  # the actions among them that finish it
+    department: Department | None  # None: chosen when the task is opened
+    answer_kind: str  # the ``kind`` of the body that completes it
+
+
+TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
+    d.kind: d
+    for d in (
+        TaskDefinition(
+            TaskKind.quality_assessment,
+            "Quality assessment and investigation",
+            Step.quality_result,
+            (Step.first_assessment, Step.containment),
+            frozenset(
+                {
+                    Action.claim_task,
+                    Action.record_assessment,
+                    Action.record_containment,
+                    Action.open_subtask,
+                    Action.return_result,
+                }
+            ),
+            frozenset({Action.return_result}),
+            Department.quality,
+            "quality_assessment",
+        ),
+        TaskDefinition(
+            TaskKind.sales_review,
+            "Sales review of quality's result",
+            Step.sales_review,
+            (),
+            frozenset({Action.claim_task, Action.approve_result, Action.send_back_to_quality}),
+            frozenset({Action.approve_result, Action.send_back_to_quality}),
+            Department.sales,
+            "sales_review",
+        ),
+        TaskDefinition(
+            TaskKind.subtask,
+            "Sub-task",
+            Step.subtask,
+            (),
+            frozenset({Action.claim_task, Action.answer_subtask}),
+            frozenset({Action.answer_subtask}),
+            None,
+            "subtask_answer",
+        ),
+    )
+}
+
+TASK_MAIN_STEPS = frozenset(d.main_step for d in TASK_DEFINITIONS.values())
+# The steps of the tasks that hold the complaint (not sub-tasks): its next due date.
+COMPLAINT_DUE_STEPS = frozenset(
+    d.main_step for d in TASK_DEFINITIONS.values() if d.department is not None
+)
+
+# The milestone each recording action meets (its clock stops when it is recorded).
+MILESTONE_ACTIONS: dict[Action, Step] = {
+    Action.record_assessment: Step.first_assessment,
+    Action.record_containment: Step.containment,
+}
+
+
+def task_clock_steps(kind: TaskKind) -> tuple[Step, ...]:
+    definition = TASK_DEFINITIONS[kind]
+    return (definition.main_step, *definition.milestone_steps)
+
+
+def is_finished(status: TaskStatus) -> bool:
+    return status not in OPEN_TASK_STATUSES
+
+
+def works_in(actor: Actor, department: Department) -> bool:
+    """Department workers act only on their own department's tasks."""
+    return actor.role in DEPARTMENT_WORKERS and actor.department == department.value
+
+
+def may_read_task(actor: Actor, department: Department) -> bool:
+    return actor.role in OVERSEERS or works_in(actor, department)
+
+
+def require_task_reader(actor: Actor, task_id: int, department: Department) -> None:
+    if not may_read_task(actor, department):
+        raise NotAllowed(f"task {task_id} belongs to {department.value}")
+
+
+def queue_scope(actor: Actor, department: Department | None) -> Department | None:
+    """Which department's queue the actor reads: workers their own, overseers any (None: all)."""
+    if actor.role in OVERSEERS:
+        return department
+    if actor.role not in DEPARTMENT_WORKERS or actor.department is None:
+        raise NotAllowed(f"role {actor.role} has no task queue")
+    own = Department(actor.department)
+    if department not in (None, own):
+        raise NotAllowed(f"{actor.name} may not read the {department.value} queue")
+    return own
+
+
+def subtask_department_refusal(department: Department) -> str | None:
+    if department in SUBTASK_DEPARTMENTS:
+        return None
+    names = ", ".join(d.value for d in SUBTASK_DEPARTMENTS)
+    return f"sub-tasks go to {names}"
