@@ -73,7 +73,8 @@ def _queue_to_customer(
     session: Session, complaint: Complaint, kind: NoticeKind, context: dict[str, Any], key: str
 ) -> list[Notification]:
     customer = _customer(session, complaint)
-    notices = queue_to_addresses(session, complaint, kind, [customer.email], context, key)
+    addresses = [customer.email] if customer.email else []
+    notices = queue_to_addresses(session, complaint, kind, addresses, context, key)
     rendered = render_notice(kind, context)
     for target in customer.notification_targets:
         notices.append(

@@ -370,3 +370,20 @@ def test_clock_jumps_fire_each_reminder_and_escalation_once(as_user):
         "OVERDUE (level 1)",
         "OVERDUE (level 2)",
     ]
+
+
+def test_the_deadline_report_without_a_period_covers_the_last_90_days(as_user):
+    sales, manager = as_user("sales"), as_user("manager")
+    freeze_at(berlin(2026, 8, 3, 10, 0))  # 118 days before the report: outside
+    sales.log_complaint(severity="minor")
+    freeze_at(berlin(2026, 10, 1, 10, 0))  # 59 days before: inside
+    sales.log_complaint(severity="major")
+    freeze_at(berlin(2026, 11, 29, 10, 0))
+    answer = manager.get("/reports/deadlines", params={"group_by": "severity"})
+    assert answer.status_code == 200, answer.text
+    counted = {row["group"]: row["complaints"] for row in answer.json()}
+    assert counted.get("major") == 1
+    assert counted.get("minor", 0) == 0
+    only_to = manager.get("/reports/deadlines", params={"to": "2026-08-04"})
+    assert only_to.status_code == 200, only_to.text
+    assert sum(row["complaints"] for row in only_to.json()) == 1

@@ -11,7 +11,7 @@ from models.customer import Customer
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from models.outbox import OutboxEvent
-from tests.support import complaint_payload
+from tests.support import complaint_payload, drain_outbox
 from workflow.db import read_session
 
 
@@ -42,10 +42,25 @@ def test_the_same_key_twice_gives_the_first_answer_and_one_complaint(as_user):
     again = _post(sales, key)
     assert again.status_code == 200, again.text
     assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
     assert _intake_rows() == after_first
     assert [c["reference"] for c in sales.get("/complaints").json()["items"]] == [
         first.json()["reference"]
     ]
+
+
+def test_a_replay_after_the_complaint_moved_on_shows_it_as_it_is_now(as_user):
+    sales = as_user("sales")
+    key = str(uuid.uuid4())
+    first = _post(sales, key)
+    assert first.json()["status"] == "received"
+    drain_outbox()
+    again = _post(sales, key)
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["reference"] == first.json()["reference"]
+    assert again.json()["status"] == "with_quality"
 
 
 def test_without_a_key_a_retry_logs_a_second_complaint(as_user):

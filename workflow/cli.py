@@ -3,15 +3,39 @@
 import json
 import signal
 import time
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from workflow.config import DEV_DEMO_PASSWORD, get_settings
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 app = typer.Typer(
     help="Complaint workflow: migrate, users, the stack, complaints.", no_args_is_help=True
 )
+
+
+def explain(error: "ValidationError") -> str:
+    """A validation error in words: one line per field, no links to pydantic's docs."""
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "input"
+        lines.append(f"{field}: {item['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines)
+
+
+@contextmanager
+def configured_prefect() -> Iterator[None]:
+    """Run flows against the Prefect server in the settings (CW_PREFECT_API_URL), never a
+    temporary one Prefect would start on its own."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: get_settings().prefect_api_url}):
+        yield
 
 
 @app.command()
@@ -57,7 +81,8 @@ def create_user(
         with write_session() as session:
             user = users.create_user(session, user_create=data)
     except (ValidationError, RuleViolation) as exc:
-        typer.echo(f"cannot create {username}: {exc}", err=True)
+        reason = explain(exc) if isinstance(exc, ValidationError) else str(exc)
+        typer.echo(f"cannot create {username}: {reason}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {user.username} ({user.role.value})")
 
@@ -147,7 +172,8 @@ def set_policy(
                 raise NotAllowed(f"no user {admin}")
             change_policy(session, change=change, actor=actor_of_user(user))
     except (ValidationError, NotAllowed) as exc:
-        typer.echo(f"policy not changed: {exc}", err=True)
+        reason = explain(exc) if isinstance(exc, ValidationError) else str(exc)
+        typer.echo(f"policy not changed: {reason}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"policy for {step} set to {hours:g} h")
 
@@ -159,7 +185,8 @@ def sweep() -> None:
 
     from flows.sweep_deadlines import sweep_deadlines
 
-    report = asyncio.run(sweep_deadlines())
+    with configured_prefect():
+        report = asyncio.run(sweep_deadlines())
     typer.echo(report.model_dump_json())
 
 
@@ -189,8 +216,11 @@ def list_held_notices() -> None:
     from workflow.db import read_session
 
     with read_session() as session:
-        for n in held_notices(session):
-            typer.echo(f"{n.id}\t{n.status.value}\t{n.kind.value}\t{n.recipient}\t{n.last_error}")
+        notices = held_notices(session)
+    if not notices:
+        typer.echo("none: no notice is held")
+    for n in notices:
+        typer.echo(f"{n.id}\t{n.status.value}\t{n.kind.value}\t{n.recipient}\t{n.last_error}")
 
 
 @app.command("resend-notice")
@@ -231,7 +261,8 @@ def relay() -> None:
     """Run the event delivery process."""
     from flows.relay import main
 
-    main()
+    with configured_prefect():
+        main()
 
 
 def _stop_like_ctrl_c(signum: int, _frame: object) -> None:
