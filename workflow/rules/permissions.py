@@ -30,6 +30,7 @@ class Action(StrEnum):
     wait_for_customer = "wait_for_customer"
     resume_after_customer = "resume_after_customer"
     read_task_queue = "read_task_queue"
+    read_any_queue = "read_any_queue"
     read_review_queue = "read_review_queue"
     read_overdue = "read_overdue"
     read_reports = "read_reports"
@@ -68,6 +69,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
     Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
     Action.read_task_queue: QUEUE_WORKERS | OVERSEERS,
+    Action.read_any_queue: OVERSEERS,
     Action.read_review_queue: frozenset({Role.sales}),
     Action.read_overdue: OVERSEERS,
     Action.read_reports: OVERSEERS,

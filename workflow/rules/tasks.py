@@ -7,9 +7,9 @@ from models.enums import Department, Step, TaskKind, TaskStatus
 from workflow.errors import NotAllowed
 from workflow.rules.permissions import (
     DEPARTMENT_WORKERS,
-    OVERSEERS,
     Action,
     Actor,
+    may,
 )
 
 OPEN_TASK_STATUSES = frozenset({TaskStatus.open, TaskStatus.claimed})
@@ -101,7 +101,7 @@ def works_in(actor: Actor, department: Department) -> bool:
 
 
 def may_read_task(actor: Actor, department: Department) -> bool:
-    return actor.role in OVERSEERS or works_in(actor, department)
+    return may(actor.role, Action.read_any_queue) or works_in(actor, department)
 
 
 def require_task_reader(actor: Actor, task_id: int, department: Department) -> None:
@@ -111,7 +111,7 @@ def require_task_reader(actor: Actor, task_id: int, department: Department) -> N
 
 def queue_scope(actor: Actor, department: Department | None) -> Department | None:
     """Which department's queue the actor reads: workers their own, overseers any (None: all)."""
-    if actor.role in OVERSEERS:
+    if may(actor.role, Action.read_any_queue):
         return department
     if actor.role not in DEPARTMENT_WORKERS or actor.department is None:
         raise NotAllowed(f"role {actor.role} has no task queue")

@@ -103,7 +103,7 @@ def queue_page(
             "has_more": page.has_more,
             "department": queue,
             "departments": list(Department),
-            "may_choose_department": may(actor.role, Action.read_overdue),
+            "may_choose_department": may(actor.role, Action.read_any_queue),
             "claimable": _claimable(session, [t.id for t in page.items], actor),
             "mine": mine,
         },
