@@ -25,13 +25,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _defer_foreign_keys() -> None:
-    """SQLite rebuilds a table to change a column; other tables point at it. Checked at commit
-    (when the rebuilt table has its name back) instead of at the drop."""
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
-
-
 PARENT_FROM_JSON = {
     "postgresql": "UPDATE task SET source_event_id = NULL, "
     "parent_task_id = CAST((result::json ->> 'parent_task_id') AS INTEGER) "
@@ -43,7 +36,6 @@ PARENT_FROM_JSON = {
 
 
 def upgrade() -> None:
-    _defer_foreign_keys()
     with op.batch_alter_table("task") as batch_op:
         batch_op.add_column(sa.Column("parent_task_id", sa.Integer(), nullable=True))
         batch_op.alter_column("source_event_id", existing_type=sa.String(36), nullable=True)
@@ -84,7 +76,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _defer_foreign_keys()
     op.drop_index("ix_customer_email_lower", table_name="customer")
     op.execute("UPDATE customer SET email = '' WHERE email IS NULL")
     with op.batch_alter_table("customer") as batch_op:
