@@ -25,7 +25,7 @@ class Channel(StrEnum):
 
 
 class Remedy(StrEnum):
-    replace = "replace"
+    replacement = "replace"
     repair = "repair"
     refund = "refund"
     credit = "credit"

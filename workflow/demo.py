@@ -19,7 +19,7 @@ DEMO_COMPLAINTS = [
         order_reference="PO-7781",
         quantity_affected=12,
         description="Seal leaks after two hours of operation.",
-        remedy_sought=Remedy.replace,
+        remedy_sought=Remedy.replacement,
         severity=Severity.major,
         customer=CustomerCreate(
             name="Jane Miller", company="Acme Foods", email="jane@acme.example", phone="+49 30 1234"
@@ -32,7 +32,7 @@ DEMO_COMPLAINTS = [
         serial_number="SN-5531",
         quantity_affected=1,
         description="Valve body cracked on delivery; line is stopped.",
-        remedy_sought=Remedy.replace,
+        remedy_sought=Remedy.replacement,
         severity=Severity.critical,
         customer=CustomerCreate(
             name="Omar Haddad", company="Nordic Dairy", email="omar@nordic-dairy.example"
