@@ -1,5 +1,6 @@
-"""Helpers for the supervision tests: `complaints run` as a real subprocess, and the processes
-of one stack found in /proc by the environment they inherited (their ``CW_VAR_DIR``)."""
+"""Helpers for the supervision tests: `complaints run` as a real subprocess, the processes of
+one stack found in /proc by the environment they inherited (their ``CW_VAR_DIR``), and small
+real process trees for the guard and the supervisor."""
 
 import contextlib
 import itertools
@@ -195,3 +196,79 @@ class IntakeLoad:
 
     def refused(self) -> list[int | str]:
         return [a for a in self.answers if a != 201]
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        stat = read_proc(int(entry.name), "stat") if entry.name.isdigit() else b""
+        if stat:
+            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+# A stand-in for the supervisor: starts one guarded child, then waits to be killed.
+PARENT = """
+import subprocess, sys, time
+from workflow.process_guard import guarded_command
+subprocess.Popen(guarded_command([sys.executable, "-c", sys.argv[1]]))
+time.sleep(600)
+"""
+# The guarded child: starts a process in a session of its own, as Prefect's worker does.
+CHILD = """
+import os, subprocess, sys, time
+escaped = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                           start_new_session=True)
+with open(os.environ["PIDS_FILE"], "w") as out:
+    out.write(f"{os.getpid()} {escaped.pid}")
+time.sleep(600)
+"""
+
+
+def parent_of(pid: int) -> int:
+    return int(read_proc(pid, "stat").rsplit(b")", 1)[1].split()[1])
+
+
+def guarded_tree(tmp_path: Path) -> tuple[subprocess.Popen, int, int, int]:
+    """A stand-in supervisor, its guard, the guarded child, and the child's escaped child."""
+    pids_file = tmp_path / "pids"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, CHILD],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PIDS_FILE": str(pids_file)},
+    )
+    wait_for(lambda: pids_file.exists() and pids_file.read_text(), timeout=60)
+    child, escaped = map(int, pids_file.read_text().split())
+    guard = parent_of(child)
+    assert parent_of(guard) == parent.pid
+    return parent, guard, child, escaped
+
+
+def restarts_of(command: list[str], log_dir: Path, count: int, **options: float) -> list[float]:
+    """Supervise one child until it was restarted ``count`` times; the times between starts."""
+    from workflow.supervisor import Supervisor, open_supervisor_log
+
+    supervisor = Supervisor(
+        log_dir=log_dir,
+        environment=dict(os.environ),
+        cwd=PROJECT_DIR,
+        logger=open_supervisor_log(log_dir),
+        **options,
+    )
+    supervisor.start("flaky", command)
+    starts = [time.monotonic()]
+    try:
+        deadline = time.monotonic() + 60
+        while len(starts) <= count and time.monotonic() < deadline:
+            supervisor.tend()
+            if supervisor.children["flaky"].restarts == len(starts):
+                starts.append(time.monotonic())
+            time.sleep(0.02)
+    finally:
+        supervisor.stop()
+    return [later - earlier for earlier, later in itertools.pairwise(starts)]

@@ -1,13 +1,14 @@
 """The stack keeps running when a part dies.
 
-`complaints run` is started for real (a subprocess on free ports, its own CW_VAR_DIR); its
-children are killed with SIGKILL one at a time while complaints keep coming. One stack is
-shared by the kill tests of this module (a Prefect server takes 10-60 s to start here), so they
-run in file order; each ends with the stack whole again.
+First the parts on small real process trees (the guard, the restart delays, the stack
+record), then the whole stack: `complaints run` is started for real (a subprocess on free
+ports, its own CW_VAR_DIR) and its children are killed with SIGKILL one at a time while
+complaints keep coming. One stack is shared by the kill tests of this module (a Prefect
+server takes 10-60 s to start here), so they run in file order; each ends with the stack
+whole again.
 """
 
 import contextlib
-import itertools
 import json
 import os
 import re
@@ -22,14 +23,16 @@ import httpx
 import pytest
 
 from tests.stack_processes import (
-    PROJECT_DIR,
     IntakeLoad,
     Launcher,
     child_pid,
+    descendants,
+    guarded_tree,
     is_running,
     kill_everything_of,
     processes_of,
     read_proc,
+    restarts_of,
     stack_environment,
 )
 from tests.support import Api, wait_for
@@ -77,56 +80,7 @@ def routed(sales: Api, reference: str) -> bool:
     return any(t["kind"] == "quality_assessment" for t in sales.record(reference)["tasks"])
 
 
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        stat = read_proc(int(entry.name), "stat") if entry.name.isdigit() else b""
-        if stat:
-            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
-# A stand-in for the supervisor: starts one guarded child, then waits to be killed.
-PARENT = """
-import subprocess, sys, time
-from workflow.process_guard import guarded_command
-subprocess.Popen(guarded_command([sys.executable, "-c", sys.argv[1]]))
-time.sleep(600)
-"""
-# The guarded child: starts a process in a session of its own, as Prefect's worker does.
-CHILD = """
-import os, subprocess, sys, time
-escaped = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
-                           start_new_session=True)
-with open(os.environ["PIDS_FILE"], "w") as out:
-    out.write(f"{os.getpid()} {escaped.pid}")
-time.sleep(600)
-"""
-
-
-def parent_of(pid: int) -> int:
-    return int(read_proc(pid, "stat").rsplit(b")", 1)[1].split()[1])
-
-
-def guarded_tree(tmp_path: Path) -> tuple[subprocess.Popen, int, int, int]:
-    """A stand-in supervisor, its guard, the guarded child, and the child's escaped child."""
-    pids_file = tmp_path / "pids"
-    parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT, CHILD],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "PIDS_FILE": str(pids_file)},
-    )
-    wait_for(lambda: pids_file.exists() and pids_file.read_text(), timeout=60)
-    child, escaped = map(int, pids_file.read_text().split())
-    guard = parent_of(child)
-    assert parent_of(guard) == parent.pid
-    return parent, guard, child, escaped
 
 
 def test_a_guarded_tree_dies_with_its_parent_even_a_process_in_a_session_of_its_own(tmp_path):
@@ -153,31 +107,6 @@ def test_what_a_killed_command_left_behind_is_ended_by_its_guard(tmp_path):
         for pid in (guard, escaped):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def restarts_of(command: list[str], log_dir: Path, count: int, **options: float) -> list[float]:
-    """Supervise one child until it was restarted ``count`` times; the times between starts."""
-    from workflow.supervisor import Supervisor, open_supervisor_log
-
-    supervisor = Supervisor(
-        log_dir=log_dir,
-        environment=dict(os.environ),
-        cwd=PROJECT_DIR,
-        logger=open_supervisor_log(log_dir),
-        **options,
-    )
-    supervisor.start("flaky", command)
-    starts = [time.monotonic()]
-    try:
-        deadline = time.monotonic() + 60
-        while len(starts) <= count and time.monotonic() < deadline:
-            supervisor.tend()
-            if supervisor.children["flaky"].restarts == len(starts):
-                starts.append(time.monotonic())
-            time.sleep(0.02)
-    finally:
-        supervisor.stop()
-    return [later - earlier for earlier, later in itertools.pairwise(starts)]
 
 
 def logged_delays(log_dir: Path) -> list[str]:
