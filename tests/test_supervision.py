@@ -35,7 +35,7 @@ from tests.stack_processes import (
     restarts_of,
     stack_environment,
 )
-from tests.support import Api, wait_for
+from tests.support import Api, free_port, wait_for
 
 KILL_SECONDS = 240.0  # a restarted Prefect server may need a minute on a busy machine
 
@@ -126,6 +126,26 @@ def test_a_child_that_ran_a_while_before_dying_is_restarted_after_the_first_dela
     command = [sys.executable, "-c", "import sys, time; time.sleep(1.5); sys.exit(3)"]
     restarts_of(command, tmp_path, 2, stable_after=1.0)
     assert logged_delays(tmp_path)[:2] == ["1", "1"]
+
+
+def test_the_worker_set_up_exits_to_be_started_again_while_prefect_does_not_answer(
+    monkeypatch, capsys
+):
+    from workflow import prefect_worker
+    from workflow.config import get_settings
+
+    monkeypatch.setenv("CW_PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    monkeypatch.setattr(prefect_worker, "WAIT_FOR_PREFECT_SECONDS", 1.0)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            prefect_worker.main()
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 1
+    assert "Prefect server did not come up within 1 s; exiting, to be started again" in (
+        capsys.readouterr().out
+    )
 
 
 def test_a_new_stack_kills_the_leftovers_of_a_dead_one_and_never_a_stranger(tmp_path):

@@ -72,6 +72,8 @@ def http_ok(url: str) -> Callable[[], bool]:
 
 @dataclass
 class Stack:
+    """Processes started unsupervised, each in a session of its own (the benchmarks' harness)."""
+
     settings: Settings
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -86,16 +88,6 @@ class Stack:
             start_new_session=True,
         )
 
-    def run_once(self, args: list[str]) -> None:
-        subprocess.run(  # noqa: S603 - our own fixed commands
-            args,
-            cwd=PROJECT_DIR,
-            env=child_environment(self.settings),
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             if process.poll() is None:
@@ -105,9 +97,6 @@ class Stack:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-
-    def dead(self) -> list[str]:
-        return [name for name, p in self.processes.items() if p.poll() is not None]
 
 
 def prefect_command(*args: str) -> list[str]:
