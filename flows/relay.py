@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from flows.deliver_events import as_refs, deliver_events
 from notifications.ledger import due_notice_ids, expired_sends_exist
 from workflow.config import get_settings
+from workflow.heartbeat import keep_beating
 from workflow.outbox import claim_events, release_events
 
 logger = logging.getLogger("relay")
@@ -82,7 +83,7 @@ def main() -> None:
         )
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_relay(stop)
+        await asyncio.gather(run_relay(stop), keep_beating(stop))
 
     asyncio.run(runner())
 

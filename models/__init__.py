@@ -7,6 +7,7 @@ from models.attachment import Attachment
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
 from models.deadline import Deadline, DeadlinePolicyRow
+from models.heartbeat import RelayHeartbeat
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from models.notification import Notification
@@ -26,6 +27,7 @@ __all__ = [
     "Notification",
     "OutboxEvent",
     "ReferenceCounter",
+    "RelayHeartbeat",
     "Resolution",
     "Task",
     "User",

@@ -32,7 +32,12 @@ from workflow.security import ALGORITHM
 from workflow.users import create_user
 
 PREFIX = "/api/v1"
-PUBLIC = {("POST", "/auth/token"), ("GET", "/health")}
+PUBLIC = {
+    ("POST", "/auth/token"),
+    ("GET", "/health"),
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+}
 USERNAMES = {
     Role.sales: "sales",
     Role.quality: "quality",

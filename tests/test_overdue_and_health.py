@@ -1,11 +1,17 @@
-"""Managers see what is late; the health route tells what is down."""
+"""Managers see what is late; the health routes tell what is down."""
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.support import drain_outbox
+from models.heartbeat import RelayHeartbeat
+from tests.support import drain_outbox, free_port
+from workflow import db
 from workflow.clock import set_clock, utcnow
+from workflow.config import get_settings
+from workflow.db import write_session
+from workflow.heartbeat import record_beat
 
 
 def test_overdue_lists_late_steps_most_late_first_with_filters(as_user):
@@ -58,18 +64,94 @@ def test_nothing_is_overdue_before_its_due_date(as_user):
     assert as_user("manager").get("/overdue").json() == []
 
 
-def test_health_reports_database_and_prefect_up(base_url):
-    answer = httpx.get(f"{base_url}/api/v1/health")
+PARTS = ("database", "prefect", "smtp", "relay")
+
+
+def health_of(base_url: str, route: str = "") -> httpx.Response:
+    return httpx.get(f"{base_url}/api/v1/health{route}", timeout=30)
+
+
+def beat_at(moment: datetime) -> None:
+    with write_session() as session:
+        session.add(RelayHeartbeat(relay_id="test-relay", started_at=moment, beat_at=moment))
+        session.commit()
+
+
+def test_health_reports_every_part_up_each_with_a_reason(base_url):
+    record_beat("test-relay", datetime.now(UTC))
+    answer = health_of(base_url)
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "database": "up", "prefect": "up"}
+    body = answer.json()
+    assert body["status"] == "ok"
+    assert {part: body[part]["status"] for part in PARTS} == dict.fromkeys(PARTS, "up")
+    assert re.fullmatch(r"last heartbeat [0-2] s ago", body["relay"]["reason"])
+    assert health_of(base_url, "/live").json() == {"status": "ok", "reason": "the API answers"}
+    ready = health_of(base_url, "/ready").json()
+    assert ready == {"status": "ok", "reason": "the database answers"}
 
 
-def test_health_reports_prefect_down_with_503(base_url, monkeypatch):
-    from tests.support import free_port
-    from workflow.config import get_settings
-
+def test_with_prefect_and_the_mail_server_down_the_api_is_live_ready_and_degraded(
+    base_url, monkeypatch
+):
+    record_beat("test-relay", datetime.now(UTC))
     monkeypatch.setenv("CW_PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    monkeypatch.setenv("CW_SMTP_PORT", str(free_port()))
     get_settings.cache_clear()
-    answer = httpx.get(f"{base_url}/api/v1/health")
+    assert health_of(base_url, "/live").status_code == 200
+    assert health_of(base_url, "/ready").status_code == 200
+    answer = health_of(base_url)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body.pop("relay")["status"] == "up"
+    assert body == {
+        "status": "degraded",
+        "database": {"status": "up", "reason": "answers queries"},
+        "prefect": {"status": "down", "reason": "unreachable"},
+        "smtp": {"status": "down", "reason": "refuses connections"},
+    }
+
+
+def test_with_the_database_unreachable_ready_and_health_answer_503_naming_nothing_internal(
+    base_url, monkeypatch
+):
+    port = free_port()
+    secret = "health-check-password-42"
+    monkeypatch.setenv(
+        "CW_DATABASE_URL", f"postgresql+psycopg2://health_user:{secret}@127.0.0.1:{port}/nowhere"
+    )
+    get_settings.cache_clear()
+    db.reset_engines()
+    assert health_of(base_url, "/live").status_code == 200
+    ready = health_of(base_url, "/ready")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "down", "reason": "database unreachable, or refusing queries"}
+    answer = health_of(base_url)
     assert answer.status_code == 503
-    assert answer.json() == {"status": "degraded", "database": "up", "prefect": "down"}
+    body = answer.json()
+    assert body["status"] == "down"
+    assert body["database"] == {"status": "down", "reason": "unreachable, or refusing queries"}
+    assert body["relay"]["status"] == "down"
+    for text in (ready.text, answer.text):
+        assert secret not in text
+        assert "health_user" not in text
+        assert str(port) not in text
+
+
+def test_a_relay_whose_heartbeat_is_stale_is_reported_down_and_up_again_when_it_beats(
+    base_url, monkeypatch
+):
+    monkeypatch.setenv("CW_RELAY_HEARTBEAT_SECONDS", "5")
+    get_settings.cache_clear()
+    assert health_of(base_url).json()["relay"] == {
+        "status": "down",
+        "reason": "no heartbeat recorded",
+    }
+    beat_at(datetime.now(UTC) - timedelta(seconds=60))
+    answer = health_of(base_url)
+    assert answer.status_code == 200  # intake works without the relay: degraded, not down
+    assert answer.json()["status"] == "degraded"
+    relay = answer.json()["relay"]
+    assert relay["status"] == "down"
+    assert re.fullmatch(r"last heartbeat 6[0-2] s ago \(more than 15 s\)", relay["reason"])
+    record_beat("test-relay", datetime.now(UTC))
+    assert health_of(base_url).json()["relay"]["status"] == "up"

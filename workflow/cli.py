@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from workflow.config import DEV_DEMO_PASSWORD, get_settings
+from workflow.config import DEV_DEMO_PASSWORD, Settings, get_settings
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -279,12 +279,27 @@ def _seed_demo_complaints() -> None:
         typer.echo(f"demo complaints logged: {', '.join(references)}")
 
 
+def _stack_banner(settings: Settings, seconds: float) -> str:
+    return (
+        f"\nStack up in {seconds:.0f} s.\n"
+        f"  Web pages    http://{settings.api_host}:{settings.api_port}/\n"
+        f"  API docs     http://{settings.api_host}:{settings.api_port}/api/v1/docs\n"
+        f"  Prefect UI   {settings.prefect_api_url.removesuffix('/api')}\n"
+        f"  SMTP catcher {settings.smtp_host}:{settings.smtp_port}, "
+        f"mails in {settings.mail_dir}/\n"
+        f"  Logs         {settings.var_dir}/logs/ (restarts: supervisor.log)\n"
+        f"  Demo logins  sales, quality, technical, manager, gm, admin; password "
+        f"'{DEV_DEMO_PASSWORD}' (development only)\n"
+        "A part that dies is started again. Ctrl-C stops everything."
+    )
+
+
 @app.command()
 def run(
     worker: Annotated[bool, typer.Option(help="Also serve prefect.yaml's deployments")] = True,
 ) -> None:
-    """Migrate, seed the demo data and start the whole stack; Ctrl-C stops it."""
-    from workflow.stack import start_stack, start_worker
+    """Migrate, seed the demo data and start the whole stack, supervised; Ctrl-C stops it."""
+    from workflow.stack import SupervisedStack, launch_stack
 
     settings = get_settings()
     migrate()
@@ -292,34 +307,21 @@ def run(
     started = time.monotonic()
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_like_ctrl_c)
+    stack: SupervisedStack | None = None
     try:
-        stack = start_stack(settings)
+        stack = launch_stack(settings, worker=worker)
+        stack.wait_until_ready()
+        _seed_demo_complaints()
+        typer.echo(_stack_banner(settings, time.monotonic() - started))
+        stack.supervisor.watch()
     except RuntimeError as exc:
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(1) from exc
-    try:
-        if worker:
-            start_worker(stack)
-        _seed_demo_complaints()
-        typer.echo(
-            f"\nStack up in {time.monotonic() - started:.0f} s.\n"
-            f"  Web pages    http://{settings.api_host}:{settings.api_port}/\n"
-            f"  API docs     http://{settings.api_host}:{settings.api_port}/api/v1/docs\n"
-            f"  Prefect UI   {settings.prefect_api_url.removesuffix('/api')}\n"
-            f"  SMTP catcher {settings.smtp_host}:{settings.smtp_port}, "
-            f"mails in {settings.mail_dir}/\n"
-            f"  Logs         {settings.var_dir}/logs/\n"
-            f"  Demo logins  sales, quality, technical, manager, gm, admin; password "
-            f"'{DEV_DEMO_PASSWORD}' (development only)\n"
-            "Ctrl-C stops everything."
-        )
-        while not stack.dead():
-            time.sleep(1)
-        typer.echo(f"stopped: {', '.join(stack.dead())} exited; see {settings.var_dir}/logs/")
     except KeyboardInterrupt:
         typer.echo("\nstopping ...")
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
 
 
 if __name__ == "__main__":

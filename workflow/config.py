@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = 300
     relay_poll_seconds: float = 0.2
     relay_threads: int = Field(default=16, ge=1, le=64, description="Relay's worker threads")
+    relay_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a relay records it is alive; health calls "
+        "it down after three intervals without a beat",
+    )
+    stack_startup_timeout_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        description="`complaints run`: how long the Prefect server and the "
+        "API each have to answer before the start-up is given up",
+    )
 
     business_timezone: str = "Europe/Berlin"
     holiday_country: str = "DE"

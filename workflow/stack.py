@@ -1,7 +1,10 @@
-"""``make run``: the whole stack as child processes, stopped together on Ctrl-C.
+"""``make run``: the whole stack as supervised child processes, stopped together on Ctrl-C.
 
 SMTP catcher, Prefect server (SQLite under var/prefect), the event relay, the API and a
-Prefect worker serving the deployments of prefect.yaml.
+Prefect worker serving the deployments of prefect.yaml. ``workflow.supervisor`` restarts a
+child that dies; ``workflow.process_guard`` makes every child's tree die with the supervisor;
+``workflow.stack_record`` clears what an earlier, killed stack may have left. ``Stack`` below
+starts processes unsupervised, for the benchmarks.
 """
 
 import os
@@ -18,13 +21,21 @@ from urllib.parse import urlsplit
 import httpx
 
 from workflow.config import Settings
+from workflow.stack_record import (
+    STACK_ID_VARIABLE,
+    claim_run_directory,
+    release_run_directory,
+)
+from workflow.supervisor import Supervisor, open_supervisor_log
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 WORK_POOL = "complaints"
 
 
-def child_environment(settings: Settings) -> dict[str, str]:
+def child_environment(settings: Settings, stack_id: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if stack_id:
+        env[STACK_ID_VARIABLE] = stack_id
     env.setdefault("PREFECT_HOME", str((settings.var_dir / "prefect").resolve()))
     env["PREFECT_API_URL"] = settings.prefect_api_url
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -32,11 +43,19 @@ def child_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    between: Callable[[], None] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
+        if between is not None:
+            between()
         time.sleep(0.3)
     raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
 
@@ -53,6 +72,8 @@ def http_ok(url: str) -> Callable[[], bool]:
 
 @dataclass
 class Stack:
+    """Processes started unsupervised, each in a session of its own (the benchmarks' harness)."""
+
     settings: Settings
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -67,16 +88,6 @@ class Stack:
             start_new_session=True,
         )
 
-    def run_once(self, args: list[str]) -> None:
-        subprocess.run(  # noqa: S603 - our own fixed commands
-            args,
-            cwd=PROJECT_DIR,
-            env=child_environment(self.settings),
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             if process.poll() is None:
@@ -86,9 +97,6 @@ class Stack:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-
-    def dead(self) -> list[str]:
-        return [name for name, p in self.processes.items() if p.poll() is not None]
 
 
 def prefect_command(*args: str) -> list[str]:
@@ -110,27 +118,16 @@ def refuse_busy_ports(ports: dict[str, tuple[str, int]]) -> None:
         )
 
 
-def start_stack(settings: Settings) -> Stack:
-    (settings.var_dir / "logs").mkdir(parents=True, exist_ok=True)
-    prefect_port = int(urlsplit(settings.prefect_api_url).port or 4200)
-    refuse_busy_ports(
-        {
-            "SMTP catcher": (settings.smtp_host, settings.smtp_port),
-            "Prefect server": ("127.0.0.1", prefect_port),
-            "API": (settings.api_host, settings.api_port),
-        }
-    )
-    stack = Stack(settings)
+def stack_commands(settings: Settings, *, worker: bool) -> dict[str, list[str]]:
+    """The children of `complaints run`, in the order they start."""
     python = sys.executable
-    stack.start("smtp", [python, "-m", "workflow.cli", "smtp"])
-    stack.start(
-        "prefect",
-        prefect_command("server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)),
-    )
-    stack.start("relay", [python, "-m", "flows.relay"])
-    stack.start(
-        "api",
-        [
+    commands = {
+        "smtp": [python, "-m", "workflow.cli", "smtp"],
+        "prefect": prefect_command(
+            "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port(settings))
+        ),
+        "relay": [python, "-m", "flows.relay"],
+        "api": [
             python,
             "-m",
             "uvicorn",
@@ -141,20 +138,69 @@ def start_stack(settings: Settings) -> Stack:
             str(settings.api_port),
             "--no-access-log",
         ],
+    }
+    if worker:
+        commands["worker"] = [python, "-m", "workflow.prefect_worker"]
+    return commands
+
+
+def prefect_port(settings: Settings) -> int:
+    return int(urlsplit(settings.prefect_api_url).port or 4200)
+
+
+@dataclass
+class SupervisedStack:
+    settings: Settings
+    supervisor: Supervisor
+    stack_id: str
+
+    @property
+    def run_dir(self) -> Path:
+        return self.settings.var_dir / "run"
+
+    def wait_until_ready(self) -> None:
+        """Wait for the Prefect server and the API, restarting what dies meanwhile."""
+        timeout = self.settings.stack_startup_timeout_seconds
+        api = f"http://{self.settings.api_host}:{self.settings.api_port}/api/v1/health/ready"
+        for what, url in (
+            ("Prefect server", f"{self.settings.prefect_api_url}/health"),
+            ("API", api),
+        ):
+            wait_until(http_ok(url), timeout=timeout, what=what, between=self.supervisor.tend)
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        release_run_directory(self.run_dir, self.stack_id)
+
+
+def launch_stack(settings: Settings, *, worker: bool) -> SupervisedStack:
+    """Clear an earlier stack's leftovers, check the ports, start every child supervised.
+
+    Raises RuntimeError (with nothing left running) if another stack runs from this var
+    directory or a port is taken."""
+    log_dir = settings.var_dir / "logs"
+    logger = open_supervisor_log(log_dir)
+    stack_id, cleared = claim_run_directory(settings.var_dir / "run")
+    if cleared:
+        logger.warning("killed %d leftovers of an earlier stack: %s", len(cleared), cleared)
+    supervisor = Supervisor(
+        log_dir=log_dir,
+        environment=child_environment(settings, stack_id),
+        cwd=PROJECT_DIR,
+        logger=logger,
     )
-    wait_until(http_ok(f"{settings.prefect_api_url}/health"), timeout=90, what="Prefect server")
-    wait_until(
-        http_ok(f"http://{settings.api_host}:{settings.api_port}/api/v1/health"),
-        timeout=60,
-        what="API",
-    )
+    stack = SupervisedStack(settings, supervisor, stack_id)
+    try:
+        refuse_busy_ports(
+            {
+                "SMTP catcher": (settings.smtp_host, settings.smtp_port),
+                "Prefect server": ("127.0.0.1", prefect_port(settings)),
+                "API": (settings.api_host, settings.api_port),
+            }
+        )
+        for name, command in stack_commands(settings, worker=worker).items():
+            supervisor.start(name, command)
+    except BaseException:
+        stack.stop()
+        raise
     return stack
-
-
-def start_worker(stack: Stack) -> None:
-    """Register prefect.yaml's deployments and serve them (the scheduled reconciler)."""
-    stack.run_once(
-        prefect_command("work-pool", "create", WORK_POOL, "--type", "process", "--overwrite")
-    )
-    stack.run_once(prefect_command("--no-prompt", "deploy", "--all"))
-    stack.start("worker", prefect_command("worker", "start", "--pool", WORK_POOL))
