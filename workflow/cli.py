@@ -200,11 +200,11 @@ def resend(
     by: Annotated[str, typer.Option(help="Who releases it")] = "admin",
 ) -> None:
     """Release a held notice for one more attempt (the relay sends it)."""
-    from notifications.ledger import resend_notice
+    from workflow.delivery import release_notice
     from workflow.errors import NotFound, RuleViolation
 
     try:
-        resend_notice(notice_id, by=by, reason=reason)
+        release_notice(notice_id, by=by, reason=reason)
     except (NotFound, RuleViolation) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

@@ -16,12 +16,12 @@ from models.customer import Customer
 from models.deadline import Deadline
 from models.notification import NoticeKind, Notification
 from models.user import User
-from notifications.notices import queue_to_addresses
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
 from workflow.deadlines import clock_figures, next_check
 from workflow.history import record_history
+from workflow.notices import queue_to_addresses
 from workflow.rules import Department, EscalationLevel, Role, Step
 from workflow.transitions import lock_complaint_by_id
 

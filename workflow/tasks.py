@@ -15,13 +15,13 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from notifications.notices import announce_task
 from workflow import deadlines
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.complaints import InvalidInput
 from workflow.errors import NotAllowed, NotFound, RuleViolation
 from workflow.history import record_history
+from workflow.notices import announce_task
 from workflow.outbox import emit_event
 from workflow.rules import (
     BUSINESS_DAY_HOURS,

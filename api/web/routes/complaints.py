@@ -19,7 +19,6 @@ from api.web.routes import page_router
 from api.web.session import WebUser, page_for
 from models.complaint import ComplaintCreate, CustomerResponse
 from models.customer import Customer
-from notifications.notices import status_url
 from workflow.attachments import (
     ALLOWED_TYPES,
     MAX_ATTACHMENT_BYTES,
@@ -39,6 +38,7 @@ from workflow.complaints import (
     wait_for_customer,
 )
 from workflow.db import read_session, write_session
+from workflow.notices import status_url
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
 from workflow.rules import Action, Channel, Kind, Remedy, Severity, Status
 from workflow.transitions import Actor

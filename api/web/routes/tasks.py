@@ -23,8 +23,8 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from notifications.notices import resolution_preview
 from workflow.errors import NotAllowed, NotFound
+from workflow.notices import resolution_preview
 from workflow.queries import complaint_public, list_tasks, task_view
 from workflow.rules import (
     DEPARTMENT_WORKERS,
