@@ -28,6 +28,18 @@ def migrate() -> None:
     typer.echo("database migrated")
 
 
+def _problems(error: Exception) -> str:
+    """A validation error in words, without echoing what was typed (a password)."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return str(error)
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
+    )
+
+
 @app.command("create-user")
 def create_user(
     username: str,
@@ -35,31 +47,54 @@ def create_user(
     email: str,
     full_name: Annotated[str, typer.Option()] = "",
     department: Annotated[str | None, typer.Option()] = None,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Asked for (hidden) when not given", show_default=False)
+    ] = None,
 ) -> None:
-    """Create a staff account."""
+    """Create a staff account. Everything else is checked before the password is asked for."""
     from pydantic import ValidationError
 
-    from models.user import UserCreate
+    from models.user import UserBase, UserCreate
     from workflow import users
-    from workflow.db import write_session
+    from workflow.db import read_session, write_session
     from workflow.errors import RuleViolation
 
+    fields = {
+        "username": username,
+        "role": role,
+        "email": email,
+        "full_name": full_name or username,
+        "department": department,
+    }
     try:
-        data = UserCreate(
-            username=username,
-            role=role,
-            email=email,  # type: ignore[arg-type]
-            full_name=full_name or username,
-            department=department,  # type: ignore[arg-type]
-            password=password,
-        )
+        UserBase.model_validate(fields)
+        with read_session() as session:
+            users.check_username_free(session, username)
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        data = UserCreate.model_validate({**fields, "password": password})
         with write_session() as session:
             user = users.create_user(session, user_create=data)
     except (ValidationError, RuleViolation) as exc:
-        typer.echo(f"cannot create {username}: {exc}", err=True)
+        typer.echo(f"cannot create {username}: {_problems(exc)}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {user.username} ({user.role.value})")
+
+
+@app.command("deactivate-user")
+def deactivate_user(username: str) -> None:
+    """Stop a staff account from signing in; its web sessions end at once."""
+    from workflow import users
+    from workflow.db import write_session
+    from workflow.errors import NotFound
+
+    try:
+        with write_session() as session:
+            users.deactivate_user(session, username=username)
+    except NotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"deactivated {username}; their sessions are ended")
 
 
 @app.command("seed-demo")
