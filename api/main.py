@@ -1,6 +1,8 @@
 """The FastAPI application."""
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, status
 from fastapi.responses import JSONResponse
@@ -11,6 +13,8 @@ from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handler
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
 from api.web.setup import install_web
 from workflow.config import get_settings
+from workflow.db import read_session
+from workflow.users import refuse_demo_logins_in_production
 
 DESCRIPTION = """
 Customer complaints and feedback, from intake to the customer's resolution notice.
@@ -117,9 +121,18 @@ class RefuseNulCharacters:
         await self.app(scope, checked_receive, send)
 
 
+@asynccontextmanager
+async def _refuse_unsafe_start(_app: FastAPI) -> AsyncIterator[None]:
+    if get_settings().environment == "production":
+        with read_session() as session:
+            refuse_demo_logins_in_production(session)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
+        lifespan=_refuse_unsafe_start,
         title="Complaint workflow",
         version="0.1.0",
         description=DESCRIPTION,

@@ -9,8 +9,7 @@ import asyncio
 from prefect import flow
 from prefect.events import DeploymentEventTrigger
 
-from flows.deliver_events import notifier
-from notifications.ledger import send_notice
+from workflow.delivery import deliver_notice
 from workflow.routing import handle_event
 
 EVENT = "bench.complaint.logged"
@@ -24,7 +23,7 @@ async def route_one(resource_id: str) -> int:
     event_id = resource_id.removeprefix(RESOURCE_PREFIX)
     notice_ids = await asyncio.to_thread(handle_event, event_id)
     for notice_id in notice_ids:
-        await asyncio.to_thread(send_notice, notice_id, notifier())
+        await asyncio.to_thread(deliver_notice, notice_id)
     return len(notice_ids)
 
 

@@ -14,11 +14,10 @@ from bench.stack import BenchStack, token
 from bench.workload import complaint_body, wait_until_idle
 from models.complaint import Complaint
 from models.notification import NoticeKind
-from notifications.ledger import queue_notice, send_notice
-from notifications.sender import AppriseNotifier
-from notifications.targets import email_target_url
+from notifications.ledger import queue_notice
 from notifications.templates import render_notice
 from workflow.db import write_session
+from workflow.delivery import deliver_notice
 
 THREADS = 4
 
@@ -45,7 +44,6 @@ def _queue(count: int, reference: str) -> tuple[list[int], object]:
                 complaint_id=complaint.id,
                 kind=NoticeKind.acknowledgement,
                 recipient=f"bench{i}@example.com",
-                target_url=email_target_url(f"bench{i}@example.com"),
                 rendered=rendered,
                 dedupe_key=f"bench:{reference}:{i}",
             ).id
@@ -89,7 +87,7 @@ def _measure(results: Results, bench: BenchStack, count: int) -> None:
 
     began = time.perf_counter()
     with ThreadPoolExecutor(THREADS) as pool:
-        outcomes = list(pool.map(lambda i: send_notice(i, AppriseNotifier()), ids))
+        outcomes = list(pool.map(deliver_notice, ids))
     ours = count / (time.perf_counter() - began)
 
     began = time.perf_counter()

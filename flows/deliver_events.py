@@ -13,9 +13,9 @@ from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
 from flows.stale_runs import crash_stale_runs
-from notifications.ledger import due_notice_ids, hold_expired_sends, send_notice
-from notifications.sender import AppriseNotifier, Notifier
+from notifications.ledger import due_notice_ids
 from workflow.config import get_settings
+from workflow.delivery import deliver_notice, hold_expired_sends
 from workflow.outbox import ClaimedEvent, claim_events, record_failure
 from workflow.routing import handle_event
 
@@ -45,10 +45,6 @@ def _run_name() -> str:
     return first if len(events) == 1 else f"{first} +{len(events) - 1} more"
 
 
-def notifier() -> Notifier:
-    return AppriseNotifier()
-
-
 @task(task_run_name="{reference} {kind}")
 async def handle_complaint_event(event_id: str, kind: str, reference: str) -> tuple[bool, int, int]:
     """Route one event and send what it queued: (handled, sent, not sent)."""
@@ -63,7 +59,7 @@ async def handle_complaint_event(event_id: str, kind: str, reference: str) -> tu
         return False, 0, 0
     sent = 0
     for notice_id in notice_ids:
-        outcome = await asyncio.to_thread(send_notice, notice_id, notifier())
+        outcome = await asyncio.to_thread(deliver_notice, notice_id)
         sent += outcome == "sent"
     logger.info("%s: %s handled, %d of %d notices sent", reference, kind, sent, len(notice_ids))
     return True, sent, len(notice_ids) - sent
@@ -71,7 +67,7 @@ async def handle_complaint_event(event_id: str, kind: str, reference: str) -> tu
 
 @task(task_run_name="notice {notice_id}")
 async def retry_notice(notice_id: int) -> bool:
-    outcome = await asyncio.to_thread(send_notice, notice_id, notifier())
+    outcome = await asyncio.to_thread(deliver_notice, notice_id)
     return outcome == "sent"
 
 

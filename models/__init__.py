@@ -14,7 +14,7 @@ from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.resolution import Resolution
 from models.task import Task
-from models.user import User
+from models.user import User, WebSession
 
 __all__ = [
     "Attachment",
@@ -31,4 +31,5 @@ __all__ = [
     "Resolution",
     "Task",
     "User",
+    "WebSession",
 ]

@@ -36,8 +36,10 @@ class CustomerCreate(CustomerBase):
     notification_targets: list[str] = Field(
         default_factory=list,
         max_length=5,
-        description="Extra Apprise URLs; only schemes allowed in settings, no private hosts. "
-        "The customer's e-mail address is always notified.",
+        description="Extra Apprise URLs: only schemes allowed in settings; no port, password "
+        "or query parameter but to, cc, bcc and name; the host must be public (checked again, "
+        "resolved, when each notice is sent). The customer's e-mail address is always notified "
+        "through the company's mail server.",
     )
 
     @field_validator("notification_targets")

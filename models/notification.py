@@ -26,10 +26,15 @@ class NoticeStatus(StrEnum):
     unknown = "unknown"
 
 
+class NoticeChannel(StrEnum):
+    email = "email"  # through the configured SMTP server; the URL is built at send time
+    apprise = "apprise"  # a customer's extra target: the recipient is its Apprise URL
+
+
 class NotificationBase(SQLModel):
     kind: NoticeKind = enum_field(NoticeKind)
     recipient: str = Field(max_length=500, description="Address or target the notice goes to.")
-    channel: str = Field(default="email", max_length=16)
+    channel: NoticeChannel = enum_field(NoticeChannel, NoticeChannel.email)
     subject: str = Field(max_length=300)
     status: NoticeStatus = enum_field(NoticeStatus, NoticeStatus.pending)
     attempts: int = 0
@@ -48,8 +53,7 @@ class Notification(NotificationBase, table=True):
         default=None, foreign_key="complaint.id", index=True, description="None for digests."
     )
     dedupe_key: str = Field(max_length=300, unique=True)
-    target_url: str = Field(max_length=1000, description="Built on the server; never shown.")
-    body_text: str
+    body_text: str = Field(description="As sent, with the customer's status token withheld.")
     body_html: str | None = None
     next_attempt_at: datetime | None = utc_field()
     lease_until: datetime | None = utc_field()

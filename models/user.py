@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from pydantic import EmailStr, StrictBool
+from pydantic import EmailStr, StrictBool, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field
 from models.enums import Department, Role
+from workflow.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
 
 class UserBase(SQLModel):
@@ -23,8 +24,33 @@ class User(UserBase, table=True):
     created_at: datetime = utc_field(nullable=False)
 
 
+class WebSession(SQLModel, table=True):
+    """A sign-in to the web pages; the cookie carries its id, so signing out ends it here."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64, description="SHA-256 of the cookie's id")
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = utc_field(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    revoked_at: datetime | None = utc_field()
+
+
 class UserCreate(UserBase):
-    password: str = Field(min_length=4, max_length=128)
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; not a common password, "
+        "not containing the username.",
+    )
+
+    @field_validator("password")
+    @classmethod
+    def _password_is_not_guessable(cls, password: str, info: ValidationInfo) -> str:
+        problem = password_problem(password, username=str(info.data.get("username") or ""))
+        if problem:
+            raise ValueError(problem)
+        return password
 
 
 class UserPublic(UserBase):

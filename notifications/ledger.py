@@ -6,22 +6,48 @@ mail before we could record it. Unknown notices are held for a person, never res
 automatically (``resend_notice`` is that person's tool).
 """
 
-from datetime import timedelta
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlmodel import Session, col, or_, select, update
 
-from models.complaint import Complaint
-from models.notification import NoticeKind, NoticeStatus, Notification
-from notifications.sender import Notifier
+from models.notification import NoticeChannel, NoticeKind, NoticeStatus, Notification
+from notifications.sender import NOT_DELIVERED, NOTIFIER_FAILED, DeliveryResult, Notifier
 from notifications.templates import RenderedNotice
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
-from workflow.deadlines import stop_clocks
 from workflow.errors import NotFound, RuleViolation
-from workflow.history import record_history
-from workflow.rules import Step
-from workflow.transitions import lock_complaint_by_id, touch
+
+logger = logging.getLogger(__name__)
+
+
+class NoticeEvent(StrEnum):
+    """What became of a notice; the values are the complaint history's action names."""
+
+    sent = "notice_sent"
+    gave_up = "notice_failed"
+    held = "notice_held"
+    released = "notice_released"
+
+
+@dataclass(frozen=True)
+class NoticeOutcome:
+    event: NoticeEvent
+    at: datetime
+    actor: str | None = None  # the person who released a notice; None: the notifier
+    reason: str | None = None
+
+
+OutcomeHook = Callable[[Session, Notification, NoticeOutcome], None]
+"""Told of each outcome inside the ledger's own transaction, so whatever the caller records
+with it (history, clocks) commits or rolls back together with the ledger row."""
+
+BodyFinisher = Callable[[Notification], str]
+"""Turns the stored body into the one sent (e.g. fills in what is withheld from staff)."""
 
 
 def queue_notice(
@@ -30,11 +56,14 @@ def queue_notice(
     complaint_id: int | None,
     kind: NoticeKind,
     recipient: str,
-    target_url: str,
     rendered: RenderedNotice,
     dedupe_key: str,
+    channel: NoticeChannel = NoticeChannel.email,
 ) -> Notification:
-    """Add the notice to the ledger in the caller's transaction (once per ``dedupe_key``)."""
+    """Add the notice to the ledger in the caller's transaction (once per ``dedupe_key``).
+
+    Only the channel and the recipient are stored: the transport (server, credentials) is
+    built from the settings at send time."""
     existing = session.exec(
         select(Notification).where(Notification.dedupe_key == dedupe_key)
     ).first()
@@ -43,8 +72,8 @@ def queue_notice(
     notice = Notification(
         complaint_id=complaint_id,
         kind=kind,
+        channel=channel,
         recipient=recipient,
-        target_url=target_url,
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,
@@ -88,38 +117,7 @@ def _backoff_seconds(attempts: int) -> float:
     return min(base * 2 ** (attempts - 1), 3600.0)
 
 
-NOTIFIER = "flow:notify"
-
-
-def _log_notice(
-    session: Session,
-    notice: Notification,
-    action: str,
-    *,
-    actor: str = NOTIFIER,
-    reason: str | None = None,
-) -> Complaint | None:
-    """Write what happened to a notice into its complaint's history (digests have none)."""
-    if notice.complaint_id is None:
-        return None
-    complaint = lock_complaint_by_id(session, notice.complaint_id)
-    record_history(
-        session,
-        complaint_id=notice.complaint_id,
-        actor=actor,
-        action=action,
-        changes={
-            "notice_id": notice.id,
-            "kind": notice.kind,
-            "recipient": notice.recipient,
-            "attempts": notice.attempts,
-        },
-        reason=reason,
-    )
-    return complaint
-
-
-def _record_sent(notice_id: int) -> None:
+def _record_sent(notice_id: int, on_outcome: OutcomeHook) -> None:
     now = utcnow()
     with write_session() as session:
         notice = session.get(Notification, notice_id)
@@ -130,69 +128,74 @@ def _record_sent(notice_id: int) -> None:
         notice.lease_until = None
         notice.last_error = None
         session.add(notice)
-        complaint = _log_notice(session, notice, "notice_sent")
-        acknowledged = notice.kind is NoticeKind.acknowledgement
-        if complaint is not None and acknowledged and complaint.acknowledged_at is None:
-            touch(session, complaint, acknowledged_at=now)
-            stop_clocks(session, complaint.id, {Step.acknowledgement})  # type: ignore[arg-type]
+        on_outcome(session, notice, NoticeOutcome(NoticeEvent.sent, at=now))
         session.commit()
 
 
-def _record_failure(notice_id: int, error: str, *, ambiguous: bool = False) -> NoticeStatus:
+def _record_failure(
+    notice_id: int, result: DeliveryResult, on_outcome: OutcomeHook
+) -> NoticeStatus:
     settings = get_settings()
+    now = utcnow()
     with write_session() as session:
         notice = session.get(Notification, notice_id)
         if notice is None or notice.status != NoticeStatus.sending:
             return notice.status if notice else NoticeStatus.failed
-        notice.last_error = error[:2000]
+        notice.last_error = (result.error or NOT_DELIVERED)[:2000]
         notice.lease_until = None
-        if ambiguous:
-            _hold_as_unknown(session, notice)
+        if result.ambiguous:
+            _hold_as_unknown(session, notice, on_outcome)
             session.commit()
             return notice.status
         notice.status = NoticeStatus.failed
-        gave_up = notice.attempts >= settings.notice_max_attempts
+        gave_up = result.permanent or notice.attempts >= settings.notice_max_attempts
         notice.next_attempt_at = (
-            None if gave_up else utcnow() + timedelta(seconds=_backoff_seconds(notice.attempts))
+            None if gave_up else now + timedelta(seconds=_backoff_seconds(notice.attempts))
         )
         session.add(notice)
         if gave_up:
-            _log_notice(session, notice, "notice_failed", reason=notice.last_error)
+            outcome = NoticeOutcome(NoticeEvent.gave_up, at=now, reason=notice.last_error)
+            on_outcome(session, notice, outcome)
         session.commit()
         return notice.status
 
 
-def _hold_as_unknown(session: Session, notice: Notification) -> None:
+def _hold_as_unknown(session: Session, notice: Notification, on_outcome: OutcomeHook) -> None:
     """The SMTP server may have the mail: hold the notice for a person, never resend it."""
     notice.status = NoticeStatus.unknown
     notice.next_attempt_at = None
     session.add(notice)
-    _log_notice(
-        session,
-        notice,
-        "notice_held",
-        reason=f"delivery unknown, held for review: {notice.last_error}",
-    )
+    reason = f"delivery unknown, held for review: {notice.last_error}"
+    on_outcome(session, notice, NoticeOutcome(NoticeEvent.held, at=utcnow(), reason=reason))
 
 
-def send_notice(notice_id: int, notifier: Notifier) -> NoticeStatus | None:
+def send_notice(
+    notice_id: int,
+    notifier: Notifier,
+    *,
+    on_outcome: OutcomeHook,
+    finish_body: BodyFinisher | None = None,
+) -> NoticeStatus | None:
     """One attempt at one notice; None if it was not due or is someone else's to send."""
     notice = _claim(notice_id)
     if notice is None:
         return None
     try:
+        body = finish_body(notice) if finish_body else notice.body_html or notice.body_text
         result = notifier.send(
-            target_url=notice.target_url,
+            channel=notice.channel,
+            recipient=notice.recipient,
             subject=notice.subject,
-            body_html=notice.body_html or notice.body_text,
+            body_html=body,
             notice_id=notice_id,
         )
-    except Exception as exc:  # a notifier bug must not leave the lease dangling
-        return _record_failure(notice_id, f"{type(exc).__name__}: {exc}")
+    except Exception:  # a notifier bug must not leave the lease dangling
+        logger.exception("notice %s: the notifier failed", notice_id)
+        result = DeliveryResult(False, NOTIFIER_FAILED)
     if result.delivered:
-        _record_sent(notice_id)
+        _record_sent(notice_id, on_outcome)
         return NoticeStatus.sent
-    return _record_failure(notice_id, result.error or "not delivered", ambiguous=result.ambiguous)
+    return _record_failure(notice_id, result, on_outcome)
 
 
 def due_notice_ids(limit: int = 500) -> list[int]:
@@ -215,7 +218,7 @@ def due_notice_ids(limit: int = 500) -> list[int]:
     return [r for r in rows if r is not None]
 
 
-def hold_expired_sends() -> int:
+def hold_expired_sends(*, on_outcome: OutcomeHook) -> int:
     """Notices whose sender died mid-send (lease run out) become ``unknown``: held."""
     now = utcnow()
     with write_session() as session:
@@ -230,7 +233,7 @@ def hold_expired_sends() -> int:
         for notice in expired:
             notice.lease_until = None
             notice.last_error = "the sender stopped mid-send; the mail may or may not have gone"
-            _hold_as_unknown(session, notice)
+            _hold_as_unknown(session, notice, on_outcome)
         session.commit()
         return len(expired)
 
@@ -261,7 +264,7 @@ def held_notices(session: Session, *, limit: int = 100) -> list[Notification]:
     )
 
 
-def resend_notice(notice_id: int, *, by: str, reason: str) -> Notification:
+def resend_notice(notice_id: int, *, by: str, reason: str, on_outcome: OutcomeHook) -> Notification:
     """A person releases a held notice for one more attempt (the relay sends it)."""
     with write_session() as session:
         notice = session.exec(
@@ -277,6 +280,7 @@ def resend_notice(notice_id: int, *, by: str, reason: str) -> Notification:
         notice.status = NoticeStatus.pending
         notice.next_attempt_at = None
         session.add(notice)
-        _log_notice(session, notice, "notice_released", actor=by, reason=reason)
+        outcome = NoticeOutcome(NoticeEvent.released, at=utcnow(), actor=by, reason=reason)
+        on_outcome(session, notice, outcome)
         session.commit()
         return notice

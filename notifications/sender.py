@@ -1,8 +1,13 @@
 """Sending one notice to one target. One fresh Apprise object per message: a reused one is
-throttled by the plugin's rate limit to about one message in five seconds."""
+throttled by the plugin's rate limit to about one message in five seconds.
+
+Staff see only a short, generic reason for a failed send (``last_error``): a raw connection
+error would tell an open port from a closed one. The detail goes to the server log.
+"""
 
 import logging
 import ssl
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +19,31 @@ from urllib.parse import parse_qs, quote, urlsplit
 import apprise
 import apprise.plugins.email.base as apprise_email
 
+from models.notification import NoticeChannel
+from notifications.targets import (
+    UnsafeTarget,
+    email_target_url,
+    is_public_address,
+    literal_address,
+    resolve_public,
+    validate_target,
+)
+from workflow.config import get_settings
+
+logger = logging.getLogger(__name__)
+
+NOT_DELIVERED = "not delivered: the mail server could not be reached or did not take the message"
+DELIVERY_UNKNOWN = "delivery unknown: the connection broke off while the message was being sent"
+TARGET_REFUSED = "refused: this notification target is not allowed"
+NOTIFIER_FAILED = "not delivered: internal error (see the server log)"
+
 
 @dataclass(frozen=True)
 class DeliveryResult:
     delivered: bool
-    error: str | None = None
+    error: str | None = None  # short and generic: shown to staff
     ambiguous: bool = False  # the server may have taken the mail: never resend automatically
+    permanent: bool = False  # can never succeed as it is (a refused target): no retry
 
 
 # A mail transaction that broke off like this may have been accepted by the server.
@@ -34,7 +58,7 @@ def is_ambiguous(log: str) -> bool:
 
 class Notifier(Protocol):
     def send(
-        self, *, target_url: str, subject: str, body_html: str, notice_id: int
+        self, *, channel: str, recipient: str, subject: str, body_html: str, notice_id: int
     ) -> DeliveryResult: ...
 
 
@@ -70,16 +94,10 @@ class _ThreadCapture(logging.Handler):
         if lines is not None:
             lines.append(self.format(record))
         if record.levelno >= logging.WARNING:
-            logging.getLogger(__name__).handle(record)
+            logger.handle(record)
 
 
 _capture = _ThreadCapture()
-_apprise_log = logging.getLogger("apprise")
-_apprise_log.addHandler(_capture)
-_apprise_log.setLevel(logging.DEBUG)
-_apprise_log.propagate = False
-
-
 _plain_smtp: ContextVar[bool] = ContextVar("plain_smtp", default=False)
 
 
@@ -102,7 +120,50 @@ class _SslSeenByAppriseEmail:
         return ssl.create_default_context(*args, **kwargs)
 
 
-apprise_email.ssl = _SslSeenByAppriseEmail()  # type: ignore[assignment]
+class _PublicOnly:
+    """While a customer's target is sent to, every socket this thread connects must reach a
+    public address: checked on the address actually connected to, so a name that resolves to
+    a public address for our check and to a private one a moment later (DNS rebinding) is
+    still refused."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+
+_public_only: ContextVar[_PublicOnly | None] = ContextVar("public_only", default=None)
+
+
+def _refuse_private_connects(event: str, args: tuple[Any, ...]) -> None:
+    if event != "socket.connect":
+        return
+    guard = _public_only.get()
+    if guard is None:
+        return
+    address = args[1]
+    host = str(address[0]) if isinstance(address, tuple) and address else None
+    ip = literal_address(host) if host else None
+    if ip is None or not is_public_address(ip):
+        guard.refused.append(repr(address))
+        raise PermissionError(f"connection to the non-public address {address!r} refused")
+
+
+_install_lock = threading.Lock()
+_installed: list[bool] = []
+
+
+def install() -> None:
+    """Once per process: Apprise's log into ours, the plain-SMTP shortcut around its ``ssl``,
+    and the guard on the addresses a customer's target connects to (an audit hook)."""
+    with _install_lock:
+        if _installed:
+            return
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.addHandler(_capture)
+        apprise_log.setLevel(logging.DEBUG)
+        apprise_log.propagate = False
+        apprise_email.ssl = _SslSeenByAppriseEmail()  # type: ignore[assignment]
+        sys.addaudithook(_refuse_private_connects)
+        _installed.append(True)
 
 
 def is_plain_smtp(target_url: str) -> bool:
@@ -111,9 +172,49 @@ def is_plain_smtp(target_url: str) -> bool:
     return parts.scheme == "mailto" and modes == ["insecure"]
 
 
+def check_connects_to_public(url: str) -> None:
+    """Resolve every host the target would connect to (the SMTP server an e-mail target
+    implies, too); UnsafeTarget if any address is not public."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        raise UnsafeTarget("Apprise does not accept this target")
+    hosts = {h for h in (plugin.host, getattr(plugin, "smtp_host", None)) if h}
+    if not hosts:
+        raise UnsafeTarget("notification target has no host")
+    for host in hosts:
+        resolve_public(host, plugin.port or 0)
+
+
 class AppriseNotifier:
+    def __init__(self) -> None:
+        install()
+
     def send(
-        self, *, target_url: str, subject: str, body_html: str, notice_id: int
+        self, *, channel: str, recipient: str, subject: str, body_html: str, notice_id: int
+    ) -> DeliveryResult:
+        if channel == NoticeChannel.email:
+            return self._deliver(email_target_url(recipient), subject, body_html, notice_id)
+        public_only = not get_settings().allow_private_targets
+        try:
+            url = validate_target(recipient)
+            if public_only:
+                check_connects_to_public(url)
+        except UnsafeTarget as exc:
+            logger.warning("notice %s: target refused before sending: %s", notice_id, exc)
+            return DeliveryResult(False, TARGET_REFUSED, permanent=True)
+        guard = _PublicOnly() if public_only else None
+        token = _public_only.set(guard)
+        try:
+            result = self._deliver(url, subject, body_html, notice_id)
+        finally:
+            _public_only.reset(token)
+        if guard is not None and guard.refused:
+            logger.warning("notice %s: refused connections to %s", notice_id, guard.refused)
+            return DeliveryResult(False, TARGET_REFUSED, permanent=True)
+        return result
+
+    def _deliver(
+        self, target_url: str, subject: str, body_html: str, notice_id: int
     ) -> DeliveryResult:
         token = _plain_smtp.set(is_plain_smtp(target_url))
         try:
@@ -126,7 +227,8 @@ class AppriseNotifier:
     ) -> DeliveryResult:
         sender = apprise.Apprise()
         if not sender.add(with_notice_header(target_url, notice_id)):
-            return DeliveryResult(False, "Apprise does not accept this target URL")
+            logger.warning("notice %s: Apprise does not accept the target URL", notice_id)
+            return DeliveryResult(False, NOT_DELIVERED)
         with _capture.capture() as lines:
             delivered = sender.notify(
                 title=subject, body=body_html, body_format=apprise.NotifyFormat.HTML
@@ -135,5 +237,12 @@ class AppriseNotifier:
             return DeliveryResult(True)
         log = "\n".join(lines)
         reasons = [line for line in lines if line.startswith("WARNING") or "Exception" in line]
-        reason = "\n".join(reasons).strip() or "not delivered"
-        return DeliveryResult(False, reason[-2000:], ambiguous=is_ambiguous(log))
+        logger.warning("notice %s not delivered: %s", notice_id, "\n".join(reasons) or log)
+        if is_ambiguous(log):
+            return DeliveryResult(False, DELIVERY_UNKNOWN, ambiguous=True)
+        return DeliveryResult(False, NOT_DELIVERED)
+
+
+def notifier() -> Notifier:
+    """The notifier the workflow sends through."""
+    return AppriseNotifier()

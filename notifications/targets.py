@@ -1,20 +1,65 @@
-"""Where notices may go. Targets from the API are checked; e-mail URLs are built here."""
+"""Where notices may go.
+
+Staff and customer e-mail goes through the configured SMTP server (settings, trusted); its
+Apprise URL is built here at send time, so no credential is ever stored with a notice.
+A customer's extra Apprise targets are untrusted: checked on input (scheme, no port, no
+parameter naming a server, file or credential, no private literal) and again at send time,
+when every address their host names resolve to must be public.
+"""
 
 import ipaddress
 import socket
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from workflow.config import get_settings
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
 LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-SERVER_PARAMS = {"smtp"}  # query parameters that name the server Apprise connects to
+# The only query parameters a customer target may carry: recipients and a display name.
+# Everything else Apprise reads can name a server (smtp=), a port, credentials (user=, pass=),
+# a local file (pgpkey=) or a mail header (+X-...): refused.
+SAFE_PARAMS = {"to", "cc", "bcc", "name"}
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+class UnsafeTarget(ValueError):
+    """A notification target that may not be used; the message is safe to show staff."""
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64), if any."""
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """Globally routable, and none of the special ranges (CGNAT 100.64.0.0/10 included)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not is_public_address(embedded):
+            return False
+    special = (
+        address.is_private,
+        address.is_loopback,
+        address.is_link_local,
+        address.is_multicast,
+        address.is_reserved,
+        address.is_unspecified,
+    )
+    return address.is_global and not any(special)
+
+
+def literal_address(host: str) -> IPAddress | None:
     """The address ``host`` names as a literal, in any form the resolver takes (``127.1``,
     ``2130706433``, ``0x7f000001``), or None for a host name."""
     try:
-        return ipaddress.ip_address(host)
+        return ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         pass
     try:
@@ -23,62 +68,75 @@ def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
         return None
 
 
-def _host_is_private(host: str) -> bool:
+def _is_local_name(host: str) -> bool:
     host = host.strip("[]").lower().rstrip(".")
-    if host in LOCAL_NAMES or host.endswith(".localhost") or host.endswith(".local"):
-        return True
-    address = _ip_address(host)
-    if address is None:
-        return False
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
+    return host in LOCAL_NAMES or host.endswith((".localhost", ".local", ".internal"))
+
+
+def check_host_literal(host: str) -> None:
+    """Refuse a host that is local by its name or its literal address (no DNS asked)."""
+    address = literal_address(host.strip("[]").rstrip("."))
+    if _is_local_name(host) or (address is not None and not is_public_address(address)):
+        raise UnsafeTarget("notification target points at a non-public address")
+
+
+def resolve_public(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to, all of them public; UnsafeTarget otherwise."""
+    check_host_literal(host)
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeTarget("notification target's host does not resolve") from exc
+    addresses = [literal_address(str(info[4][0])) for info in answers]
+    if not addresses or any(a is None or not is_public_address(a) for a in addresses):
+        raise UnsafeTarget("notification target points at a non-public address")
+    return [a for a in addresses if a is not None]
 
 
 def validate_target(url: str) -> str:
-    """The URL itself if it is an allowed Apprise target; ValueError naming the problem if not."""
+    """The URL itself if it may be a customer's extra target; UnsafeTarget naming the problem.
+
+    Checked on input and again before every send (the settings may have changed since)."""
     settings = get_settings()
     url = url.strip()
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in settings.allowed_target_schemes:
         allowed = ", ".join(settings.allowed_target_schemes)
-        raise ValueError(
+        raise UnsafeTarget(
             f"notification target scheme {scheme or '(none)'!r} not allowed ({allowed})"
         )
     try:
-        host = parts.hostname or ""
+        host, port = parts.hostname or "", parts.port
     except ValueError as exc:
-        raise ValueError("notification target has an invalid host") from exc
+        raise UnsafeTarget("notification target has an invalid host or port") from exc
     if not host:
-        raise ValueError("notification target has no host")
+        raise UnsafeTarget("notification target has no host")
+    if port is not None or parts.netloc.rstrip("]").endswith(":"):
+        raise UnsafeTarget("notification target may not name a port")
+    if parts.password is not None:
+        raise UnsafeTarget("notification target may not carry a password")
+    names = {k.strip().lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    refused = sorted(names - SAFE_PARAMS)
+    if refused:
+        raise UnsafeTarget(
+            f"notification target may not carry the parameter(s) {', '.join(refused)} "
+            f"(allowed: {', '.join(sorted(SAFE_PARAMS))})"
+        )
     if not settings.allow_private_targets:
-        # Apprise's ``smtp=`` parameter names the server it connects to, whatever the host.
-        servers = [v for k, v in parse_qsl(parts.query) if k.strip().lower() in SERVER_PARAMS]
-        if any(_host_is_private(h) for h in [host, *map(_server_host, servers)]):
-            raise ValueError("notification target points at a loopback, private or link-local host")
+        check_host_literal(host)
     return url
 
 
-def _server_host(value: str) -> str:
-    """The host of a ``host[:port]`` parameter; ``localhost`` (refused) if it cannot be read."""
-    try:
-        return urlsplit(f"//{value.strip()}").hostname or "localhost"
-    except ValueError:
-        return "localhost"
-
-
 def email_target_url(address: str) -> str:
-    """The Apprise URL that mails ``address`` through the configured SMTP server."""
+    """The Apprise URL that mails ``address`` through the configured SMTP server.
+
+    Built at send time from the settings in force, credentials included: never stored."""
     settings = get_settings()
     credentials = ""
     if settings.smtp_user:
-        credentials = f"{settings.smtp_user}:{settings.smtp_password}@"
+        user, password = quote(settings.smtp_user, safe=""), quote(settings.smtp_password, safe="")
+        credentials = f"{user}:{password}@"
     query = urlencode(
         {
             "from": settings.mail_from,

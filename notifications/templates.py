@@ -1,5 +1,8 @@
 """Notices rendered from Jinja2 templates: pure functions of the record they describe.
 
+One template per notice: the HTML part. The plain-text part is what Apprise's e-mail plugin
+derives from that HTML (``body_format=HTML`` always sends both, and cannot take ours), so the
+text is derived here with the same converter: what staff and sales see is what was sent.
 HTML bodies are autoescaped, so text a customer typed can never become markup.
 """
 
@@ -8,7 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from apprise import NotifyFormat
+from apprise.conversion import convert_between
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from models.notification import NoticeKind
 
@@ -22,6 +28,16 @@ class RenderedNotice:
     body_html: str
 
 
+def text_of(body_html: str) -> str:
+    """The plain-text part Apprise sends along with this HTML."""
+    return convert_between(NotifyFormat.HTML, NotifyFormat.TEXT, body_html)
+
+
+def _lines(text: str | None) -> Markup:
+    """Text a person typed, its line breaks kept in both parts (``<br>``)."""
+    return Markup("<br>\n").join(escape(line) for line in (text or "").splitlines())
+
+
 @lru_cache
 def _environment() -> Environment:
     env = Environment(
@@ -33,14 +49,14 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M UTC") if d else "-"
+    env.filters["lines"] = _lines
     return env
 
 
 def render_notice(kind: NoticeKind, context: dict[str, Any]) -> RenderedNotice:
     env = _environment()
     subject = env.get_template(f"{kind.value}.subject.txt").render(context)
+    body_html = env.get_template(f"{kind.value}.html").render(context)
     return RenderedNotice(
-        subject=" ".join(subject.split())[:300],
-        body_text=env.get_template(f"{kind.value}.txt").render(context),
-        body_html=env.get_template(f"{kind.value}.html").render(context),
+        subject=" ".join(subject.split())[:300], body_text=text_of(body_html), body_html=body_html
     )

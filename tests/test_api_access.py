@@ -442,10 +442,10 @@ def test_a_deactivated_user_is_refused_with_a_token_issued_before(world):
                 email="leaver@example.com",
                 role=Role.quality,
                 department="quality",
-                password="leaver-pass",
+                password="exit-interview-2026",
             ),
         )
-    leaver = Api(world.base_url, "leaver", password="leaver-pass")
+    leaver = Api(world.base_url, "leaver", password="exit-interview-2026")
     try:
         assert leaver.get("/auth/me").status_code == 200
         with db.write_session() as session:
@@ -457,7 +457,7 @@ def test_a_deactivated_user_is_refused_with_a_token_issued_before(world):
         assert leaver.get("/tasks").status_code == 401
         again = httpx.post(
             f"{world.base_url}{PREFIX}/auth/token",
-            data={"username": "leaver", "password": "leaver-pass"},
+            data={"username": "leaver", "password": "exit-interview-2026"},
         )
         assert again.status_code == 401
     finally:

@@ -28,6 +28,7 @@ from tests.faults import (
 from tests.support import drain_outbox, free_port, wait_for
 from workflow import db
 from workflow.config import get_settings
+from workflow.delivery import record_notice_outcome
 
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **values: object) -> None:
@@ -117,7 +118,7 @@ def test_a_crash_after_the_server_accepted_holds_the_notice_and_a_person_release
     drain_outbox()
     ack = next(n for n in notices() if n.kind == "acknowledgement")
     with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
-        send_notice(ack.id, DiesAfterSending())
+        send_notice(ack.id, DiesAfterSending(), on_outcome=record_notice_outcome)
     assert mail_counts(mailbox)[str(ack.id)] == 2  # the first send and the one that "died"
     time.sleep(1.2)
     drain_outbox()
@@ -146,7 +147,7 @@ def test_a_crash_before_the_send_is_held_too_since_nobody_can_tell(
     drain_outbox()
     ack = next(n for n in notices() if n.kind == "acknowledgement")
     with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
-        send_notice(ack.id, DiesBeforeSending())
+        send_notice(ack.id, DiesBeforeSending(), on_outcome=record_notice_outcome)
     time.sleep(1.2)
     drain_outbox()
     assert next(n for n in notices() if n.id == ack.id).status is NoticeStatus.unknown

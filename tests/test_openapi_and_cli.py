@@ -42,7 +42,7 @@ def test_cli_creates_a_user_and_shows_a_complaint(settings, as_user):
             "--department",
             "production",
             "--password",
-            "s3cret-pass",
+            "s3cret-passphrase",
         ],
     )
     assert created.exit_code == 0, created.output

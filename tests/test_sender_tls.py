@@ -5,7 +5,12 @@ import ssl
 import apprise.plugins.email.base as apprise_email
 import pytest
 
-from notifications.sender import _plain_smtp, is_plain_smtp
+from notifications.sender import _plain_smtp, install, is_plain_smtp
+
+
+@pytest.fixture(autouse=True)
+def _installed():
+    install()
 
 
 @pytest.mark.parametrize(

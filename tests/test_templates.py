@@ -87,7 +87,7 @@ def test_the_digest_has_no_reference_footer_and_lists_both_sections():
     )
     assert rendered.subject == "Daily digest 2026-11-24: 0 overdue, 0 due within a business day"
     assert "Please quote" not in rendered.body_html
-    assert rendered.body_text.count("- none") == 2
+    assert rendered.body_text.count("\nnone") == 2
 
 
 def test_customer_notices_carry_the_status_link_and_staff_notices_do_not():

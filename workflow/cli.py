@@ -5,22 +5,24 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from workflow.config import DEV_DEMO_PASSWORD, Settings, get_settings
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
 
 app = typer.Typer(
     help="Complaint workflow: migrate, users, the stack, complaints.", no_args_is_help=True
 )
 
 
-def explain(error: "ValidationError") -> str:
-    """A validation error in words: one line per field, no links to pydantic's docs."""
+def explain(error: Exception) -> str:
+    """A refusal in words: for a validation error one line per field, without pydantic's
+    links and without echoing what was typed (it may be a password)."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return str(error)
     lines = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "input"
@@ -59,32 +61,54 @@ def create_user(
     email: str,
     full_name: Annotated[str, typer.Option()] = "",
     department: Annotated[str | None, typer.Option()] = None,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Asked for (hidden) when not given", show_default=False)
+    ] = None,
 ) -> None:
-    """Create a staff account."""
+    """Create a staff account. Everything else is checked before the password is asked for."""
     from pydantic import ValidationError
 
-    from models.user import UserCreate
+    from models.user import UserBase, UserCreate
     from workflow import users
-    from workflow.db import write_session
+    from workflow.db import read_session, write_session
     from workflow.errors import RuleViolation
 
+    fields = {
+        "username": username,
+        "role": role,
+        "email": email,
+        "full_name": full_name or username,
+        "department": department,
+    }
     try:
-        data = UserCreate(
-            username=username,
-            role=role,
-            email=email,  # type: ignore[arg-type]
-            full_name=full_name or username,
-            department=department,  # type: ignore[arg-type]
-            password=password,
-        )
+        UserBase.model_validate(fields)
+        with read_session() as session:
+            users.check_username_free(session, username)
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        data = UserCreate.model_validate({**fields, "password": password})
         with write_session() as session:
             user = users.create_user(session, user_create=data)
     except (ValidationError, RuleViolation) as exc:
-        reason = explain(exc) if isinstance(exc, ValidationError) else str(exc)
-        typer.echo(f"cannot create {username}: {reason}", err=True)
+        typer.echo(f"cannot create {username}: {explain(exc)}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"created {user.username} ({user.role.value})")
+
+
+@app.command("deactivate-user")
+def deactivate_user(username: str) -> None:
+    """Stop a staff account from signing in; its web sessions end at once."""
+    from workflow import users
+    from workflow.db import write_session
+    from workflow.errors import NotFound
+
+    try:
+        with write_session() as session:
+            users.deactivate_user(session, username=username)
+    except NotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"deactivated {username}; their sessions are ended")
 
 
 @app.command("seed-demo")
@@ -172,8 +196,7 @@ def set_policy(
                 raise NotAllowed(f"no user {admin}")
             change_policy(session, change=change, actor=actor_of_user(user))
     except (ValidationError, NotAllowed) as exc:
-        reason = explain(exc) if isinstance(exc, ValidationError) else str(exc)
-        typer.echo(f"policy not changed: {reason}", err=True)
+        typer.echo(f"policy not changed: {explain(exc)}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"policy for {step} set to {hours:g} h")
 
@@ -230,11 +253,11 @@ def resend(
     by: Annotated[str, typer.Option(help="Who releases it")] = "admin",
 ) -> None:
     """Release a held notice for one more attempt (the relay sends it)."""
-    from notifications.ledger import resend_notice
+    from workflow.delivery import release_notice
     from workflow.errors import NotFound, RuleViolation
 
     try:
-        resend_notice(notice_id, by=by, reason=reason)
+        release_notice(notice_id, by=by, reason=reason)
     except (NotFound, RuleViolation) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc

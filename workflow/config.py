@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
 DEV_SECRET_KEY = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_DEMO_PASSWORD = "demo"  # noqa: S105
+MIN_SECRET_KEY_BYTES = 32
+MIN_SECRET_KEY_CHARACTERS = 10  # distinct ones: "aaaa..." or "0101..." is not a key
 
 DEFAULT_DEPARTMENT_EMAILS = {
     "sales": ["sales@example.com"],
@@ -21,7 +23,9 @@ DEFAULT_DEPARTMENT_EMAILS = {
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CW_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CW_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = Path("var")
@@ -91,9 +95,13 @@ class Settings(BaseSettings):
     intake_rate: str = Field(default="20/second", description="Complaints logged per user")
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_outside_development(self) -> "Settings":
-        if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
-            raise ValueError("CW_SECRET_KEY must be set outside development")
+    def _refuse_weak_secret_key(self) -> "Settings":
+        problem = secret_key_problem(self.secret_key, production=self.environment == "production")
+        if problem:
+            raise ValueError(
+                f"{problem}; generate one with: python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))'"
+            )
         return self
 
     @property
@@ -103,6 +111,27 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+
+def secret_key_problem(key: str, *, production: bool) -> str | None:
+    """Why ``key`` may not sign tokens and sessions; None if it may."""
+    if not key.strip():
+        return "CW_SECRET_KEY is empty"
+    if not production:
+        return None
+    if key == DEV_SECRET_KEY:
+        return "CW_SECRET_KEY is the development key, refused in production"
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return (
+            f"CW_SECRET_KEY has {len(key.encode())} bytes; production needs at least "
+            f"{MIN_SECRET_KEY_BYTES}"
+        )
+    if len(set(key)) < MIN_SECRET_KEY_CHARACTERS:
+        return (
+            f"CW_SECRET_KEY has only {len(set(key))} different characters; production needs "
+            f"a random key (at least {MIN_SECRET_KEY_CHARACTERS})"
+        )
+    return None
 
 
 @lru_cache

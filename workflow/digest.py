@@ -10,7 +10,6 @@ from models.deadline import Deadline
 from models.notification import NoticeKind, Notification
 from models.user import User
 from notifications.ledger import queue_notice
-from notifications.targets import email_target_url
 from notifications.templates import render_notice
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
@@ -106,7 +105,6 @@ def queue_digest(session: Session, user: User) -> Notification | None:
         complaint_id=None,
         kind=NoticeKind.digest,
         recipient=str(user.email),
-        target_url=email_target_url(str(user.email)),
         rendered=render_notice(NoticeKind.digest, context),
         dedupe_key=f"digest:{user.id}:{day.isoformat()}",
     )

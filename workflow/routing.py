@@ -12,8 +12,7 @@ from models.enums import HistoryAction
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.task import Task
-from notifications import notices
-from workflow import deadlines
+from workflow import deadlines, notices
 from workflow.clock import utcnow
 from workflow.db import write_session
 from workflow.history import record_history

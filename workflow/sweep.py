@@ -17,12 +17,12 @@ from models.deadline import Deadline
 from models.enums import HistoryAction
 from models.notification import NoticeKind, Notification
 from models.user import User
-from notifications.notices import queue_to_addresses
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
 from workflow.deadlines import clock_figures, next_check
 from workflow.history import record_history
+from workflow.notices import queue_to_addresses
 from workflow.rules import (
     ESCALATION_LADDER,
     REMINDER_AUDIENCE,

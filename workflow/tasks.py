@@ -18,12 +18,12 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from notifications.notices import announce_task
 from workflow import deadlines
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
+from workflow.notices import announce_task
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
     BUSINESS_DAY_HOURS,

@@ -1,13 +1,13 @@
 """Staff accounts."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models.user import User, UserCreate
+from models.user import User, UserBase, UserCreate
 from workflow.clock import utcnow
 from workflow.config import DEV_DEMO_PASSWORD, get_settings
-from workflow.errors import RuleViolation
+from workflow.errors import NotFound, RuleViolation
 from workflow.rules import Department, Role
-from workflow.security import hash_password
+from workflow.security import hash_password, revoke_web_sessions_of, verify_password
 
 # Demo accounts for development only (password ``demo``); refused in production.
 DEMO_USERS = [
@@ -20,16 +20,37 @@ DEMO_USERS = [
 ]
 
 
-def create_user(session: Session, *, user_create: UserCreate) -> User:
-    if session.exec(select(User).where(User.username == user_create.username)).first():
-        raise RuleViolation(f"user {user_create.username} exists")
+def check_username_free(session: Session, username: str) -> None:
+    if session.exec(select(User).where(User.username == username)).first():
+        raise RuleViolation(f"user {username} exists")
+
+
+def _add_user(session: Session, fields: UserBase, password: str) -> User:
+    check_username_free(session, fields.username)
     user = User.model_validate(
-        user_create,
-        update={"hashed_password": hash_password(user_create.password), "created_at": utcnow()},
+        fields.model_dump(exclude={"password"}),
+        update={"hashed_password": hash_password(password), "created_at": utcnow()},
     )
     session.add(user)
     session.commit()
     session.refresh(user)
+    return user
+
+
+def create_user(session: Session, *, user_create: UserCreate) -> User:
+    """A staff account; ``UserCreate`` has checked the password against the policy."""
+    return _add_user(session, user_create, user_create.password)
+
+
+def deactivate_user(session: Session, *, username: str) -> User:
+    """The user can no longer sign in, and every web session of theirs ends now."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    user.is_active = False
+    session.add(user)
+    revoke_web_sessions_of(session, user.id)  # type: ignore[arg-type]
+    session.commit()
     return user
 
 
@@ -41,16 +62,36 @@ def seed_demo_users(session: Session) -> list[str]:
     for username, full_name, role, department in DEMO_USERS:
         if session.exec(select(User).where(User.username == username)).first():
             continue
-        create_user(
-            session,
-            user_create=UserCreate(
-                username=username,
-                full_name=full_name,
-                email=f"{username}@example.com",
-                role=role,
-                department=department,
-                password=DEV_DEMO_PASSWORD,
-            ),
+        fields = UserBase(
+            username=username,
+            full_name=full_name,
+            email=f"{username}@example.com",
+            role=role,
+            department=department,
         )
+        # The development password is below the policy on purpose: set around UserCreate.
+        _add_user(session, fields, DEV_DEMO_PASSWORD)
         created.append(username)
     return created
+
+
+def demo_logins(session: Session) -> list[str]:
+    """Active demo accounts that still sign in with the demo password."""
+    names = [username for username, *_ in DEMO_USERS]
+    users = session.exec(
+        select(User).where(col(User.username).in_(names), User.is_active == True)  # noqa: E712
+    ).all()
+    return [u.username for u in users if verify_password(DEV_DEMO_PASSWORD, u.hashed_password)]
+
+
+def refuse_demo_logins_in_production(session: Session) -> None:
+    """Production must not start while anyone can sign in as a demo user."""
+    if get_settings().environment != "production":
+        return
+    open_doors = demo_logins(session)
+    if open_doors:
+        raise RuntimeError(
+            f"refusing to start in production: the demo users {', '.join(open_doors)} still "
+            "sign in with the demo password; deactivate them first "
+            "(complaints deactivate-user NAME)"
+        )

@@ -6,7 +6,8 @@ from sqlmodel import Field, SQLModel, col, select
 from api.deps import SessionDep, allowed
 from models.complaint import Complaint
 from models.notification import NotificationPublic
-from notifications.ledger import held_notices, resend_notice
+from notifications.ledger import held_notices
+from workflow.delivery import release_notice
 from workflow.history import verify_all_chains
 from workflow.rules import Action
 from workflow.transitions import Actor
@@ -81,7 +82,7 @@ def release(
     body: Release,
     actor: Annotated[Actor, allowed(Action.release_notices)],
 ) -> NotificationPublic:
-    notice = resend_notice(notice_id, by=actor.name, reason=body.reason)
+    notice = release_notice(notice_id, by=actor.name, reason=body.reason)
     return NotificationPublic.model_validate(notice, from_attributes=True)
 
 

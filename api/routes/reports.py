@@ -1,5 +1,3 @@
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
@@ -8,6 +6,7 @@ from fastapi.responses import Response
 
 from api.deps import SessionDep, allowed
 from workflow.clock import utcnow
+from workflow.csv_export import csv_text
 from workflow.errors import InvalidInput
 from workflow.reports import GroupBy, ReportRow, deadline_report
 from workflow.rules import Action
@@ -18,12 +17,8 @@ DEFAULT_PERIOD_DAYS = 90
 
 
 def _as_csv(rows: list[ReportRow]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(ReportRow.model_fields))
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row.model_dump())
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+    text = csv_text(list(ReportRow.model_fields), (row.model_dump() for row in rows))
+    return Response(text, media_type="text/csv; charset=utf-8")
 
 
 @router.get(

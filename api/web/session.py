@@ -1,23 +1,26 @@
 """Who is signed in to the web pages, and the CSRF token every form carries.
 
-The session lives in a signed cookie (Starlette's SessionMiddleware: HttpOnly, SameSite=Lax,
-Secure in production) holding the username and the CSRF token, nothing else. The user is
-looked up on every request, so a deactivated account is out at once.
+The cookie (Starlette's SessionMiddleware: signed, HttpOnly, SameSite=Lax, Secure in
+production) holds a random session id and the CSRF token, nothing else. The session is a row
+on the server (``web_session``), checked on every request with its user: signing out or
+deactivating the user ends it there, so a copied cookie stops working too.
 """
 
 import secrets
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.deps import SessionDep
 from models.user import User
 from workflow.rules import Action, require_permission
+from workflow.security import open_web_session, revoke_web_session, user_of_web_session
 from workflow.transitions import Actor, actor_of_user
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_ID = "sid"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -50,26 +53,28 @@ async def check_csrf(request: Request) -> None:
 
 def sign_in(request: Request, user: User) -> None:
     request.session.clear()  # a new session on sign-in: no fixation
-    request.session["user"] = user.username
+    request.session[SESSION_ID] = open_web_session(user)
     csrf_token(request)
 
 
 def sign_out(request: Request) -> None:
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        revoke_web_session(session_id)
     request.session.clear()
 
 
 def _load_user(session: Session, request: Request) -> User | None:
-    username = request.session.get("user")
-    if not isinstance(username, str):
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str):
         return None
-    user = session.exec(select(User).where(User.username == username)).first()
-    return user if user is not None and user.is_active else None
+    return user_of_web_session(session, session_id)
 
 
 def web_user(request: Request, session: SessionDep) -> User:
     user = _load_user(session, request)
     if user is None:
-        request.session.pop("user", None)
+        request.session.pop(SESSION_ID, None)
         raise SignInRequired
     request.state.user = user
     return user

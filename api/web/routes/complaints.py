@@ -19,7 +19,6 @@ from api.web.routes import page_router
 from api.web.session import WebUser, page_for
 from models.complaint import AcknowledgementRecord, ComplaintCreate, CustomerResponse
 from models.customer import Customer
-from notifications.notices import status_url
 from workflow.attachments import (
     ALLOWED_TYPES,
     MAX_ATTACHMENT_BYTES,
@@ -41,6 +40,7 @@ from workflow.complaints import (
 from workflow.db import read_session, write_session
 from workflow.errors import InvalidInput
 from workflow.facts import facts_of
+from workflow.notices import status_url
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
 from workflow.rules import Action, Actor, Channel, Kind, Remedy, Severity, Status, available_actions
 

@@ -21,9 +21,9 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from notifications.notices import resolution_preview
 from workflow.errors import NotFound
 from workflow.facts import facts_of, task_facts
+from workflow.notices import resolution_preview
 from workflow.queries import complaint_public, list_tasks, task_view
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
@@ -118,8 +118,10 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
     complaint = session.get(Complaint, task.complaint_id)
     assert complaint is not None
     resolution = latest_resolution(session, complaint.id)  # type: ignore[arg-type]
+    # The mail exactly as the customer gets it, status link included for those who may see it.
+    link = Action.read_customer_link in available_actions(facts_of(complaint), actor)
     preview = (
-        resolution_preview(session, complaint, resolution)
+        resolution_preview(session, complaint, resolution, with_status_link=link)
         if resolution is not None and task.kind is TaskKind.sales_review
         else None
     )

@@ -1,4 +1,8 @@
-"""Which notices an event sends, to whom: queued in the ledger in the handler's transaction."""
+"""Which notices an event sends, to whom: queued in the ledger in the handler's transaction.
+
+The customer's status link is a key to the complaint: notices are stored with the token
+withheld (staff read them in the record) and it is filled in when the mail is sent.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -7,13 +11,13 @@ from sqlmodel import Session, select
 
 from models.complaint import Complaint
 from models.customer import Customer
-from models.notification import NoticeKind, Notification
+from models.notification import NoticeChannel, NoticeKind, Notification
 from models.resolution import Resolution
 from models.user import User
 from notifications.ledger import queue_notice
-from notifications.targets import email_target_url
 from notifications.templates import RenderedNotice, render_notice
 from workflow.config import get_settings
+from workflow.db import read_session
 from workflow.rules import Kind, Role, TaskKind, needs_investigation
 
 TASK_LABELS = {
@@ -23,11 +27,21 @@ TASK_LABELS = {
 }
 
 
-def status_url(complaint: Complaint) -> str | None:
+# Stands for the status token in stored notices; URL-safe and untouched by HTML escaping.
+WITHHELD_TOKEN = "[customer-only]"  # noqa: S105 - a placeholder, not a secret
+CUSTOMER_KINDS = frozenset({NoticeKind.acknowledgement, NoticeKind.resolution})
+
+
+def status_url(complaint: Complaint, *, token: str | None = None) -> str | None:
     """The customer's own page for this complaint (the token is the only key)."""
     if not complaint.status_token:
         return None
-    return f"{get_settings().public_base_url.rstrip('/')}/status/{complaint.status_token}"
+    base = get_settings().public_base_url.rstrip("/")
+    return f"{base}/status/{token or complaint.status_token}"
+
+
+def _withheld_status_url(complaint: Complaint) -> str | None:
+    return status_url(complaint, token=WITHHELD_TOKEN)
 
 
 def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str, Any]:
@@ -41,7 +55,7 @@ def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str
         "description": complaint.description,
         "customer_name": customer.name,
         "reply_due_at": complaint.reply_due_at,
-        "status_url": status_url(complaint),
+        "status_url": _withheld_status_url(complaint),
         **extra,
     }
 
@@ -61,7 +75,6 @@ def queue_to_addresses(
             complaint_id=complaint.id,  # type: ignore[arg-type]
             kind=kind,
             recipient=address,
-            target_url=email_target_url(address),
             rendered=rendered,
             dedupe_key=f"{key}:{kind.value}:{address}",
         )
@@ -82,8 +95,8 @@ def _queue_to_customer(
                 session,
                 complaint_id=complaint.id,  # type: ignore[arg-type]
                 kind=kind,
+                channel=NoticeChannel.apprise,
                 recipient=target,
-                target_url=target,
                 rendered=rendered,
                 dedupe_key=f"{key}:{kind.value}:{target}",
             )
@@ -153,6 +166,21 @@ def _resolution_context(
     return _context(complaint, _customer(session, complaint), summary=resolution.customer_summary)
 
 
+def personal_body(notice: Notification) -> str:
+    """The body to send: the customer's own notices get their status token back."""
+    body = notice.body_html or notice.body_text
+    if notice.kind not in CUSTOMER_KINDS or notice.complaint_id is None:
+        return body
+    if WITHHELD_TOKEN not in body:
+        return body
+    with read_session() as session:
+        complaint = session.get(Complaint, notice.complaint_id)
+        token = complaint.status_token if complaint else None
+    if not token:
+        raise LookupError(f"notice {notice.id}: its complaint has no status token")
+    return body.replace(WITHHELD_TOKEN, token)
+
+
 def notify_resolution(
     session: Session, complaint: Complaint, resolution: Resolution, key: str
 ) -> list[Notification]:
@@ -161,7 +189,16 @@ def notify_resolution(
 
 
 def resolution_preview(
-    session: Session, complaint: Complaint, resolution: Resolution
+    session: Session,
+    complaint: Complaint,
+    resolution: Resolution,
+    *,
+    with_status_link: bool = False,
 ) -> RenderedNotice:
-    """The resolution notice exactly as the customer will receive it, for sales' review."""
-    return render_notice(NoticeKind.resolution, _resolution_context(session, complaint, resolution))
+    """The resolution notice exactly as the customer will receive it, for sales' review: its
+    ``body_text`` is the mail's plain-text part. The status link's token is withheld unless
+    ``with_status_link`` (for the roles that may see it: sales, admin)."""
+    context = _resolution_context(session, complaint, resolution)
+    if with_status_link:
+        context["status_url"] = status_url(complaint)
+    return render_notice(NoticeKind.resolution, context)

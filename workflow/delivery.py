@@ -1,0 +1,63 @@
+"""Sending queued notices, and what their outcome means for the complaint.
+
+The ledger (``notifications/ledger.py``) knows only notices; it reports each outcome through
+the hook given here, inside its own transaction, and the workflow records its side in that
+same transaction: the history entry, and for a sent acknowledgement the acknowledgement
+clock and ``acknowledged_at``. Flows and admin routes call these functions, never the
+ledger's directly.
+"""
+
+from sqlmodel import Session
+
+from models.notification import NoticeKind, NoticeStatus, Notification
+from notifications import ledger
+from notifications.ledger import NoticeEvent, NoticeOutcome
+from notifications.sender import notifier
+from workflow.deadlines import stop_clocks
+from workflow.history import record_history
+from workflow.notices import personal_body
+from workflow.rules import Step
+from workflow.transitions import lock_complaint_by_id, touch
+
+NOTIFIER = "flow:notify"
+
+
+def record_notice_outcome(session: Session, notice: Notification, outcome: NoticeOutcome) -> None:
+    """The workflow's side of a notice's outcome (digests belong to no complaint)."""
+    if notice.complaint_id is None:
+        return
+    complaint = lock_complaint_by_id(session, notice.complaint_id)
+    record_history(
+        session,
+        complaint_id=notice.complaint_id,
+        actor=outcome.actor or NOTIFIER,
+        action=outcome.event.value,
+        changes={
+            "notice_id": notice.id,
+            "kind": notice.kind,
+            "recipient": notice.recipient,
+            "attempts": notice.attempts,
+        },
+        reason=outcome.reason,
+    )
+    acknowledged = outcome.event is NoticeEvent.sent and notice.kind is NoticeKind.acknowledgement
+    if acknowledged and complaint.acknowledged_at is None:
+        touch(session, complaint, acknowledged_at=outcome.at)
+        stop_clocks(session, notice.complaint_id, {Step.acknowledgement})
+
+
+def deliver_notice(notice_id: int) -> NoticeStatus | None:
+    """One attempt at one notice; None if it was not due or is someone else's to send."""
+    return ledger.send_notice(
+        notice_id, notifier(), on_outcome=record_notice_outcome, finish_body=personal_body
+    )
+
+
+def hold_expired_sends() -> int:
+    """Notices whose sender died mid-send are held for a person (and said so in history)."""
+    return ledger.hold_expired_sends(on_outcome=record_notice_outcome)
+
+
+def release_notice(notice_id: int, *, by: str, reason: str) -> Notification:
+    """A person releases a held notice for one more attempt (the relay sends it)."""
+    return ledger.resend_notice(notice_id, by=by, reason=reason, on_outcome=record_notice_outcome)
