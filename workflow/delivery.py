@@ -9,6 +9,7 @@ ledger's directly.
 
 from sqlmodel import Session
 
+from models.enums import HistoryAction
 from models.notification import NoticeKind, NoticeStatus, Notification
 from notifications import ledger
 from notifications.ledger import NoticeEvent, NoticeOutcome
@@ -31,7 +32,7 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
         session,
         complaint_id=notice.complaint_id,
         actor=outcome.actor or NOTIFIER,
-        action=outcome.event.value,
+        action=HistoryAction(outcome.event.value),
         changes={
             "notice_id": notice.id,
             "kind": notice.kind,
