@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
 DEV_SECRET_KEY = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_DEMO_PASSWORD = "demo"  # noqa: S105
+DEV_HISTORY_KEY = "dev-only-history-key-change-me-0123456789abcdef"
+MIN_HISTORY_KEY_BYTES = 32
 
 DEFAULT_DEPARTMENT_EMAILS = {
     "sales": ["sales@example.com"],
@@ -78,10 +80,36 @@ class Settings(BaseSettings):
     )
     intake_rate: str = Field(default="20/second", description="Complaints logged per user")
 
+    history_key: str = Field(
+        default=DEV_HISTORY_KEY,
+        description="HMAC key sealing the history (at least 32 bytes), kept outside the database",
+    )
+    history_retired_keys: list[str] = Field(
+        default_factory=list,
+        description="Earlier history keys (JSON list): entries sealed with them still verify",
+    )
+    history_checkpoint_file: Path | None = Field(
+        default=None, description="Append-only log of checkpoints; empty: var/checkpoints/"
+    )
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_development(self) -> "Settings":
         if self.environment == "production" and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("CW_SECRET_KEY must be set outside development")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_history_keys_in_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        named = [("CW_HISTORY_KEY", self.history_key)]
+        named += [("CW_HISTORY_RETIRED_KEYS", key) for key in self.history_retired_keys]
+        for name, key in named:
+            if key == DEV_HISTORY_KEY or len(key.encode()) < MIN_HISTORY_KEY_BYTES:
+                raise ValueError(
+                    f"{name} must be a secret of at least {MIN_HISTORY_KEY_BYTES} bytes in "
+                    "production (not empty, not the development key)"
+                )
         return self
 
     @property
@@ -91,6 +119,10 @@ class Settings(BaseSettings):
     @property
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
+
+    @property
+    def history_checkpoint_path(self) -> Path:
+        return self.history_checkpoint_file or self.var_dir / "checkpoints" / "history.log"
 
 
 @lru_cache
