@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
@@ -64,7 +64,11 @@ def history_keys() -> dict[str, bytes]:
 
 
 def current_key() -> tuple[str, bytes]:
-    key = get_settings().history_key
+    return _current_key_for(get_settings().history_key)
+
+
+@lru_cache(maxsize=8)
+def _current_key_for(key: str) -> tuple[str, bytes]:
     return key_id_of(key), key.encode()
 
 
@@ -135,29 +139,30 @@ def record_history(
     return entry
 
 
+_HEAD = HistoryHead.__table__.c  # type: ignore[attr-defined]
+# Built once: statement construction and the ORM's execute path cost more than the SQL here.
+_LOCK_HEAD = select(_HEAD.seq, _HEAD.hash).where(_HEAD.id == HEAD_ROW).with_for_update()
+_INSERT_ENTRIES = insert(HistoryEntry.__table__)  # type: ignore[attr-defined]
+
+
 def _append_to_chain(session: Session, entries: list[HistoryEntry]) -> None:
     """Seal the entries at the next positions of the chain, holding its head's lock."""
-    head = session.execute(
-        select(HistoryHead.seq, HistoryHead.hash)  # type: ignore[call-overload]
-        .where(HistoryHead.id == HEAD_ROW)
-        .with_for_update()
-    ).one()
-    position, previous = head.seq, head.hash
+    connection = session.connection()
+    position, previous = connection.execute(_LOCK_HEAD).one()
     key_id, key = current_key()
     for entry in entries:
         position += 1
         entry.chain_seq, entry.key_id, entry.prev_hash = position, key_id, previous
         entry.content_mac = content_mac(key, _entry_fields(entry))
         entry.hash = previous = link_mac(key, position, entry.prev_hash, entry.content_mac)
-    session.add_all(entries)
-    session.flush()
+    connection.execute(_INSERT_ENTRIES, [entry.model_dump(exclude={"id"}) for entry in entries])
 
 
 @event.listens_for(Session, "before_commit")
 def _chain_pending_entries(session: Session) -> None:
     entries = session.info.pop(_PENDING, None)
     if entries:
-        # Everything else first, so the head's lock covers only our inserts and the commit.
+        # Everything else is flushed first, so the lock covers only our inserts and the commit.
         session.flush()
         _append_to_chain(session, entries)
 
