@@ -371,6 +371,15 @@ def test_a_truncation_after_a_checkpoint_is_found_though_the_table_and_head_were
     assert f"TRUNCATED END (entries {head - 1}-{head})" in result.output
 
 
+def test_a_checkpoint_line_that_is_not_one_is_reported(two_logged, as_user, settings):
+    _checkpoint()
+    with (settings.var_dir / "checkpoints" / "history.log").open("a") as log:
+        log.write("entry 12 was fine, trust me\n")
+    (problem,) = _problems(as_user("admin"), "unreadable_checkpoint")
+    assert "history.log line 2 is not a checkpoint" in problem["detail"]
+    assert _cli().exit_code == 1
+
+
 def test_entries_sealed_under_a_retired_key_still_verify_after_rotation(
     settings, as_user, monkeypatch
 ):

@@ -62,7 +62,9 @@ def write_checkpoint(session: Session) -> HistoryCheckpoint | None:
     return checkpoint
 
 
-def _file_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
+def file_checkpoints() -> tuple[list[Checkpoint], list[str]]:
+    """The file's checkpoints, and a line for each line that is not one."""
+    path = get_settings().history_checkpoint_path
     if not path.exists():
         return [], []
     found, unreadable = [], []
@@ -85,16 +87,16 @@ def _file_checkpoints(path: Path) -> tuple[list[Checkpoint], list[str]]:
     return found, unreadable
 
 
-def read_checkpoints(session: Session) -> tuple[dict[int, list[Checkpoint]], int, list[str]]:
-    """Every checkpoint of the table and the file, by position; their number; unreadable lines."""
+def by_position(session: Session, in_file: list[Checkpoint]) -> dict[int, list[Checkpoint]]:
+    """The table's checkpoints and the file's (read before the session's snapshot: a line is
+    only written once its entry is committed), by position."""
     rows = session.execute(
         select(HistoryCheckpoint.chain_seq, HistoryCheckpoint.hash, HistoryCheckpoint.taken_at)  # type: ignore[call-overload]
     )
-    found = [
+    in_table = [
         Checkpoint(seq, digest, at.isoformat(), "checkpoint table") for seq, digest, at in rows
     ]
-    in_file, unreadable = _file_checkpoints(get_settings().history_checkpoint_path)
-    by_position: dict[int, list[Checkpoint]] = defaultdict(list)
-    for checkpoint in (*found, *in_file):
-        by_position[checkpoint.chain_seq].append(checkpoint)
-    return dict(by_position), len(found) + len(in_file), unreadable
+    positions: dict[int, list[Checkpoint]] = defaultdict(list)
+    for checkpoint in (*in_table, *in_file):
+        positions[checkpoint.chain_seq].append(checkpoint)
+    return dict(positions)

@@ -30,7 +30,7 @@ from models.complaint import Complaint
 from models.history import HistoryEntry, HistoryHead
 from workflow.db import get_engine
 from workflow.history import GENESIS, HEAD_ROW, content_mac, history_keys, link_mac
-from workflow.history_checkpoints import Checkpoint, read_checkpoints
+from workflow.history_checkpoints import Checkpoint, by_position, file_checkpoints
 
 STATE_WORDS = {
     "edited": "fields edited",
@@ -280,11 +280,12 @@ def _name_complaints(session: Session, problems: list[Problem]) -> None:
             problem.references = [names.get(i, f"complaint id {i}") for i in problem.complaint_ids]
 
 
-def _verify(session: Session) -> Verification:
+def _verify(session: Session, in_file: list[Checkpoint], unreadable: list[str]) -> Verification:
     head_seq = session.execute(
         select(HistoryHead.seq).where(HistoryHead.id == HEAD_ROW)  # type: ignore[call-overload]
     ).scalar_one_or_none()
-    checkpoints, count, unreadable = read_checkpoints(session)
+    checkpoints = by_position(session, in_file)
+    count = sum(len(found_at) for found_at in checkpoints.values())
     found = _Problems()
     for line in unreadable:
         found.append(Problem(ProblemKind.unreadable_checkpoint, line))
@@ -301,9 +302,10 @@ def _verify(session: Session) -> Verification:
 
 def verify_history() -> Verification:
     """Check the whole history in one consistent snapshot of the database."""
+    in_file, unreadable = file_checkpoints()
     engine = get_engine()
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             snapshot = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             session.connection(execution_options=snapshot)
-        return _verify(session)
+        return _verify(session, in_file, unreadable)
