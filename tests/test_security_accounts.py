@@ -21,6 +21,7 @@ from workflow.config import DEV_SECRET_KEY, Settings, get_settings
 from workflow.csv_export import csv_text
 
 STRONG_KEY = secrets.token_urlsafe(48)
+HISTORY_KEY = secrets.token_urlsafe(48)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,7 @@ STRONG_KEY = secrets.token_urlsafe(48)
 )
 def test_production_refuses_a_short_low_entropy_or_development_secret_key(key, problem):
     with pytest.raises(ValidationError, match=problem) as refused:
-        Settings(_env_file=None, environment="production", secret_key=key)
+        Settings(_env_file=None, environment="production", secret_key=key, history_key=HISTORY_KEY)
     if key.strip():
         assert key not in str(refused.value)  # the key itself is never echoed into a log
 
@@ -48,7 +49,9 @@ def test_an_empty_secret_key_starts_in_no_environment(environment):
 
 
 def test_production_takes_a_long_random_secret_key():
-    assert Settings(_env_file=None, environment="production", secret_key=STRONG_KEY)
+    assert Settings(
+        _env_file=None, environment="production", secret_key=STRONG_KEY, history_key=HISTORY_KEY
+    )
 
 
 def test_production_refuses_to_start_while_demo_users_sign_in_with_the_demo_password(
@@ -58,6 +61,7 @@ def test_production_refuses_to_start_while_demo_users_sign_in_with_the_demo_pass
 
     monkeypatch.setenv("CW_ENVIRONMENT", "production")
     monkeypatch.setenv("CW_SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("CW_HISTORY_KEY", HISTORY_KEY)
     get_settings.cache_clear()
     with pytest.raises(RuntimeError, match=r"demo users .*sales.* demo password"):  # noqa: SIM117
         with TestClient(create_app()):

@@ -215,21 +215,27 @@ def sweep() -> None:
 
 @app.command("verify-history")
 def verify_history() -> None:
-    """Recompute the hash chain of every complaint's history; exit 1 naming broken rows."""
-    from workflow.db import read_session
-    from workflow.history import verify_all_chains
+    """Check the whole history chain and its checkpoints; exit 1 naming each problem."""
+    from workflow.history_verify import verify_history as verify_whole_history
 
-    with read_session() as session:
-        checked, broken = verify_all_chains(session)
-        if broken:
-            from models.complaint import Complaint
-
-            for complaint_id, seq in broken:
-                complaint = session.get(Complaint, complaint_id)
-                name = complaint.reference if complaint else f"complaint id {complaint_id}"
-                typer.echo(f"BROKEN {name}: history entry {seq} does not verify", err=True)
-            raise typer.Exit(1)
-    typer.echo(f"history intact: {checked} complaints verified")
+    result = verify_whole_history()
+    for problem in result.problems:
+        where = [f"entries {problem.first_entry}-{problem.last_entry}"]
+        if problem.first_entry is None:
+            where = []
+        elif problem.first_entry == problem.last_entry:
+            where = [f"entry {problem.first_entry}"]
+        where += problem.references
+        label = problem.kind.value.replace("_", " ").upper()
+        typer.echo(f"{label} ({', '.join(where) or 'history'}): {problem.detail}", err=True)
+    if result.problems_not_listed:
+        typer.echo(f"... and {result.problems_not_listed} more problems", err=True)
+    if not result.intact:
+        raise typer.Exit(1)
+    typer.echo(
+        f"history intact: {result.entries} entries, {result.complaints} complaints, "
+        f"checked against {result.checkpoints} checkpoints"
+    )
 
 
 @app.command("held-notices")

@@ -10,8 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
 DEV_SECRET_KEY = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_DEMO_PASSWORD = "demo"  # noqa: S105
-MIN_SECRET_KEY_BYTES = 32
-MIN_SECRET_KEY_CHARACTERS = 10  # distinct ones: "aaaa..." or "0101..." is not a key
+MIN_KEY_BYTES = 32
+MIN_KEY_CHARACTERS = 10  # distinct ones: "aaaa..." or "0101..." is not a key
+GENERATE_KEY = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+DEV_HISTORY_KEY = "dev-only-history-key-change-me-0123456789abcdef"
 
 DEFAULT_DEPARTMENT_EMAILS = {
     "sales": ["sales@example.com"],
@@ -94,14 +96,32 @@ class Settings(BaseSettings):
     )
     intake_rate: str = Field(default="20/second", description="Complaints logged per user")
 
+    history_key: str = Field(
+        default=DEV_HISTORY_KEY,
+        description="HMAC key sealing the history (at least 32 bytes), kept outside the database",
+    )
+    history_retired_keys: list[str] = Field(
+        default_factory=list,
+        description="Earlier history keys (JSON list): entries sealed with them still verify",
+    )
+    history_checkpoint_file: Path | None = Field(
+        default=None, description="Append-only log of checkpoints; empty: var/checkpoints/"
+    )
+
     @model_validator(mode="after")
-    def _refuse_weak_secret_key(self) -> "Settings":
-        problem = secret_key_problem(self.secret_key, production=self.environment == "production")
-        if problem:
-            raise ValueError(
-                f"{problem}; generate one with: python -c "
-                "'import secrets; print(secrets.token_urlsafe(48))'"
-            )
+    def _refuse_weak_keys(self) -> "Settings":
+        """The keys signing tokens and sealing the history: never empty; in production never
+        a development key, short, or of few different characters. The key is never echoed."""
+        production = self.environment == "production"
+        keys = [
+            ("CW_SECRET_KEY", self.secret_key, DEV_SECRET_KEY),
+            ("CW_HISTORY_KEY", self.history_key, DEV_HISTORY_KEY),
+            *(("CW_HISTORY_RETIRED_KEYS", k, DEV_HISTORY_KEY) for k in self.history_retired_keys),
+        ]
+        for name, key, development_key in keys:
+            problem = key_problem(name, key, development_key=development_key, production=production)
+            if problem:
+                raise ValueError(f"{problem}; {GENERATE_KEY}")
         return self
 
     @property
@@ -112,24 +132,25 @@ class Settings(BaseSettings):
     def mail_dir(self) -> Path:
         return self.var_dir / "mail"
 
+    @property
+    def history_checkpoint_path(self) -> Path:
+        return self.history_checkpoint_file or self.var_dir / "checkpoints" / "history.log"
 
-def secret_key_problem(key: str, *, production: bool) -> str | None:
-    """Why ``key`` may not sign tokens and sessions; None if it may."""
+
+def key_problem(name: str, key: str, *, development_key: str, production: bool) -> str | None:
+    """Why ``key`` may not be used; None if it may."""
     if not key.strip():
-        return "CW_SECRET_KEY is empty"
+        return f"{name} is empty"
     if not production:
         return None
-    if key == DEV_SECRET_KEY:
-        return "CW_SECRET_KEY is the development key, refused in production"
-    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+    if key == development_key:
+        return f"{name} is the development key, refused in production"
+    if len(key.encode()) < MIN_KEY_BYTES:
+        return f"{name} has {len(key.encode())} bytes; production needs at least {MIN_KEY_BYTES}"
+    if len(set(key)) < MIN_KEY_CHARACTERS:
         return (
-            f"CW_SECRET_KEY has {len(key.encode())} bytes; production needs at least "
-            f"{MIN_SECRET_KEY_BYTES}"
-        )
-    if len(set(key)) < MIN_SECRET_KEY_CHARACTERS:
-        return (
-            f"CW_SECRET_KEY has only {len(set(key))} different characters; production needs "
-            f"a random key (at least {MIN_SECRET_KEY_CHARACTERS})"
+            f"{name} has only {len(set(key))} different characters; production needs a random "
+            f"key (at least {MIN_KEY_CHARACTERS})"
         )
     return None
 

@@ -14,6 +14,7 @@ from notifications.templates import render_notice
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.deadlines import clock_figures
+from workflow.history_checkpoints import chain_head
 from workflow.rules import BUSINESS_DAY_HOURS, Department, Role
 from workflow.sweep import STEP_LABELS
 
@@ -99,6 +100,8 @@ def queue_digest(session: Session, user: User) -> Notification | None:
         "overdue": overdue,
         "due_soon": due_soon,
         "scope": ", ".join(d.value for d in departments_of(user) or []) or "all departments",
+        # The chain's head in the managers' mailboxes: a copy the database owner cannot reach.
+        "history_head": chain_head(session),
     }
     return queue_notice(
         session,

@@ -1,41 +1,111 @@
 """The append-only history of each complaint, written by this one function.
 
-Each row's hash covers its content and the previous row's hash, so an edit made around the
-database triggers breaks the chain at that row (``verify_chain`` names it).
+Every entry of every complaint is a link in one chain (``chain_seq`` 1, 2, 3, ... with no
+gap), so removing the last entry or a complaint's whole history shows. Each entry carries two
+HMAC-SHA256 values under a key kept outside the database (``CW_HISTORY_KEY``):
+``content_mac`` over its own fields, and ``hash`` over its position, the previous entry's
+hash and ``content_mac``. Someone who can write the table cannot recompute either, and the
+two tell a changed entry from a genuine one moved or re-linked (``workflow.history_verify``).
+
+The chain position is taken at commit (``before_commit`` below), not when the entry is
+recorded: the chain head is one row every writer locks, so it is held only for the last
+inserts and the commit, never while a use case does its work.
 """
 
 import hashlib
+import hmac
 import json
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
 
-from models.history import HistoryEntry
+from models.enums import HistoryAction
+from models.history import HistoryEntry, HistoryHead
 from workflow.clock import utcnow
+from workflow.config import get_settings
 
 GENESIS = "0" * 64
+HEAD_ROW = 1
+_PENDING = "history_pending"
+
+CONTENT_FIELDS = (
+    "complaint_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "from_status",
+    "to_status",
+    "changes",
+    "reason",
+    "key_id",
+)
+
+
+def key_id_of(key: str) -> str:
+    """A key's id: a fingerprint, so the same id can never name two different keys."""
+    return hashlib.sha256(b"complaint-history-key:" + key.encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=8)
+def _keys_for(current: str, retired: tuple[str, ...]) -> dict[str, bytes]:
+    return {key_id_of(k): k.encode() for k in (*retired, current)}
+
+
+def history_keys() -> dict[str, bytes]:
+    """Every key an entry may have been sealed with, by id: the current one and the retired."""
+    settings = get_settings()
+    return _keys_for(settings.history_key, tuple(settings.history_retired_keys))
+
+
+def current_key() -> tuple[str, bytes]:
+    return _current_key_for(get_settings().history_key)
+
+
+@lru_cache(maxsize=8)
+def _current_key_for(key: str) -> tuple[str, bytes]:
+    return key_id_of(key), key.encode()
 
 
 def _json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
-def _digest(entry: HistoryEntry) -> str:
-    content = {
-        "complaint_id": entry.complaint_id,
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "from_status": entry.from_status,
-        "to_status": entry.to_status,
-        "changes": entry.changes,
-        "reason": entry.reason,
-        "prev_hash": entry.prev_hash,
-    }
+def content_mac(key: bytes, fields: Mapping[str, Any]) -> str:
+    """HMAC of an entry's own fields, read from a model or a database row alike."""
+    content = {name: fields[name] for name in CONTENT_FIELDS}
+    content["at"] = fields["at"].astimezone(UTC).isoformat()
     canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def link_mac(key: bytes, chain_seq: int, prev_hash: str, entry_mac: str) -> str:
+    """HMAC of an entry's place in the chain: what ``hash`` holds."""
+    message = f"{chain_seq}:{prev_hash}:{entry_mac}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _entry_fields(entry: HistoryEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in CONTENT_FIELDS}
+
+
+def _next_seq(session: Session, complaint_id: int, pending: list[HistoryEntry]) -> int:
+    for entry in reversed(pending):
+        if entry.complaint_id == complaint_id:
+            return entry.seq + 1
+    last = session.exec(
+        sqlmodel_select(HistoryEntry.seq)
+        .where(HistoryEntry.complaint_id == complaint_id)
+        .order_by(col(HistoryEntry.seq).desc())
+        .limit(1)
+    ).first()
+    return (last or 0) + 1
 
 
 def record_history(
@@ -43,84 +113,72 @@ def record_history(
     *,
     complaint_id: int,
     actor: str,
-    action: str,
+    action: HistoryAction,
     from_status: str | None = None,
     to_status: str | None = None,
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
     first: bool = False,
 ) -> HistoryEntry:
-    """Append one entry. The caller holds the complaint's row lock, so ``seq`` cannot race.
+    """Record one entry; it joins the chain when the session commits.
 
-    ``first``: the complaint was created in this transaction (no entry to chain to)."""
-    last = (
-        None
-        if first
-        else session.exec(
-            select(HistoryEntry)
-            .where(HistoryEntry.complaint_id == complaint_id)
-            .order_by(col(HistoryEntry.seq).desc())
-            .limit(1)
-        ).first()
-    )
+    The caller holds the complaint's row lock, so ``seq`` cannot race. ``first``: the
+    complaint was created in this transaction (no entry to look up)."""
+    pending: list[HistoryEntry] = session.info.setdefault(_PENDING, [])
     entry = HistoryEntry(
         complaint_id=complaint_id,
-        seq=(last.seq + 1) if last else 1,
+        seq=1 if first else _next_seq(session, complaint_id, pending),
         at=utcnow(),
         actor=actor,
-        action=action,
+        action=action.value,
         from_status=from_status,
         to_status=to_status,
         changes=json.loads(json.dumps(changes or {}, default=_json_default)),
         reason=reason,
-        prev_hash=last.hash if last else GENESIS,
-        hash="",
     )
-    entry.hash = _digest(entry)
-    session.add(entry)
-    if not first:
-        session.flush()
+    pending.append(entry)
     return entry
+
+
+_HEAD = HistoryHead.__table__.c  # type: ignore[attr-defined]
+# Built once: statement construction and the ORM's execute path cost more than the SQL here.
+_LOCK_HEAD = select(_HEAD.seq, _HEAD.hash).where(_HEAD.id == HEAD_ROW).with_for_update()
+_INSERT_ENTRIES = insert(HistoryEntry.__table__)  # type: ignore[attr-defined]
+
+
+def _append_to_chain(session: Session, entries: list[HistoryEntry]) -> None:
+    """Seal the entries at the next positions of the chain, holding its head's lock."""
+    connection = session.connection()
+    position, previous = connection.execute(_LOCK_HEAD).one()
+    key_id, key = current_key()
+    for entry in entries:
+        position += 1
+        entry.chain_seq, entry.key_id, entry.prev_hash = position, key_id, previous
+        entry.content_mac = content_mac(key, _entry_fields(entry))
+        entry.hash = previous = link_mac(key, position, entry.prev_hash, entry.content_mac)
+    connection.execute(_INSERT_ENTRIES, [entry.model_dump(exclude={"id"}) for entry in entries])
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending_entries(session: Session) -> None:
+    entries = session.info.pop(_PENDING, None)
+    if entries:
+        # Everything else is flushed first, so the lock covers only our inserts and the commit.
+        session.flush()
+        _append_to_chain(session, entries)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending_entries(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def list_history(session: Session, complaint_id: int) -> list[HistoryEntry]:
     return list(
         session.exec(
-            select(HistoryEntry)
+            sqlmodel_select(HistoryEntry)
             .where(HistoryEntry.complaint_id == complaint_id)
             .order_by(col(HistoryEntry.seq))
         )
     )
-
-
-def verify_chain(entries: list[HistoryEntry]) -> int | None:
-    """The seq of the first entry whose hash or link does not verify, or None if all do."""
-    previous = GENESIS
-    for entry in entries:
-        if entry.prev_hash != previous or _digest(entry) != entry.hash:
-            return entry.seq
-        previous = entry.hash
-    return None
-
-
-def verify_all_chains(session: Session) -> tuple[int, list[tuple[int, int]]]:
-    """Check every complaint's chain in one pass: (complaints checked, [(complaint id, seq)]
-    of the first broken entry of each broken chain)."""
-    checked, broken = 0, []
-    current: int | None = None
-    previous = GENESIS
-    failed = False
-    rows = session.exec(
-        select(HistoryEntry).order_by(col(HistoryEntry.complaint_id), col(HistoryEntry.seq))
-    )
-    for entry in rows:
-        if entry.complaint_id != current:
-            current, previous, failed = entry.complaint_id, GENESIS, False
-            checked += 1
-        if failed:
-            continue
-        if entry.prev_hash != previous or _digest(entry) != entry.hash:
-            broken.append((entry.complaint_id, entry.seq))
-            failed = True
-        previous = entry.hash
-    return checked, broken

@@ -8,7 +8,8 @@ from models.complaint import Complaint
 from models.notification import NotificationPublic
 from notifications.ledger import held_notices
 from workflow.delivery import release_notice
-from workflow.history import verify_all_chains
+from workflow.history_verify import ProblemKind
+from workflow.history_verify import verify_history as verify_whole_history
 from workflow.rules import Action
 from workflow.transitions import Actor
 
@@ -27,15 +28,21 @@ class Release(SQLModel):
     )
 
 
-class BrokenChain(SQLModel):
-    reference: str
-    first_broken_seq: int
+class HistoryProblem(SQLModel):
+    kind: ProblemKind = Field(description="What was found.")
+    first_entry: int | None = Field(description="Global position (chain_seq) where it starts.")
+    last_entry: int | None = Field(description="Global position where it ends.")
+    references: list[str] = Field(description="The complaints concerned, when known.")
+    detail: str
 
 
 class HistoryVerification(SQLModel):
-    complaints_checked: int
     intact: bool
-    broken: list[BrokenChain]
+    entries_checked: int
+    complaints_checked: int
+    checkpoints_checked: int
+    problems: list[HistoryProblem]
+    problems_not_listed: int = Field(description="Problems beyond the first 1,000.")
 
 
 def _references(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
@@ -89,19 +96,27 @@ def release(
 @router.get(
     "/history/verify",
     summary="Verify the tamper-evident history",
-    description="Recomputes every history row's hash and link; names the first broken row of "
-    "each complaint whose chain does not verify (an edit made around the database triggers).",
+    description="Streams the one chain of all history entries and checks each entry's keyed "
+    "hashes, the sequence and every checkpoint (table and file); names each problem found: "
+    "rewritten or forged entries, missing entries, a truncated end, a complaint whose history "
+    "was removed, an unknown key id.",
 )
-def verify_history(
-    session: SessionDep, _: Annotated[Actor, allowed(Action.verify_history)]
-) -> HistoryVerification:
-    checked, broken = verify_all_chains(session)
-    references = _references(session, {complaint_id for complaint_id, _ in broken})
+def verify_history(_: Annotated[Actor, allowed(Action.verify_history)]) -> HistoryVerification:
+    result = verify_whole_history()
     return HistoryVerification(
-        complaints_checked=checked,
-        intact=not broken,
-        broken=[
-            BrokenChain(reference=references.get(cid, str(cid)), first_broken_seq=seq)
-            for cid, seq in broken
+        intact=result.intact,
+        entries_checked=result.entries,
+        complaints_checked=result.complaints,
+        checkpoints_checked=result.checkpoints,
+        problems=[
+            HistoryProblem(
+                kind=p.kind,
+                first_entry=p.first_entry,
+                last_entry=p.last_entry,
+                references=p.references,
+                detail=p.detail,
+            )
+            for p in result.problems
         ],
+        problems_not_listed=result.problems_not_listed,
     )
