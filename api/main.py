@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
+from api.json_guard import RefuseUnstorableJson
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
 from api.web.setup import install_web
 from workflow.config import get_settings
@@ -140,6 +141,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
     install_web(app)
+    app.add_middleware(RefuseUnstorableJson)  # inside the two below: reads a capped body
     app.add_middleware(RefuseNulCharacters)
     app.add_middleware(
         BodySizeLimit,

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
         default="5/minute", description="Failed sign-ins allowed per username and address"
     )
     intake_rate: str = Field(default="20/second", description="Complaints logged per user")
+    max_received_age_days: int = Field(
+        default=365, ge=1, le=3650, description="Oldest received_at a complaint may be logged with"
+    )
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_development(self) -> "Settings":
