@@ -140,6 +140,9 @@ def start_stack(settings: Settings) -> Stack:
             "--port",
             str(settings.api_port),
             "--no-access-log",
+            # X-Forwarded-For only from named proxies: by default uvicorn believes any local
+            # client, which could then choose the address its sign-ins are counted under.
+            f"--forwarded-allow-ips={','.join(settings.trusted_proxies)}",
         ],
     )
     wait_until(http_ok(f"{settings.prefect_api_url}/health"), timeout=90, what="Prefect server")
