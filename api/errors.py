@@ -39,7 +39,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _answer("No token, or a bad or expired one"),
     403: _answer("The role may not do this"),
     413: _answer("The request body is over the size limit"),
-    422: _answer("Invalid data; `detail` names each field"),
+    422: _answer(
+        "Invalid data; `detail` names each field and says why, also for the input rules of "
+        "the API description and the field descriptions"
+    ),
     503: _answer("The database is busy or unreachable; nothing was saved, retry later"),
 }
 PUBLIC_RESPONSES = {code: COMMON_RESPONSES[code] for code in (400, 413, 422, 503)}

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.contract import INPUT_RULES, AnswerOptions, document_input_rules
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
 from api.json_guard import RefuseUnstorableJson
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
@@ -181,7 +182,7 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="Complaint workflow",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION + INPUT_RULES,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
@@ -199,6 +200,8 @@ def create_app() -> FastAPI:
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
     install_web(app)
+    document_input_rules(app)
+    app.add_middleware(AnswerOptions, api=app)
     app.add_middleware(RefuseUnstorableJson)  # inside the two below: reads a capped body
     app.add_middleware(RefuseNulCharacters)
     app.add_middleware(
