@@ -25,6 +25,7 @@ TEXT_MESSAGE = (
     "cannot be stored"
 )
 MAX_PROBLEMS = 20
+BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Location = tuple[str | int, ...]
 
@@ -76,10 +77,11 @@ def unstorable_values(body: bytes) -> list[dict[str, Any]]:
 
 
 def _reads_json(scope: Scope) -> bool:
-    """As FastAPI decides: a JSON media type, or no content type at all on an API path."""
+    """As FastAPI decides: a JSON media type, or no content type at all on an API path (no
+    route here takes a body with GET, HEAD or OPTIONS)."""
     content_type = dict(scope.get("headers") or []).get(b"content-type")
     if content_type is None:
-        return scope["path"].startswith("/api/")
+        return scope["path"].startswith("/api/") and scope["method"] not in BODILESS_METHODS
     media_type = content_type.split(b";")[0].strip().lower()
     return media_type == b"application/json" or (
         media_type.startswith(b"application/") and media_type.endswith(b"+json")
