@@ -1,10 +1,13 @@
 """Domain errors to HTTP answers, in one place."""
 
+import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -35,7 +38,10 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _answer("No token, or a bad or expired one"),
     403: _answer("The role may not do this"),
     413: _answer("The request body is over the size limit"),
-    422: _answer("Invalid data; `detail` names each field"),
+    422: _answer(
+        "Invalid data; `detail` names each field and says why, also for the input rules of "
+        "the API description and the field descriptions"
+    ),
     503: _answer("The database is busy or unreachable; nothing was saved, retry later"),
 }
 PUBLIC_RESPONSES = {code: COMMON_RESPONSES[code] for code in (400, 413, 422, 503)}
@@ -80,6 +86,35 @@ def _problem(
     return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
 
 
+def _encodable(value: object) -> bool:
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (ValueError, TypeError):  # NaN, Infinity, a lone surrogate
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def encodable_errors(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors that can always be answered: an ``input`` or ``ctx`` that JSON or
+    UTF-8 cannot carry (NaN, Infinity, a lone surrogate) is left out, never echoed; a name in
+    ``loc`` or the message is escaped instead (``\\ud800``)."""
+    safe = []
+    for error in errors:
+        item = {}
+        for key, value in error.items():
+            encoded = jsonable_encoder(value)
+            if _encodable(encoded):
+                item[key] = encoded
+            elif key in ("loc", "msg", "type"):
+                item[key] = jsonable_encoder(value, custom_encoder={str: _printable})
+        safe.append(item)
+    return safe
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
@@ -111,9 +146,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = encodable_errors(exc.errors())
         if is_web_request(request):
-            return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors(), request=request)
-        return await request_validation_exception_handler(request, exc)
+            return _problem(status.HTTP_422_UNPROCESSABLE_CONTENT, errors, request=request)
+        return await request_validation_exception_handler(
+            request, RequestValidationError(errors, body=exc.body)
+        )
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _: SignInRequired) -> Response:

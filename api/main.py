@@ -1,17 +1,25 @@
 """The FastAPI application."""
 
+import json
 import re
+from base64 import b64decode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import quote
 
+import itsdangerous
 from fastapi import FastAPI, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.contract import INPUT_RULES, AnswerOptions, document_input_rules
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
+from api.json_guard import RefuseUnstorableJson
 from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
-from api.web.setup import install_web
+from api.web.session import SESSION_ID
+from api.web.setup import SESSION_COOKIE, install_web
 from workflow.config import get_settings
 from workflow.db import read_session
 from workflow.users import refuse_demo_logins_in_production
@@ -129,13 +137,66 @@ async def _refuse_unsafe_start(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+SIGN_IN_PATHS = frozenset({"/login", "/api/v1/auth/token"})
+
+
+class RefuseAnonymousMultipart:
+    """Answer a multipart request without a signed-in session before its body is read.
+
+    Multipart bodies are the large ones (the complaint form takes 52 MB) and are parsed, and
+    their files spooled, before a route's dependencies check who is asking: without this, anyone
+    could make the server read and parse them. Only the sign-in forms are open; a page gets a
+    303 to the sign-in, the API a 401. The session is checked as Starlette's SessionMiddleware
+    reads it (signature and age); whether the account is still active is the route's business.
+    """
+
+    def __init__(self, app: ASGIApp, secret_key: str, max_age: int) -> None:
+        self.app = app
+        self.signer = itsdangerous.TimestampSigner(secret_key)
+        self.max_age = max_age
+
+    def _signed_in(self, headers: dict[bytes, bytes]) -> bool:
+        cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
+        cookie = cookies.get(SESSION_COOKIE)
+        if not cookie:
+            return False
+        try:
+            data = self.signer.unsign(cookie.encode("utf-8"), max_age=self.max_age)
+            session = json.loads(b64decode(data))
+        except (itsdangerous.BadSignature, ValueError):
+            return False
+        return isinstance(session, dict) and isinstance(session.get(SESSION_ID), str)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in SIGN_IN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").lower()
+        if not content_type.startswith(b"multipart/") or self._signed_in(headers):
+            await self.app(scope, receive, send)
+            return
+        await _sign_in_first(scope, headers)(scope, receive, send)
+
+
+def _sign_in_first(scope: Scope, headers: dict[bytes, bytes]) -> Response:
+    path = scope["path"]
+    if path.startswith("/api/"):
+        detail = "sign in first: forms with files are taken from signed-in users only"
+        return JSONResponse({"detail": detail}, status_code=status.HTTP_401_UNAUTHORIZED)
+    target = f"/login?next={quote(path)}"
+    if headers.get(b"hx-request"):
+        return Response(status_code=status.HTTP_204_NO_CONTENT, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
         lifespan=_refuse_unsafe_start,
         title="Complaint workflow",
         version="0.1.0",
-        description=DESCRIPTION,
+        description=DESCRIPTION + INPUT_RULES,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
@@ -153,11 +214,19 @@ def create_app() -> FastAPI:
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)
     install_error_handlers(app)
     install_web(app)
+    document_input_rules(app)
+    app.add_middleware(AnswerOptions, api=app)
+    app.add_middleware(RefuseUnstorableJson)  # inside the two below: reads a capped body
     app.add_middleware(RefuseNulCharacters)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         upload_paths={UPLOAD_PATH: settings.max_upload_body_bytes},
+    )
+    app.add_middleware(  # outermost: nothing has read the body yet
+        RefuseAnonymousMultipart,
+        secret_key=settings.secret_key,
+        max_age=settings.web_session_hours * 3600,
     )
     return app
 

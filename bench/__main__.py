@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bench.report import RESULTS_DIR, Results
 
-SECTIONS = ("intake", "routing", "burst", "notifications", "large-data", "footprint")
+SECTIONS = ("intake", "routing", "burst", "notifications", "large-data", "footprint", "calendar")
+STACK_SECTIONS = {"intake", "routing", "burst", "notifications", "large-data"}
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class Sizes:
     large: list[int]
     sweep_due: int
     growth_intake_seconds: float
+    calendar_repeat: int = 300
 
 
 MODES = {
-    "smoke": Sizes(2, 1, 3, 10, 0, 20, 10, [2_000], 20, 1),
+    "smoke": Sizes(2, 1, 3, 10, 0, 20, 10, [2_000], 20, 1, calendar_repeat=10),
     "quick": Sizes(8, 2, 20, 200, 4, 1_000, 300, [10_000, 100_000], 500, 4),
     "full": Sizes(20, 3, 60, 1_200, 8, 10_000, 1_000, [10_000, 100_000, 1_000_000], 2_000, 8),
 }
@@ -34,6 +36,7 @@ MODES = {
 
 def run(mode: str, only: list[str], out: Path) -> Results:
     from bench.burst import measure_burst
+    from bench.calendar import measure_calendar
     from bench.footprint import measure_make_run
     from bench.intake import intake_figures, measure_intake
     from bench.largedata import measure_large_data
@@ -56,6 +59,10 @@ def run(mode: str, only: list[str], out: Path) -> Results:
             traceback.print_exc()
             results.errors[name] = f"{type(exc).__name__}: {exc}"
 
+    section("calendar", lambda: measure_calendar(results, repeat=sizes.calendar_repeat))
+    if not wanted & STACK_SECTIONS:
+        section("footprint", lambda: measure_make_run(results))
+        return _written(results, out)
     with bench_stack() as bench:
 
         def intake() -> None:
@@ -94,6 +101,10 @@ def run(mode: str, only: list[str], out: Path) -> Results:
             ),
         )
     section("footprint", lambda: measure_make_run(results))
+    return _written(results, out)
+
+
+def _written(results: Results, out: Path) -> Results:
     json_path, md_path = results.write(out)
     print(f"\nwritten: {json_path}, {md_path}")
     return results

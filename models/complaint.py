@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 from models.base import enum_field, utc_field, utcnow
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
+from workflow.config import get_settings
 
 MAX_ID = 2**62  # ids from clients stay well inside a 64-bit integer column
 RECEIVED_AT_CLOCK_SKEW = timedelta(minutes=5)
@@ -114,8 +115,9 @@ class ComplaintCreate(ComplaintBase):
     )
     received_at: datetime | None = Field(
         default=None,
-        description="When the company received it; defaults to now. Aware datetime, not in "
-        "the future.",
+        description="When the company received it; defaults to now. A datetime with a time "
+        "zone, at most 5 minutes in the future and at most `CW_MAX_RECEIVED_AGE_DAYS` days "
+        "(365 by default) in the past; anything else is refused with 422.",
     )
 
     @field_validator("customer")
@@ -131,13 +133,21 @@ class ComplaintCreate(ComplaintBase):
 
     @field_validator("received_at")
     @classmethod
-    def _aware_and_not_future(cls, received_at: datetime | None) -> datetime | None:
+    def _aware_and_recent(cls, received_at: datetime | None) -> datetime | None:
         if received_at is None:
             return None
         if received_at.tzinfo is None:
             raise ValueError("received_at must carry a time zone")
-        if received_at > utcnow() + RECEIVED_AT_CLOCK_SKEW:
+        now = utcnow()
+        if received_at > now + RECEIVED_AT_CLOCK_SKEW:
             raise ValueError("received_at is in the future")
+        # Every due date counts business time from here: an old date is a slow record.
+        max_age = get_settings().max_received_age_days
+        if received_at < now - timedelta(days=max_age):
+            raise ValueError(
+                f"received_at is more than {max_age} days ago; only complaints received "
+                f"within the last {max_age} days can be logged"
+            )
         return received_at
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SECTIONS = {"intake", "routing", "notifications", "burst", "large data", "footprint"}
+SECTIONS = {"intake", "routing", "notifications", "burst", "large data", "footprint", "calendar"}
 
 
 @pytest.mark.skipif(

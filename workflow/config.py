@@ -94,7 +94,18 @@ class Settings(BaseSettings):
     failed_login_rate: str = Field(
         default="5/minute", description="Failed sign-ins allowed per username and address"
     )
+    failed_login_address_rate: str = Field(
+        default="20/minute", description="Failed sign-ins allowed per address, all usernames"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) of reverse proxies whose X-Forwarded-For is "
+        "believed; none by default, so a client cannot choose the address it is counted as",
+    )
     intake_rate: str = Field(default="20/second", description="Complaints logged per user")
+    max_received_age_days: int = Field(
+        default=365, ge=1, le=3650, description="Oldest received_at a complaint may be logged with"
+    )
 
     history_key: str = Field(
         default=DEV_HISTORY_KEY,

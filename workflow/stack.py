@@ -137,6 +137,9 @@ def stack_commands(settings: Settings, *, worker: bool) -> dict[str, list[str]]:
             "--port",
             str(settings.api_port),
             "--no-access-log",
+            # X-Forwarded-For only from named proxies: by default uvicorn believes any local
+            # client, which could then choose the address its sign-ins are counted under.
+            f"--forwarded-allow-ips={','.join(settings.trusted_proxies)}",
         ],
     }
     if worker:

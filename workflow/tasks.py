@@ -240,10 +240,10 @@ def record_containment(
 def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, actor: Actor) -> Task:
     """Quality, working its assessment task, asks another department for a finding; the
     sub-task runs on its own clock (the sub-task policy, or the time quality gives)."""
-    task, complaint = _locked_for(session, task_id, Action.open_subtask, actor)
     refusal = subtask_department_refusal(request.department)
-    if refusal is not None:
+    if refusal is not None:  # input first: what the request says is wrong whatever the task
         raise InvalidInput("department", refusal)
+    task, complaint = _locked_for(session, task_id, Action.open_subtask, actor)
     _take(session, task, actor)
     subtask = Task(
         complaint_id=complaint.id,  # type: ignore[arg-type]

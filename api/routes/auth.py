@@ -1,11 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from pydantic import BaseModel, Field
 from sqlmodel import SQLModel
 
 from api.deps import CurrentUser, SessionDep, WriteSessionDep
-from api.ratelimit import check_sign_in_allowed, count_failed_sign_in
+from api.ratelimit import sign_in_attempt
 from models.user import User, UserPreferences, UserPublic
 from workflow.security import authenticate, create_access_token
 
@@ -17,23 +17,33 @@ class Token(SQLModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
 
 
+class SignInForm(BaseModel):
+    """OAuth2's password grant, with the lengths a user can have (``UserCreate``): an
+    unbounded password would be hashed whole before it is refused."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=128)
+    grant_type: str | None = Field(default=None, pattern="^password$")
+
+
 @router.post(
     "/token",
     summary="Sign in",
-    description="OAuth2 password flow: form fields `username` and `password`; "
-    "returns a bearer token for the `Authorization` header.",
+    description="OAuth2 password flow: form fields `username` (at most 64 characters) and "
+    "`password` (at most 128); returns a bearer token for the `Authorization` header. "
+    "Failed sign-ins are limited per username and address (`CW_FAILED_LOGIN_RATE`, 5 a "
+    "minute) and per address across usernames (`CW_FAILED_LOGIN_ADDRESS_RATE`, 20 a minute); "
+    "past either, every attempt is answered 429 until the window moves on.",
     responses={
         401: {"description": "Wrong username or password"},
-        429: {"description": "Too many failed sign-ins for this user from this address"},
+        429: {"description": "Too many failed sign-ins for this user or from this address"},
     },
 )
-def login(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
-) -> Token:
-    check_sign_in_allowed(request, form.username)
-    user = authenticate(session, form.username, form.password)
+def login(request: Request, form: Annotated[SignInForm, Form()], session: SessionDep) -> Token:
+    with sign_in_attempt(request, form.username) as attempt:
+        user = authenticate(session, form.username, form.password)
+        attempt.succeeded = user is not None
     if user is None:
-        count_failed_sign_in(request, form.username)
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="wrong username or password",

@@ -6,7 +6,7 @@ from fastapi import Form, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
-from api.ratelimit import check_sign_in_allowed, count_failed_sign_in
+from api.ratelimit import sign_in_attempt
 from api.web.pages import render
 from api.web.routes import page_router
 from api.web.session import WebUser, sign_in, sign_out
@@ -52,10 +52,10 @@ def login(
     password: Annotated[str, Form(max_length=128)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    check_sign_in_allowed(request, username)
-    user = authenticate(session, username, password)
+    with sign_in_attempt(request, username) as attempt:
+        user = authenticate(session, username, password)
+        attempt.succeeded = user is not None
     if user is None:
-        count_failed_sign_in(request, username)
         return render(
             request,
             "login.html",
