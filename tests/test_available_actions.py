@@ -173,3 +173,22 @@ def test_actions_on_a_task_follow_its_kind_state_department_and_assignee(
 def test_a_refused_task_action_says_why(actor, task, action, error):
     with pytest.raises(error):
         require_task_action(action, task, ComplaintFacts(Status.with_sales), actor)
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (Role.sales, "/complaints?mine=1"),
+        (Role.quality, "/queue"),
+        (Role.technical, "/queue"),
+        (Role.production, "/queue"),
+        (Role.procurement, "/queue"),
+        (Role.manager, "/overdue"),
+        (Role.general_manager, "/overdue"),
+        (Role.admin, "/overdue"),
+    ],
+)
+def test_each_role_lands_on_the_first_page_of_its_work(role, home):
+    from api.web.routes.auth import home_of
+
+    assert home_of(role) == home

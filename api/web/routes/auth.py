@@ -10,7 +10,7 @@ from api.ratelimit import sign_in_attempt
 from api.web.pages import render
 from api.web.routes import page_router
 from api.web.session import WebUser, sign_in, sign_out
-from workflow.rules import DEPARTMENT_WORKERS, OVERSEERS, Role
+from workflow.rules import Action, Role, may
 from workflow.security import authenticate
 
 router = page_router()
@@ -24,14 +24,16 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
+# Where each person lands: the first page of their work the rules let them open.
+HOMES = (
+    (Action.read_overdue, "/overdue"),
+    (Action.log_complaint, "/complaints?mine=1"),
+    (Action.read_task_queue, "/queue"),
+)
+
+
 def home_of(role: Role) -> str:
-    if role is Role.sales:
-        return "/complaints?mine=1"
-    if role in OVERSEERS:
-        return "/overdue"
-    if role in DEPARTMENT_WORKERS:
-        return "/queue"
-    return "/complaints"
+    return next((page for action, page in HOMES if may(role, action)), "/complaints")
 
 
 @router.get("/")
