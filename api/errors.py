@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -44,7 +44,9 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     503: _answer("The database is busy or unreachable; nothing was saved, retry later"),
 }
-PUBLIC_RESPONSES = {code: COMMON_RESPONSES[code] for code in (400, 413, 422, 503)}
+PUBLIC_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: COMMON_RESPONSES[code] for code in (400, 413, 422, 503)
+}
 
 
 TRANSIENT_DATABASE_ERRORS = (
@@ -73,7 +75,7 @@ def is_web_request(request: Request | None) -> bool:
 def _problem(
     code: int,
     detail: object,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     request: Request | None = None,
 ) -> Response:
     if is_web_request(request):

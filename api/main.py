@@ -5,6 +5,7 @@ import re
 from base64 import b64decode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 from urllib.parse import quote
 
 import itsdangerous
@@ -122,7 +123,9 @@ class RefuseNulCharacters:
             if message["type"] == "http.request":
                 chunk = tail + message.get("body", b"")
                 if pattern.search(chunk):
-                    raise HTTPException(status_code=422, detail=nul_detail("body"))
+                    # FastAPI answers an HTTPException met while reading the body as it is;
+                    # the detail is the list of field errors a 422 always carries.
+                    raise HTTPException(status_code=422, detail=cast(str, nul_detail("body")))
                 tail = chunk[-7:]
             return message
 

@@ -49,6 +49,15 @@ def json_field(default_factory: Any = dict) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
 
 
+def id_of(row: SQLModel) -> int:
+    """The primary key of a row that is in the database (flushed): tables type it
+    ``int | None`` because a new row has none yet."""
+    ident = getattr(row, "id", None)
+    if not isinstance(ident, int):
+        raise ValueError(f"this {type(row).__name__} has no id yet: flush it first")
+    return ident
+
+
 def utcnow() -> datetime:
     from workflow.clock import utcnow as clock_now
 

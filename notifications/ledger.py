@@ -206,8 +206,8 @@ def due_notice_ids(limit: int = 500) -> list[int]:
             select(Notification.id)
             .where(
                 or_(
-                    Notification.status == NoticeStatus.pending,
-                    (Notification.status == NoticeStatus.failed)
+                    col(Notification.status) == NoticeStatus.pending,
+                    (col(Notification.status) == NoticeStatus.failed)
                     & col(Notification.next_attempt_at).is_not(None)
                     & (col(Notification.next_attempt_at) <= now),
                 )
@@ -253,8 +253,8 @@ def held_notices(session: Session, *, limit: int = 100) -> list[Notification]:
             select(Notification)
             .where(
                 or_(
-                    Notification.status == NoticeStatus.unknown,
-                    (Notification.status == NoticeStatus.failed)
+                    col(Notification.status) == NoticeStatus.unknown,
+                    (col(Notification.status) == NoticeStatus.failed)
                     & col(Notification.next_attempt_at).is_(None),
                 )
             )

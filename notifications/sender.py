@@ -82,7 +82,7 @@ class _ThreadCapture(logging.Handler):
 
     @contextmanager
     def capture(self) -> Iterator[list[str]]:
-        ident, lines = threading.get_ident(), []
+        ident, lines = threading.get_ident(), list[str]()
         self._lines[ident] = lines
         try:
             yield lines

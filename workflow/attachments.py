@@ -8,6 +8,7 @@ import filetype
 from sqlmodel import Session, col, select
 
 from models.attachment import Attachment
+from models.base import id_of
 from models.complaint import Complaint
 from workflow.clock import utcnow
 from workflow.errors import NotFound
@@ -71,7 +72,7 @@ def add_attachments(
     assert actor.user_id is not None
     rows = [
         Attachment(
-            complaint_id=complaint.id,
+            complaint_id=id_of(complaint),
             filename=a.filename,
             content_type=a.content_type,
             size_bytes=len(a.data),

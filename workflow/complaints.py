@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from models.base import id_of
 from models.complaint import (
     AcknowledgementRecord,
     Complaint,
@@ -176,14 +177,14 @@ def log_complaint(
         changes["attachments"] = [a.filename for a in attachments]
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.log_complaint,
         to_status=Status.received,
         changes=changes,
         first=True,
     )
-    emit_event(session, complaint_id=complaint.id, kind=EventKind.complaint_logged)  # type: ignore[arg-type]
+    emit_event(session, complaint_id=id_of(complaint), kind=EventKind.complaint_logged)
     body = _created(complaint)
     if idempotency_key:
         session.add(
@@ -227,7 +228,7 @@ def record_customer_response(
             reason=response.comment,
             expected_version=response.version,
         )
-        deadlines.stop_clocks(session, complaint.id)  # type: ignore[arg-type]
+        deadlines.stop_clocks(session, id_of(complaint))
     else:
         apply_transition(
             session,
@@ -255,7 +256,7 @@ def wait_for_customer(
         reason=reason,
         expected_version=version,
     )
-    deadlines.pause_clocks(session, complaint.id)  # type: ignore[arg-type]
+    deadlines.pause_clocks(session, id_of(complaint))
     session.commit()
     return complaint
 
@@ -273,11 +274,11 @@ def customer_answered(
         reason=note,
         expected_version=version,
     )
-    paused_hours = deadlines.resume_clocks(session, complaint.id)  # type: ignore[arg-type]
+    paused_hours = deadlines.resume_clocks(session, id_of(complaint))
     deadlines.sync_due_dates(session, complaint)
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.clocks_resumed,
         changes={
@@ -299,10 +300,10 @@ def record_acknowledgement(
     require_complaint_action(Action.record_acknowledgement, facts_of(complaint), actor)
     now = utcnow()
     touch(session, complaint, acknowledged_at=now)
-    deadlines.stop_clocks(session, complaint.id, {Step.acknowledgement})  # type: ignore[arg-type]
+    deadlines.stop_clocks(session, id_of(complaint), {Step.acknowledgement})
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.record_acknowledgement,
         changes={"channel": record.channel, "acknowledged_at": now},

@@ -104,7 +104,7 @@ def on_time_by_department(session: Session, now: datetime) -> list[OnTime]:
         .group_by(Deadline.department)
         .order_by(Deadline.department)
     ).all()
-    return [OnTime(department.value, int(done), int(good or 0)) for department, done, good in rows]
+    return [OnTime(str(department), int(done), int(good or 0)) for department, done, good in rows]
 
 
 def open_by_age(session: Session, now: datetime) -> list[Count]:
@@ -148,7 +148,7 @@ def top_root_causes(session: Session, now: datetime) -> list[Count]:
             col(Resolution.decided_at) >= now - timedelta(days=RECENT_DAYS),
         )
         .group_by(Resolution.root_cause)
-        .order_by(func.count().desc(), Resolution.root_cause)
+        .order_by(func.count().desc(), col(Resolution.root_cause))
         .limit(TOP)
     ).all()
     return [Count(_shorten(cause or ""), int(n)) for cause, n in rows]

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.deadline import Deadline, DeadlinePolicyRow, DeadlinePublic
 from models.task import Task
@@ -105,7 +106,7 @@ def start_clock(
         policy = replace(policy, hours=hours)
     calendar = company_calendar()
     clock = Deadline(
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         task_id=task.id if task else None,
         step=step,
         cycle=cycle,
@@ -270,7 +271,7 @@ def planned_due(
 
 def sync_due_dates(session: Session, complaint: Complaint) -> None:
     """Copy the clocks' due dates onto the open tasks and the complaint (after a pause)."""
-    clocks = running_clocks(session, complaint.id)  # type: ignore[arg-type]
+    clocks = running_clocks(session, id_of(complaint))
     for clock in clocks:
         if clock.task_id is not None and clock.step in TASK_MAIN_STEPS:
             task = session.get(Task, clock.task_id)

@@ -49,7 +49,7 @@ def departments_of(user: User) -> list[Department] | None:
     """The departments a manager watches; None means all of them."""
     if user.role is Role.general_manager or user.department in (None, Department.management):
         return None
-    return [user.department]  # type: ignore[list-item]
+    return [Department(user.department)]
 
 
 def digest_lines(
@@ -70,7 +70,8 @@ def digest_lines(
     )
     if departments is not None:
         query = query.where(col(Deadline.department).in_(departments))
-    overdue, due_soon = [], []
+    overdue: list[DigestLine] = []
+    due_soon: list[DigestLine] = []
     for clock, complaint in session.exec(query):
         line = DigestLine(
             reference=complaint.reference,

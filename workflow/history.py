@@ -108,6 +108,16 @@ def _next_seq(session: Session, complaint_id: int, pending: list[HistoryEntry]) 
     return (last or 0) + 1
 
 
+# An entry's place in the chain and its seals are set when its transaction commits.
+UNSEALED: dict[str, Any] = {
+    "chain_seq": 0,
+    "key_id": "",
+    "content_mac": "",
+    "prev_hash": "",
+    "hash": "",
+}
+
+
 def record_history(
     session: Session,
     *,
@@ -135,6 +145,7 @@ def record_history(
         to_status=to_status,
         changes=json.loads(json.dumps(changes or {}, default=_json_default)),
         reason=reason,
+        **UNSEALED,
     )
     pending.append(entry)
     return entry

@@ -246,13 +246,14 @@ def _stream_entries(session: Session) -> Iterable[Mapping[str, Any]]:
     columns = [c for c in HistoryEntry.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
     query = select(*columns).order_by(col(HistoryEntry.chain_seq))
     for row in session.execute(query.execution_options(yield_per=STREAM_BATCH)):
-        yield row._mapping
+        yield dict(row._mapping)
 
 
 def _complaints_without_history(session: Session) -> Iterator[Problem]:
-    has_any = exists().where(HistoryEntry.complaint_id == Complaint.id)
-    has_first = exists().where(HistoryEntry.complaint_id == Complaint.id, HistoryEntry.seq == 1)
-    query = select(Complaint.id, Complaint.reference, has_any).where(~has_first)
+    logged = col(HistoryEntry.complaint_id) == col(Complaint.id)
+    has_any = exists().where(logged)
+    has_first = exists().where(logged, col(HistoryEntry.seq) == 1)
+    query = select(col(Complaint.id), col(Complaint.reference), has_any).where(~has_first)
     for complaint_id, reference, any_left in session.execute(query):
         detail = (
             "its first entry (the one that logged it) is missing"
@@ -272,7 +273,7 @@ def _name_complaints(session: Session, problems: list[Problem]) -> None:
     if not wanted:
         return
     rows = session.execute(
-        select(Complaint.id, Complaint.reference).where(col(Complaint.id).in_(wanted))
+        select(col(Complaint.id), col(Complaint.reference)).where(col(Complaint.id).in_(wanted))
     )
     names = dict(rows.tuples().all())
     for problem in problems:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.customer import Customer
 from models.notification import NoticeChannel, NoticeKind, Notification
@@ -72,7 +73,7 @@ def queue_to_addresses(
     return [
         queue_notice(
             session,
-            complaint_id=complaint.id,  # type: ignore[arg-type]
+            complaint_id=id_of(complaint),
             kind=kind,
             recipient=address,
             rendered=rendered,
@@ -93,7 +94,7 @@ def _queue_to_customer(
         notices.append(
             queue_notice(
                 session,
-                complaint_id=complaint.id,  # type: ignore[arg-type]
+                complaint_id=id_of(complaint),
                 kind=kind,
                 channel=NoticeChannel.apprise,
                 recipient=target,

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, or_, select
 
+from models.base import id_of
 from models.complaint import Complaint, ComplaintPublic, ComplaintSummary
 from models.customer import Customer, CustomerPublic
 from models.deadline import Deadline
@@ -210,7 +211,7 @@ def complaint_record(
         notifications=[NotificationPublic.model_validate(n, from_attributes=True) for n in notices],
         history=[
             HistoryEntryPublic.model_validate(h, from_attributes=True)
-            for h in list_history(session, complaint.id)  # type: ignore[arg-type]
+            for h in list_history(session, id_of(complaint))
         ],
     )
 
@@ -296,7 +297,7 @@ def overdue_items(session: Session, filters: OverdueFilter, *, limit: int) -> li
             task_id=clock.task_id,
             department=clock.department,
             assignee=names.get(clock.owner_id or -1),
-            severity=severity,
+            severity=Severity(severity),
             due_at=clock.due_at,
             late_hours=round(clock_figures(clock, now)[2], 2),
             late=describe_lateness(now - clock.due_at),

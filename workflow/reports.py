@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
@@ -95,7 +96,7 @@ def deadline_report(
     }
     ids = list(complaints)
     names = {
-        c.id: c.name
+        id_of(c): c.name
         for c in session.exec(
             select(Customer).where(
                 col(Customer.id).in_({c.customer_id for c in complaints.values()})

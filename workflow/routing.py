@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.notification import Notification
@@ -64,7 +65,7 @@ def open_task(
         touch(session, complaint, cycle=complaint.cycle + 1)
     first_round = complaint.cycle == 1 and kind is TaskKind.quality_assessment
     task = Task(
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         department=definition.department,
         kind=kind,
         source_event_id=event.id,
@@ -77,7 +78,7 @@ def open_task(
     touch(session, complaint, due_at=task.due_at)
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=ROUTER.name,
         action=HistoryAction.task_opened,
         changes={
@@ -113,7 +114,7 @@ def on_complaint_logged(
     if not queued:
         _note_no_mail_address(session, complaint, "acknowledgement")
     if not needs_investigation(complaint.kind):
-        deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
+        deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
         apply_transition(
             session,
             complaint,
@@ -132,7 +133,7 @@ def on_complaint_logged(
 def _note_no_mail_address(session: Session, complaint: Complaint, notice: str) -> None:
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=ROUTER.name,
         action=HistoryAction.no_mail_address,
         changes={"notice": notice},
@@ -152,7 +153,7 @@ def on_sent_back(session: Session, complaint: Complaint, event: OutboxEvent) -> 
 
 
 def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
-    resolution = latest_resolution(session, complaint.id, approved_only=True)  # type: ignore[arg-type]
+    resolution = latest_resolution(session, id_of(complaint), approved_only=True)
     assert resolution is not None, "approved event without an approved resolution"
     apply_transition(
         session,
@@ -162,7 +163,7 @@ def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         changes={"due_at": None},
         reason="result approved by sales; resolution notice issued to the customer",
     )
-    deadlines.stop_clocks(session, complaint.id, {Step.customer_reply})  # type: ignore[arg-type]
+    deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
     queued = notices.notify_resolution(session, complaint, resolution, event.id)
     if not queued:
         _note_no_mail_address(session, complaint, "resolution notice")

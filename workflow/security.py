@@ -9,6 +9,7 @@ import jwt
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, delete, select, update
 
+from models.base import id_of
 from models.user import User, WebSession
 from workflow.config import get_settings
 from workflow.db import write_session
@@ -76,7 +77,7 @@ def open_web_session(user: User) -> str:
     now = datetime.now(UTC)
     session_id = secrets.token_urlsafe(32)
     with write_session() as session:
-        session.exec(  # type: ignore[call-overload]
+        session.execute(
             delete(WebSession).where(
                 col(WebSession.user_id) == user.id, col(WebSession.expires_at) < now
             )
@@ -84,7 +85,7 @@ def open_web_session(user: User) -> str:
         session.add(
             WebSession(
                 id=_session_key(session_id),
-                user_id=user.id,  # type: ignore[arg-type]
+                user_id=id_of(user),
                 created_at=now,
                 expires_at=now + timedelta(hours=get_settings().web_session_hours),
             )
@@ -99,7 +100,7 @@ def user_of_web_session(session: Session, session_id: str) -> User | None:
         select(User)
         .join(WebSession, col(WebSession.user_id) == User.id)
         .where(
-            WebSession.id == _session_key(session_id),
+            col(WebSession.id) == _session_key(session_id),
             col(WebSession.revoked_at).is_(None),
             col(WebSession.expires_at) > datetime.now(UTC),
             User.is_active == True,  # noqa: E712
@@ -109,9 +110,12 @@ def user_of_web_session(session: Session, session_id: str) -> User | None:
 
 def revoke_web_session(session_id: str) -> None:
     with write_session() as session:
-        session.exec(  # type: ignore[call-overload]
+        session.execute(
             update(WebSession)
-            .where(WebSession.id == _session_key(session_id), col(WebSession.revoked_at).is_(None))
+            .where(
+                col(WebSession.id) == _session_key(session_id),
+                col(WebSession.revoked_at).is_(None),
+            )
             .values(revoked_at=datetime.now(UTC))
         )
         session.commit()
@@ -119,7 +123,7 @@ def revoke_web_session(session_id: str) -> None:
 
 def revoke_web_sessions_of(session: Session, user_id: int) -> None:
     """End every session of the user, in the caller's transaction."""
-    session.exec(  # type: ignore[call-overload]
+    session.execute(
         update(WebSession)
         .where(col(WebSession.user_id) == user_id, col(WebSession.revoked_at).is_(None))
         .values(revoked_at=datetime.now(UTC))

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
@@ -68,7 +69,7 @@ def due_clocks(limit: int) -> list[DueClock]:
             .order_by(col(Deadline.next_check_at))
             .limit(limit)
         ).all()
-    return [DueClock(id=r[0], reference=r[1], step=r[2].value) for r in rows]  # type: ignore[arg-type]
+    return [DueClock(id=r[0], reference=r[1], step=str(r[2])) for r in rows if r[0] is not None]
 
 
 def _owner_emails(session: Session, clock: Deadline) -> list[str]:
@@ -122,7 +123,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
     clock.reminded_at = now
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=id_of(complaint),
         actor=SWEEPER,
         action=HistoryAction.reminder_sent,
         changes={"step": clock.step, "cycle": clock.cycle, "due_at": clock.due_at, "to": to},
@@ -142,7 +143,7 @@ def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: date
     clock.escalated_at = now
     record_history(
         session,
-        complaint_id=complaint.id,
+        complaint_id=id_of(complaint),
         actor=SWEEPER,
         action=HistoryAction.escalated,
         changes={

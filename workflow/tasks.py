@@ -6,6 +6,7 @@ Every check of who may do what, in which state, is asked of the rules
 
 from sqlmodel import Session, col, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.resolution import Resolution
@@ -85,7 +86,7 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     _take(session, task, actor)
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_claimed,
         changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
@@ -136,7 +137,7 @@ def _return_quality_result(
 def _review_result(
     session: Session, task: Task, complaint: Complaint, review: SalesReview, actor: Actor
 ) -> None:
-    resolution = latest_resolution(session, complaint.id)  # type: ignore[arg-type]
+    resolution = latest_resolution(session, id_of(complaint))
     if resolution is None:
         raise RuleViolation(f"quality has not answered {complaint.reference}")
     if review.approved:
@@ -190,7 +191,7 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
     COMPLETERS[type(completion)](session, task, complaint, completion, actor)  # type: ignore[operator]
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_completed,
         changes={"task_id": task.id, "kind": task.kind},
@@ -209,7 +210,7 @@ def _record_milestone(
     deadlines.stop_task_clocks(session, task, {step})
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=MILESTONE_HISTORY[step],
         changes={"task_id": task.id, **fields},
@@ -246,7 +247,7 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     task, complaint = _locked_for(session, task_id, Action.open_subtask, actor)
     _take(session, task, actor)
     subtask = Task(
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         department=request.department,
         kind=TaskKind.subtask,
         parent_task_id=task.id,
@@ -259,7 +260,7 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     _start_subtask_clock(session, complaint, subtask, request)
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.subtask_opened,
         changes={

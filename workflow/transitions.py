@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from models.base import id_of
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.user import User
@@ -100,7 +101,7 @@ def apply_transition(
     touch(session, complaint)
     record_history(
         session,
-        complaint_id=complaint.id,  # type: ignore[arg-type]
+        complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction(action.value),
         from_status=previous.value,
@@ -113,7 +114,7 @@ def apply_transition(
         reason=reason,
     )
     if transition.event is not None:
-        emit_event(session, complaint_id=complaint.id, kind=transition.event)  # type: ignore[arg-type]
+        emit_event(session, complaint_id=id_of(complaint), kind=transition.event)
 
 
 def touch(session: Session, complaint: Complaint, **changes: Any) -> None:

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, col, select
 
+from models.base import id_of
 from models.user import User, UserBase, UserCreate
 from workflow.clock import utcnow
 from workflow.config import DEV_DEMO_PASSWORD, get_settings
@@ -49,7 +50,7 @@ def deactivate_user(session: Session, *, username: str) -> User:
         raise NotFound(f"no user {username}")
     user.is_active = False
     session.add(user)
-    revoke_web_sessions_of(session, user.id)  # type: ignore[arg-type]
+    revoke_web_sessions_of(session, id_of(user))
     session.commit()
     return user
 

@@ -1,9 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query
 from sqlmodel import select
 
 from api.deps import CurrentActor, SessionDep, WriteSessionDep
+from models.base import id_of
 from models.task import Assessment, Containment, SubtaskRequest, TaskCompletion, TaskPublic
 from models.user import User
 from models.views import Page
@@ -98,7 +99,7 @@ def complete(
     return task_view(session, task_id)
 
 
-QUALITY_MILESTONE_ERRORS = {
+QUALITY_MILESTONE_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not a quality user, or not quality's task"},
     404: {"description": "No such task"},
     409: {"description": "Task done, or claimed by someone else"},
@@ -149,4 +150,4 @@ def subtask(
     task_id: TaskId, body: SubtaskRequest, session: WriteSessionDep, actor: CurrentActor
 ) -> TaskPublic:
     created = open_subtask(session, task_id=task_id, request=body, actor=actor)
-    return task_view(session, created.id)  # type: ignore[arg-type]
+    return task_view(session, id_of(created))

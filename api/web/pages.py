@@ -94,13 +94,11 @@ ERROR_TITLES = {
 
 
 def error_page(request: Request, status_code: int, detail: object) -> HTMLResponse:
+    items = detail if isinstance(detail, list | tuple) else [detail]
     message = (
         detail
         if isinstance(detail, str)
-        else "; ".join(
-            str(d.get("msg", d)) if isinstance(d, dict) else str(d)
-            for d in detail  # type: ignore[union-attr]
-        )
+        else "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in items)
     )
     return render(
         request,

@@ -39,7 +39,7 @@ async def check_csrf(request: Request) -> None:
     """Refuse a state-changing request whose token is not this session's (403)."""
     if request.method in SAFE_METHODS:
         return
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if sent is None:
         sent = (await request.form()).get(CSRF_FIELD)
     expected = request.session.get("csrf")

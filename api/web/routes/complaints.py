@@ -17,6 +17,7 @@ from api.web.pages import NONE, flash, render, when
 from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
 from api.web.session import WebUser, page_for
+from models.base import id_of
 from models.complaint import AcknowledgementRecord, ComplaintCreate, CustomerResponse
 from models.customer import Customer
 from workflow.attachments import (
@@ -241,7 +242,7 @@ def complaint_page(
         {
             "title": f"{record.reference}: {record.product}",
             "c": record,
-            "attachments": list_attachments(session, complaint.id),  # type: ignore[arg-type]
+            "attachments": list_attachments(session, id_of(complaint)),
             "actions": actions,
             "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
             "ack_channels": [c for c in Channel if c is not Channel.email],
@@ -264,7 +265,7 @@ def attachment_file(
     _: Annotated[Actor, page_for(Action.read_complaints)],
 ) -> Response:
     complaint = get_complaint(session, reference)
-    attachment = get_attachment(session, complaint.id, attachment_id)  # type: ignore[arg-type]
+    attachment = get_attachment(session, id_of(complaint), attachment_id)
     disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
     filename = quote(attachment.filename, safe="")
     return Response(

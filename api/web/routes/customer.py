@@ -14,6 +14,7 @@ from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
+from models.base import id_of
 from models.complaint import CustomerResponse
 from models.customer import Customer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
@@ -45,7 +46,7 @@ def status_page(request: Request, token: Token, session: SessionDep) -> Response
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
     # Only what the customer was sent: the latest resolution sales approved.
-    resolution = latest_resolution(session, complaint.id, approved_only=True)  # type: ignore[arg-type]
+    resolution = latest_resolution(session, id_of(complaint), approved_only=True)
     return render(
         request,
         "customer_status.html",

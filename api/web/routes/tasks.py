@@ -11,6 +11,7 @@ from api.web.forms import FieldErrors, choice, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
 from api.web.session import WebActor, page_for
+from models.base import id_of
 from models.complaint import Complaint
 from models.task import (
     Assessment,
@@ -117,7 +118,7 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
     require_task_reader(actor, task_id, task.department)
     complaint = session.get(Complaint, task.complaint_id)
     assert complaint is not None
-    resolution = latest_resolution(session, complaint.id)  # type: ignore[arg-type]
+    resolution = latest_resolution(session, id_of(complaint))
     # The mail exactly as the customer gets it, status link included for those who may see it.
     link = Action.read_customer_link in available_actions(facts_of(complaint), actor)
     preview = (
