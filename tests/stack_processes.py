@@ -1,6 +1,6 @@
 """Helpers for the supervision tests: `complaints run` as a real subprocess, the processes of
-one stack found in /proc by the environment they inherited (their ``CW_VAR_DIR``), and small
-real process trees for the guard and the supervisor."""
+one stack found by the environment they inherited (their ``CW_VAR_DIR``), and small real
+process trees for the guard and the supervisor."""
 
 import contextlib
 import itertools
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.support import complaint_payload, free_port, wait_for
 
@@ -45,31 +46,24 @@ def stack_environment(database: dict[str, str], **extra: str) -> dict[str, str]:
     }
 
 
-def read_proc(pid: int, name: str) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/{name}").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return b""
-
-
 def is_running(pid: int) -> bool:
     """Alive and not a zombie waiting to be reaped."""
-    stat = read_proc(pid, "stat")
-    return bool(stat) and stat.rsplit(b")", 1)[1].split()[0] != b"Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def processes_of(environment: dict[str, str]) -> dict[int, list[str]]:
     """Every running process whose environment names this stack's directory: pid -> argv."""
-    marker = f"CW_VAR_DIR={environment['CW_VAR_DIR']}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        pid = int(entry.name)
-        if marker in read_proc(pid, "environ").split(b"\0") and is_running(pid):
-            argv = read_proc(pid, "cmdline").decode(errors="replace").split("\0")
-            found[pid] = [a for a in argv if a]
-    return found
+    var_dir = environment["CW_VAR_DIR"]
+    return {
+        process.pid: process.info["cmdline"] or []
+        for process in psutil.process_iter(["environ", "cmdline"])
+        if process.pid != os.getpid()
+        and (process.info["environ"] or {}).get("CW_VAR_DIR") == var_dir
+        and is_running(process.pid)
+    }
 
 
 def kill_everything_of(environment: dict[str, str]) -> None:
@@ -199,17 +193,7 @@ class IntakeLoad:
 
 
 def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        stat = read_proc(int(entry.name), "stat") if entry.name.isdigit() else b""
-        if stat:
-            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+    return {child.pid for child in psutil.Process(pid).children(recursive=True)}
 
 
 # A stand-in for the supervisor: starts one guarded child, then waits to be killed.
@@ -231,7 +215,7 @@ time.sleep(600)
 
 
 def parent_of(pid: int) -> int:
-    return int(read_proc(pid, "stat").rsplit(b")", 1)[1].split()[1])
+    return psutil.Process(pid).ppid()
 
 
 def guarded_tree(tmp_path: Path) -> tuple[subprocess.Popen, int, int, int]:

@@ -31,7 +31,6 @@ from tests.stack_processes import (
     is_running,
     kill_everything_of,
     processes_of,
-    read_proc,
     restarts_of,
     stack_environment,
 )
@@ -180,7 +179,9 @@ def test_a_stack_is_refused_while_the_one_recorded_runs_but_not_for_a_reused_pid
     from workflow.stack_record import AnotherStackRunning, claim_run_directory
 
     running = subprocess.Popen(SLEEPER)
-    ticks = int(read_proc(running.pid, "stat").rsplit(b")", 1)[1].split()[19])
+    # The kernel's own count of clock ticks from boot to the start (field 22 of stat).
+    stat = Path(f"/proc/{running.pid}/stat").read_bytes()
+    ticks = int(stat.rsplit(b")", 1)[1].split()[19])
     run_dir = tmp_path / "run"
     run_dir.mkdir()
 
