@@ -27,6 +27,7 @@ FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
 STABLE_AFTER = 60.0
 STOP_SECONDS = GRACE_SECONDS + 5.0
+STOP_ALL_SECONDS = 2 * STOP_SECONDS  # one child after the other, yet Ctrl-C stays bounded
 
 
 def open_supervisor_log(log_dir: Path, name: str = "supervisor") -> logging.Logger:
@@ -152,20 +153,21 @@ class Supervisor:
         told: a child may need those started before it to finish (the relay its batch, on the
         Prefect server). Told all at once, the relay lost the server mid-batch and hung until
         its guard killed it, 10 s later."""
+        deadline = time.monotonic() + STOP_ALL_SECONDS
         for child in reversed(self.children.values()):
             child.restart_at = None
             if child.process is not None:
-                _stop_child(child.process)
+                _stop_child(child.process, min(STOP_SECONDS, deadline - time.monotonic()))
         self.logger.info("stopped: %s", ", ".join(self.children) or "nothing was running")
 
 
-def _stop_child(process: subprocess.Popen) -> None:
-    """SIGTERM to the guard, which ends its tree; SIGKILL to its group after STOP_SECONDS."""
+def _stop_child(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM to the guard, which ends its tree; SIGKILL to its group after ``timeout``."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=STOP_SECONDS)
+            process.wait(timeout=max(timeout, 1.0))
     _kill_group(process.pid)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
