@@ -1,6 +1,6 @@
 """Helpers for the supervision tests: `complaints run` as a real subprocess, the processes of
-one stack found in /proc by the environment they inherited (their ``CW_VAR_DIR``), and small
-real process trees for the guard and the supervisor."""
+one stack found by the environment they inherited (their ``CW_VAR_DIR``), and small real
+process trees for the guard and the supervisor."""
 
 import contextlib
 import itertools
@@ -12,10 +12,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+import psutil
 
 from tests.support import complaint_payload, free_port, wait_for
+
+if TYPE_CHECKING:
+    from workflow.supervisor import Supervisor
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 300.0  # Prefect alone takes 10-60 s on a busy 2-core machine
@@ -37,6 +42,8 @@ def stack_environment(database: dict[str, str], **extra: str) -> dict[str, str]:
         "CW_SMTP_PORT": str(free_port()),
         "CW_PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
         "CW_INTAKE_RATE": "1000/second",
+        # The stack's own limit per part: under load the default 90 s is too short here.
+        "CW_STACK_STARTUP_TIMEOUT_SECONDS": str(STARTUP_SECONDS),
         "PREFECT_HOME": str(directory / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
@@ -45,40 +52,34 @@ def stack_environment(database: dict[str, str], **extra: str) -> dict[str, str]:
     }
 
 
-def read_proc(pid: int, name: str) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/{name}").read_bytes()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return b""
-
-
 def is_running(pid: int) -> bool:
     """Alive and not a zombie waiting to be reaped."""
-    stat = read_proc(pid, "stat")
-    return bool(stat) and stat.rsplit(b")", 1)[1].split()[0] != b"Z"
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def processes_of(environment: dict[str, str]) -> dict[int, list[str]]:
     """Every running process whose environment names this stack's directory: pid -> argv."""
-    marker = f"CW_VAR_DIR={environment['CW_VAR_DIR']}".encode()
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        pid = int(entry.name)
-        if marker in read_proc(pid, "environ").split(b"\0") and is_running(pid):
-            argv = read_proc(pid, "cmdline").decode(errors="replace").split("\0")
-            found[pid] = [a for a in argv if a]
-    return found
+    var_dir = environment["CW_VAR_DIR"]
+    return {
+        process.pid: process.info["cmdline"] or []
+        for process in psutil.process_iter(["environ", "cmdline"])
+        if process.pid != os.getpid()
+        and (process.info["environ"] or {}).get("CW_VAR_DIR") == var_dir
+        and is_running(process.pid)
+    }
 
 
 def kill_everything_of(environment: dict[str, str]) -> None:
     """The last resort of every test: no process of this stack survives it."""
-    for _ in range(3):
-        for pid in processes_of(environment):
+    deadline = time.monotonic() + 10
+    while (left := processes_of(environment)) and time.monotonic() < deadline:
+        for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 CHILD_COMMANDS = {
@@ -199,17 +200,7 @@ class IntakeLoad:
 
 
 def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        stat = read_proc(int(entry.name), "stat") if entry.name.isdigit() else b""
-        if stat:
-            children.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
+    return {child.pid for child in psutil.Process(pid).children(recursive=True)}
 
 
 # A stand-in for the supervisor: starts one guarded child, then waits to be killed.
@@ -231,7 +222,7 @@ time.sleep(600)
 
 
 def parent_of(pid: int) -> int:
-    return int(read_proc(pid, "stat").rsplit(b")", 1)[1].split()[1])
+    return psutil.Process(pid).ppid()
 
 
 def guarded_tree(tmp_path: Path) -> tuple[subprocess.Popen, int, int, int]:
@@ -249,17 +240,21 @@ def guarded_tree(tmp_path: Path) -> tuple[subprocess.Popen, int, int, int]:
     return parent, guard, child, escaped
 
 
-def restarts_of(command: list[str], log_dir: Path, count: int, **options: float) -> list[float]:
-    """Supervise one child until it was restarted ``count`` times; the times between starts."""
+def supervisor_in(log_dir: Path, **options: float) -> "Supervisor":
     from workflow.supervisor import Supervisor, open_supervisor_log
 
-    supervisor = Supervisor(
+    return Supervisor(
         log_dir=log_dir,
         environment=dict(os.environ),
         cwd=PROJECT_DIR,
         logger=open_supervisor_log(log_dir),
         **options,
     )
+
+
+def restarts_of(command: list[str], log_dir: Path, count: int, **options: float) -> list[float]:
+    """Supervise one child until it was restarted ``count`` times; the times between starts."""
+    supervisor = supervisor_in(log_dir, **options)
     supervisor.start("flaky", command)
     starts = [time.monotonic()]
     try:
@@ -272,3 +267,25 @@ def restarts_of(command: list[str], log_dir: Path, count: int, **options: float)
     finally:
         supervisor.stop()
     return [later - earlier for earlier, later in itertools.pairwise(starts)]
+
+
+# A server another child needs: it listens until told to stop, and stops at once.
+SERVER = """
+import socket, sys, time
+listener = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+time.sleep(600)
+"""
+# A child that, told to stop, first finishes its work on that server, as the relay does.
+CLIENT = """
+import pathlib, signal, socket, sys, time
+port, report = int(sys.argv[1]), pathlib.Path(sys.argv[2])
+def finish_then_exit(*_):
+    time.sleep(0.5)
+    with socket.socket() as probe:
+        answered = probe.connect_ex(("127.0.0.1", port)) == 0
+    report.write_text("server answered" if answered else "server gone")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, finish_then_exit)
+report.write_text("working")
+time.sleep(600)
+"""

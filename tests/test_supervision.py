@@ -2,10 +2,11 @@
 
 First the parts on small real process trees (the guard, the restart delays, the stack
 record), then the whole stack: `complaints run` is started for real (a subprocess on free
-ports, its own CW_VAR_DIR) and its children are killed with SIGKILL one at a time while
-complaints keep coming. One stack is shared by the kill tests of this module (a Prefect
-server takes 10-60 s to start here), so they run in file order; each ends with the stack
-whole again.
+ports, its own CW_VAR_DIR, the database under test) and its children are killed with SIGKILL
+one at a time while complaints keep coming. One stack is shared by the kill tests of this
+module (a Prefect server takes 10-60 s to start here), so they run in file order; each ends
+with the stack whole again. The stack is started with the module's first test and boots
+while the small tests run.
 """
 
 import contextlib
@@ -21,8 +22,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from tests.stack_processes import (
+    CLIENT,
+    SERVER,
     IntakeLoad,
     Launcher,
     child_pid,
@@ -31,28 +37,48 @@ from tests.stack_processes import (
     is_running,
     kill_everything_of,
     processes_of,
-    read_proc,
     restarts_of,
     stack_environment,
+    supervisor_in,
 )
 from tests.support import Api, free_port, wait_for
+from workflow.stack import port_in_use
 
 KILL_SECONDS = 240.0  # a restarted Prefect server may need a minute on a busy machine
 
 
-@pytest.fixture(scope="module")
-def stack(fresh_databases, tmp_path_factory) -> Iterator[Launcher]:
+def _stack_tests_selected(request: pytest.FixtureRequest) -> bool:
+    return any(
+        "stack" in item.fixturenames
+        for item in request.session.items
+        if item.module is request.module
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def booting_stack(request, fresh_databases, tmp_path_factory) -> Iterator[Launcher | None]:
+    """`complaints run` started before the module's first test, so that it boots while the
+    small tests run; not started when no selected test needs it."""
+    if not _stack_tests_selected(request):
+        yield None
+        return
     database = fresh_databases.new(tmp_path_factory.mktemp("stack"))
     launcher = Launcher(stack_environment(database), worker=True)
     try:
-        launcher.start().wait_until_up()
-        yield launcher
+        yield launcher.start()
     finally:
         if launcher.process and launcher.process.poll() is None:
             launcher.process.send_signal(signal.SIGTERM)
             launcher.process.wait(timeout=90)
         kill_everything_of(launcher.environment)
         fresh_databases.drop(database)
+
+
+@pytest.fixture(scope="module")
+def stack(booting_stack: Launcher | None) -> Launcher:
+    assert booting_stack is not None
+    booting_stack.wait_until_up()
+    return booting_stack
 
 
 def health(launcher: Launcher) -> dict:
@@ -128,6 +154,22 @@ def test_a_child_that_ran_a_while_before_dying_is_restarted_after_the_first_dela
     assert logged_delays(tmp_path)[:2] == ["1", "1"]
 
 
+def test_a_stopped_supervisor_stops_the_last_started_first_while_the_others_still_answer(
+    tmp_path,
+):
+    port, report = free_port(), tmp_path / "client.report"
+    supervisor = supervisor_in(tmp_path)
+    try:
+        supervisor.start("server", [sys.executable, "-c", SERVER, str(port)])
+        wait_for(lambda: port_in_use("127.0.0.1", port), timeout=60)
+        supervisor.start("client", [sys.executable, "-c", CLIENT, str(port), str(report)])
+        wait_for(lambda: report.exists() and report.read_text() == "working", timeout=60)
+    finally:
+        supervisor.stop()
+    assert report.read_text() == "server answered"
+    assert not port_in_use("127.0.0.1", port)
+
+
 def test_the_worker_set_up_exits_to_be_started_again_while_prefect_does_not_answer(
     monkeypatch, capsys
 ):
@@ -180,7 +222,9 @@ def test_a_stack_is_refused_while_the_one_recorded_runs_but_not_for_a_reused_pid
     from workflow.stack_record import AnotherStackRunning, claim_run_directory
 
     running = subprocess.Popen(SLEEPER)
-    ticks = int(read_proc(running.pid, "stat").rsplit(b")", 1)[1].split()[19])
+    # The kernel's own count of clock ticks from boot to the start (field 22 of stat).
+    stat = Path(f"/proc/{running.pid}/stat").read_bytes()
+    ticks = int(stat.rsplit(b")", 1)[1].split()[19])
     run_dir = tmp_path / "run"
     run_dir.mkdir()
 
@@ -204,18 +248,6 @@ def test_a_stack_is_refused_while_the_one_recorded_runs_but_not_for_a_reused_pid
         assert running.poll() is None
     finally:
         running.kill()
-
-
-def test_every_part_of_a_running_stack_is_reported_up_the_relay_by_its_heartbeat(stack):
-    wait_for(lambda: health(stack)["status"] == "ok", timeout=120, interval=1)
-    body = health(stack)
-    assert {name: body[name]["status"] for name in ("database", "prefect", "smtp", "relay")} == {
-        "database": "up",
-        "prefect": "up",
-        "smtp": "up",
-        "relay": "up",
-    }
-    wait_for(lambda: pool_ready(stack), timeout=KILL_SECONDS, interval=2)  # the worker polls
 
 
 def test_a_killed_relay_is_restarted_and_a_complaint_logged_meanwhile_is_routed(stack):
@@ -250,6 +282,42 @@ def test_a_killed_smtp_catcher_is_restarted_while_intake_goes_on(stack):
     assert len(load.answers) >= 3
 
 
+def test_every_part_of_a_running_stack_is_reported_up_the_relay_by_its_heartbeat(stack):
+    wait_for(lambda: health(stack)["status"] == "ok", timeout=120, interval=1)
+    body = health(stack)
+    assert {name: body[name]["status"] for name in ("database", "prefect", "smtp", "relay")} == {
+        "database": "up",
+        "prefect": "up",
+        "smtp": "up",
+        "relay": "up",
+    }
+    wait_for(lambda: pool_ready(stack), timeout=KILL_SECONDS, interval=0.5)  # the worker polls
+
+
+def test_the_stack_works_on_the_database_under_test(stack):
+    """With CW_TEST_DATABASE_URL set (CI's PostgreSQL leg), a database cloned for the stack."""
+    reference = Api(stack.api_url, "sales").log_complaint()["reference"]
+    url = make_url(
+        stack.environment["CW_DATABASE_URL"]
+        or f"sqlite:///{stack.environment['CW_VAR_DIR']}/complaints.db"
+    )
+    under_test = os.environ.get("CW_TEST_DATABASE_URL")
+    if under_test:
+        assert url.get_backend_name() == "postgresql"
+        assert (url.host, url.port) == (make_url(under_test).host, make_url(under_test).port)
+        assert url.database != make_url(under_test).database  # a clone, not the one named
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text("SELECT count(*) FROM complaint WHERE reference = :reference"),
+                {"reference": reference},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored == 1
+
+
 def test_a_killed_prefect_server_is_restarted_and_routing_resumes(stack):
     old = child_pid(stack.environment, "prefect")
     assert old is not None
@@ -267,7 +335,7 @@ def test_a_killed_prefect_server_is_restarted_and_routing_resumes(stack):
     assert load.refused() == []
     assert len(load.answers) >= 3
     # The worker may have died with its server; then it is back, set up again, and polling.
-    wait_for(lambda: pool_ready(stack), timeout=KILL_SECONDS, interval=2)
+    wait_for(lambda: pool_ready(stack), timeout=KILL_SECONDS, interval=0.5)
     assert child_pid(stack.environment, "worker") is not None
 
 

@@ -14,7 +14,8 @@
   would hold the port the restarted command needs) and exits with the command's status
   (128 + the signal's number if a signal ended it).
 
-Standard library only, to start fast and small: it runs once per child.
+It runs once per child, so it imports nothing but psutil and the standard library (what
+that costs in start-up time and memory: docs/reliability.md#process-supervision).
 """
 
 import ctypes
@@ -25,7 +26,9 @@ import sys
 import time
 from types import FrameType
 
-from workflow.process_table import descendants, is_running, kill_and_wait, send
+import psutil
+
+from workflow.process_table import is_running, kill_and_wait, send
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -65,8 +68,8 @@ def _reap_children() -> None:
             return
 
 
-def _running_below_me() -> list[int]:
-    return [pid for pid in descendants(os.getpid()) if is_running(pid)]
+def _running_below_me() -> list[psutil.Process]:
+    return [p for p in psutil.Process().children(recursive=True) if is_running(p)]
 
 
 def end_tree(grace: float) -> None:

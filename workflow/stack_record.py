@@ -14,7 +14,9 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from workflow.process_table import is_running, kill_and_wait, stat_of, with_environment_entry
+import psutil
+
+from workflow.process_table import is_running, kill_and_wait
 
 STACK_ID_VARIABLE = "CW_STACK_ID"
 RECORD_NAME = "stack.json"
@@ -38,20 +40,37 @@ def read_record(run_dir: Path) -> StackRecord | None:
         return None
 
 
+def start_ticks(process: psutil.Process) -> int:
+    """Clock ticks from boot to the process's start: with the pid, it names one process for
+    good. psutil gives the start as a time of day, which moves when the clock is set."""
+    after_boot = process.create_time() - psutil.boot_time()
+    return round(after_boot * os.sysconf("SC_CLK_TCK"))
+
+
 def supervisor_alive(record: StackRecord) -> bool:
-    stat = stat_of(record.supervisor_pid)
-    return (
-        stat is not None
-        and stat.start_ticks == record.supervisor_start_ticks
-        and is_running(record.supervisor_pid)
-    )
+    try:
+        supervisor = psutil.Process(record.supervisor_pid)
+        return start_ticks(supervisor) == record.supervisor_start_ticks and is_running(supervisor)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def processes_of_stack(stack_id: str) -> list[psutil.Process]:
+    """Every running process but this one that inherited ``CW_STACK_ID=stack_id``."""
+    return [
+        process
+        for process in psutil.process_iter(["environ"])
+        if process.pid != os.getpid()
+        and (process.info["environ"] or {}).get(STACK_ID_VARIABLE) == stack_id
+        and is_running(process)
+    ]
 
 
 def clear_leftovers(record: StackRecord) -> list[int]:
     """Kill every process that inherited the recorded stack's id; their pids."""
-    leftovers = with_environment_entry(f"{STACK_ID_VARIABLE}={record.stack_id}")
+    leftovers = processes_of_stack(record.stack_id)
     kill_and_wait(leftovers)
-    return leftovers
+    return [process.pid for process in leftovers]
 
 
 def claim_run_directory(run_dir: Path) -> tuple[str, list[int]]:
@@ -67,8 +86,7 @@ def claim_run_directory(run_dir: Path) -> tuple[str, list[int]]:
                 f"{previous.supervisor_pid})"
             )
         cleared = clear_leftovers(previous)
-    me = stat_of(os.getpid())
-    record = StackRecord(uuid.uuid4().hex, os.getpid(), me.start_ticks if me else 0)
+    record = StackRecord(uuid.uuid4().hex, os.getpid(), start_ticks(psutil.Process()))
     run_dir.mkdir(parents=True, exist_ok=True)
     written = run_dir / f".{RECORD_NAME}.{os.getpid()}"
     written.write_text(json.dumps(asdict(record)))

@@ -6,8 +6,9 @@ over at 1 s. Every exit and restart is logged, to stdout and ``supervisor.log``.
 
 Each child runs under ``workflow.process_guard`` in a process group of its own: its whole
 tree ends when it is stopped, when it exits, and when the supervisor dies (the guard's
-parent-death signal). Linux sends that signal when the *thread* that started the guard ends,
-so children are only ever started from the thread that calls ``tend``: the main thread.
+parent-death signal). Linux sends that signal when the *thread* that started the guard
+ends, so children are only ever started from the thread that calls ``tend``: the main
+thread. ``stop`` stops them the last started first, one after the other.
 """
 
 import contextlib
@@ -26,6 +27,7 @@ FIRST_DELAY = 1.0
 MAX_DELAY = 30.0
 STABLE_AFTER = 60.0
 STOP_SECONDS = GRACE_SECONDS + 5.0
+STOP_ALL_SECONDS = 2 * STOP_SECONDS  # one child after the other, yet Ctrl-C stays bounded
 
 
 def open_supervisor_log(log_dir: Path, name: str = "supervisor") -> logging.Logger:
@@ -147,24 +149,28 @@ class Supervisor:
             time.sleep(interval)
 
     def stop(self) -> None:
-        """Stop every child and its tree: SIGTERM to each guard, then SIGKILL to stragglers."""
-        running = [c for c in self.children.values() if c.process and c.process.poll() is None]
-        for child in reversed(running):
-            assert child.process is not None
-            with contextlib.suppress(ProcessLookupError):
-                child.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_SECONDS
-        for child in running:
-            assert child.process is not None
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        for child in self.children.values():
-            if child.process is not None:
-                _kill_group(child.process.pid)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    child.process.wait(timeout=5)
+        """Stop every child and its tree, the last started first, each gone before the next is
+        told: a child may need those started before it to finish (the relay its batch, on the
+        Prefect server). Told all at once, the relay lost the server mid-batch and hung until
+        its guard killed it, 10 s later."""
+        deadline = time.monotonic() + STOP_ALL_SECONDS
+        for child in reversed(self.children.values()):
             child.restart_at = None
+            if child.process is not None:
+                _stop_child(child.process, min(STOP_SECONDS, deadline - time.monotonic()))
         self.logger.info("stopped: %s", ", ".join(self.children) or "nothing was running")
+
+
+def _stop_child(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM to the guard, which ends its tree; SIGKILL to its group after ``timeout``."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(timeout, 1.0))
+    _kill_group(process.pid)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
 
 
 def _kill_group(group: int) -> None:
