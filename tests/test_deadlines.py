@@ -387,3 +387,11 @@ def test_the_deadline_report_without_a_period_covers_the_last_90_days(as_user):
     only_to = manager.get("/reports/deadlines", params={"to": "2026-08-04"})
     assert only_to.status_code == 200, only_to.text
     assert sum(row["complaints"] for row in only_to.json()) == 1
+
+
+def test_a_report_day_not_written_yyyy_mm_dd_is_refused(as_user):
+    manager = as_user("manager")
+    for bad in ("0", "20261101", "2026-1-1", "yesterday"):
+        answer = manager.get("/reports/deadlines", params={"to": bad})
+        assert answer.status_code == 422, (bad, answer.text)
+        assert "YYYY-MM-DD" in answer.text

@@ -1,8 +1,10 @@
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from api.deps import SessionDep, allowed
 from workflow.clock import utcnow
@@ -14,6 +16,17 @@ from workflow.transitions import Actor
 
 router = APIRouter(prefix="/reports", tags=["managers"])
 DEFAULT_PERIOD_DAYS = 90
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day_only(value: object) -> object:
+    """A day as YYYY-MM-DD, nothing else: pydantic would read `0` as 1970-01-01."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day_only)]
 
 
 def _as_csv(rows: list[ReportRow]) -> Response:
@@ -36,11 +49,11 @@ def deadlines_report(
     session: SessionDep,
     _: Annotated[Actor, allowed(Action.read_reports)],
     from_: Annotated[
-        date | None,
+        Day | None,
         Query(alias="from", description="First day (UTC); default: 90 days before `to`"),
     ] = None,
     to: Annotated[
-        date | None, Query(description="Day after the last (UTC); default: tomorrow")
+        Day | None, Query(description="Day after the last (UTC); default: tomorrow")
     ] = None,
     group_by: GroupBy = GroupBy.department,
     accept: Annotated[str | None, Header()] = None,
