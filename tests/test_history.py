@@ -484,7 +484,7 @@ OLD_HISTORY = sa.table(
 
 
 def _old_style_hash(row: dict[str, Any]) -> str:
-    """How entries were hashed before 0008: plain SHA-256, chained per complaint."""
+    """How entries were hashed before 0005: plain SHA-256, chained per complaint."""
     content = {k: v for k, v in row.items() if k not in ("id", "hash")}
     content["at"] = row["at"].isoformat()
     canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
@@ -607,7 +607,7 @@ def test_the_migration_seals_existing_history_in_time_order(database_at_0004):
             complaint_id=1,
             actor="admin",
             action=HistoryAction.task_claimed,
-            reason="after 0008",
+            reason="after 0005",
         )
         session.commit()
     assert _chain()[-1]["chain_seq"] == 7

@@ -64,7 +64,7 @@ def _insert(connection: Connection, table: str, row: dict) -> None:
 
 
 def test_subtasks_and_milestone_clocks_of_existing_rounds_are_carried_over(tmp_path, monkeypatch):
-    """Data written before migration 0005 (SQLite): a sub-task's parent moves from its JSON
+    """Data written before migration 0006 (SQLite): a sub-task's parent moves from its JSON
     result into a foreign key, and quality's milestone clocks are attached to its task."""
     monkeypatch.setenv("CW_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("CW_DATABASE_URL", "")
@@ -134,7 +134,7 @@ def test_subtasks_and_milestone_clocks_of_existing_rounds_are_carried_over(tmp_p
     assert [tuple(t) for t in tasks] == [(1, None, "event-1"), (2, 1, None)]
     assert [tuple(c) for c in clocks] == [("quality_result", 1), ("first_assessment", 1)]
 
-    command.downgrade(_alembic(url), "0004")  # and back: the old shape holds the same data
+    command.downgrade(_alembic(url), "0005")  # and back: the old shape holds the same data
     engine = db.build_engine(url)
     with engine.connect() as connection:
         subtask = connection.execute(text("SELECT source_event_id FROM task WHERE id = 2")).one()

@@ -1,4 +1,4 @@
-"""Migration 0007 on a database with data: the stored SMTP URLs go, the customer's token is
+"""Migration 0008 on a database with data: the stored SMTP URLs go, the customer's token is
 withheld in stored bodies, extra targets get their channel, and the history stays
 append-only (SQLite rebuilds only the notification table)."""
 
@@ -51,7 +51,7 @@ def _insert_old_notices(complaint_id: int, token: str) -> None:
 
 def test_the_migration_drops_stored_credentials_and_withholds_tokens(as_user, settings):
     reference = as_user("sales").log_complaint()["reference"]
-    command.downgrade(_alembic(), "0006")
+    command.downgrade(_alembic(), "0007")
     db.reset_engines()
     with db.read_session() as session:
         complaint_id, token = session.execute(

@@ -68,7 +68,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.reopen: frozenset({Role.sales, CUSTOMER}),
     Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
     Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
-    Action.read_task_queue: QUEUE_WORKERS | OVERSEERS,
+    Action.read_task_queue: DEPARTMENT_WORKERS | OVERSEERS,
     Action.read_any_queue: OVERSEERS,
     Action.read_review_queue: frozenset({Role.sales}),
     Action.read_overdue: OVERSEERS,

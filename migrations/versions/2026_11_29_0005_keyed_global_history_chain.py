@@ -17,8 +17,8 @@ unproved.
 The append-only triggers are dropped and re-created around the rewrite, on SQLite and on
 PostgreSQL. Downgrade is refused: the old hashes are gone.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25 09:00:00
 """
 
@@ -34,8 +34,8 @@ from alembic import op
 import models.base
 from workflow.history import GENESIS, content_mac, current_key, link_mac
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -82,7 +82,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     raise RuntimeError(
-        "0008 cannot be downgraded: the history was re-sealed with the history key and the "
+        "0005 cannot be downgraded: the history was re-sealed with the history key and the "
         "old per-complaint hashes are gone. Restore a backup taken before the upgrade instead."
     )
 

@@ -9,8 +9,8 @@ session on the server.
 Only the ``notification`` table is rebuilt on SQLite (batch mode); ``history`` and its
 append-only triggers are not touched.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-25 09:00:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
