@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlmodel import Field, Session, SQLModel
 
+from models.base import table_of
 from workflow.config import get_settings
 from workflow.db import build_engine
 
@@ -28,7 +29,7 @@ class BaselineItemCreate(SQLModel):
 
 
 engine = build_engine(f"sqlite:///{get_settings().var_dir / 'baseline.db'}", immediate=True)
-SQLModel.metadata.create_all(engine, tables=[BaselineItem.__table__])  # type: ignore[list-item]
+SQLModel.metadata.create_all(engine, tables=[table_of(BaselineItem)])
 app = FastAPI()
 
 

@@ -5,7 +5,9 @@ import time
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
+from sqlmodel import col
 
+from models.base import table_of
 from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
@@ -52,16 +54,21 @@ def generate(first: int, last: int) -> float:
     began = time.perf_counter()
     now = utcnow()
     engine = get_write_engine()
-    tables = {m: m.__table__ for m in (Complaint, Customer, Task, Deadline)}  # type: ignore[attr-defined]
+    tables = {m: table_of(m) for m in (Complaint, Customer, Task, Deadline)}
     with engine.begin() as connection:
-        sales_id = connection.execute(select(User.id).where(User.username == "sales")).scalar_one()
+        sales_id = connection.execute(
+            select(col(User.id)).where(col(User.username) == "sales")
+        ).scalar_one()
     for start in range(first, last, CHUNK):
         stop = min(start + CHUNK, last)
         with engine.begin() as connection:
             complaint_id = _next_id(connection, tables[Complaint])
             task_id = _next_id(connection, tables[Task])
             customer_id = _next_id(connection, tables[Customer])
-            customers, complaints, tasks, clocks = [], [], [], []
+            customers: list[dict] = []
+            complaints: list[dict] = []
+            tasks: list[dict] = []
+            clocks: list[dict] = []
             for i in range(start, stop):
                 if i % COMPLAINTS_PER_CUSTOMER == 0 or (not customers and i == start):
                     customers.append(
@@ -172,7 +179,7 @@ def make_clocks_due(count: int) -> int:
     """Let ``count`` running clocks fall due for a reminder now (the sweep's work)."""
     now = utcnow()
     engine = get_write_engine()
-    table = Deadline.__table__  # type: ignore[attr-defined]
+    table = table_of(Deadline)
     with engine.begin() as connection:
         ids = (
             connection.execute(
@@ -198,9 +205,9 @@ def open_counts() -> tuple[int, int]:
     engine = get_write_engine()
     with engine.begin() as connection:
         tasks = connection.execute(
-            select(func.count()).select_from(Task).where(Task.status == TaskStatus.open)
+            select(func.count()).select_from(Task).where(col(Task.status) == TaskStatus.open)
         ).scalar_one()
         clocks = connection.execute(
-            select(func.count()).select_from(Deadline).where(Deadline.met_at.is_(None))
+            select(func.count()).select_from(Deadline).where(col(Deadline.met_at).is_(None))
         ).scalar_one()
     return tasks, clocks

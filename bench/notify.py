@@ -13,7 +13,7 @@ from bench.report import Figure, Results, at_least
 from bench.stack import BenchStack, token
 from bench.workload import complaint_body, wait_until_idle
 from models.complaint import Complaint
-from models.notification import NoticeKind
+from models.notification import NoticeKind, NoticeStatus
 from notifications.ledger import queue_notice
 from notifications.templates import render_notice
 from workflow.db import write_session
@@ -95,7 +95,7 @@ def _measure(results: Results, bench: BenchStack, count: int) -> None:
         list(pool.map(lambda i: _smtplib_send(bench, rendered, i), range(count)))
     floor = count / (time.perf_counter() - began)
 
-    sent = outcomes.count("sent")
+    sent = outcomes.count(NoticeStatus.sent)
     arrived = len(bench.mails()) - mails_before
     results.add(
         Figure(

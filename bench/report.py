@@ -25,9 +25,9 @@ class Figure:
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline in (None, 0) or self.value is None:
+        if not self.baseline or self.value is None:
             return None
-        return self.value / self.baseline  # type: ignore[operator]
+        return self.value / self.baseline
 
 
 def at_least(value: float, limit: float) -> bool:

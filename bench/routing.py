@@ -35,9 +35,7 @@ def routing_figures(
 ) -> None:
     med, p95 = median(latencies), percentile(latencies, 95)
     note = f"{len(latencies)} complaints" + (f", {lost} not routed" if lost else "")
-    kwargs = (
-        {"baseline": baseline, "baseline_label": "event-triggered deployment"} if baseline else {}
-    )
+    baseline_label = "event-triggered deployment" if baseline else ""
     results.add(
         Figure(
             "routing",
@@ -47,7 +45,8 @@ def routing_figures(
             target=f"<= {limits[0]:g} s",
             met=at_most(med, limits[0]) and not lost,
             note=note,
-            **kwargs,
+            baseline=baseline,
+            baseline_label=baseline_label,
         )
     )
     results.add(

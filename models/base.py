@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, Table, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
@@ -47,6 +47,14 @@ def utc_field(*, nullable: bool = True, index: bool = False, default: Any = None
 
 def json_field(default_factory: Any = dict) -> Any:
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The SQLAlchemy table of a table model (SQLModel sets ``__table__`` without a type)."""
+    table = model.__dict__.get("__table__")
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 def id_of(row: SQLModel) -> int:

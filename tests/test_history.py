@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from models.base import UTCDateTime
+from models.base import UTCDateTime, table_of
 from models.complaint import Complaint
 from models.customer import Customer
 from models.enums import HistoryAction
@@ -99,7 +99,7 @@ def _seal(entry: dict[str, Any], key: bytes) -> None:
     entry["hash"] = link_mac(key, entry["chain_seq"], entry["prev_hash"], entry["content_mac"])
 
 
-HISTORY = HistoryEntry.__table__  # type: ignore[attr-defined]
+HISTORY = table_of(HistoryEntry)
 
 
 def _write(conn: Connection, entry: dict[str, Any]) -> None:
@@ -533,7 +533,7 @@ def _old_complaints_with_history(tamper: bool) -> list[tuple[int, int]]:
     with engine.begin() as conn:
         sales = conn.execute(text("SELECT id FROM \"user\" WHERE username = 'sales'")).scalar()
         conn.execute(
-            Customer.__table__.insert(),  # type: ignore[attr-defined]
+            table_of(Customer).insert(),
             [
                 {
                     "id": 1,
@@ -545,7 +545,7 @@ def _old_complaints_with_history(tamper: bool) -> list[tuple[int, int]]:
             ],
         )
         conn.execute(
-            Complaint.__table__.insert(),  # type: ignore[attr-defined]
+            table_of(Complaint).insert(),
             [
                 {
                     "id": i,

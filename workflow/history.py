@@ -25,6 +25,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
+from models.base import table_of
 from models.enums import HistoryAction
 from models.history import HistoryEntry, HistoryHead
 from workflow.clock import utcnow
@@ -151,10 +152,10 @@ def record_history(
     return entry
 
 
-_HEAD = HistoryHead.__table__.c  # type: ignore[attr-defined]
+_HEAD = table_of(HistoryHead).c
 # Built once: statement construction and the ORM's execute path cost more than the SQL here.
 _LOCK_HEAD = select(_HEAD.seq, _HEAD.hash).where(_HEAD.id == HEAD_ROW).with_for_update()
-_INSERT_ENTRIES = insert(HistoryEntry.__table__)  # type: ignore[attr-defined]
+_INSERT_ENTRIES = insert(table_of(HistoryEntry))
 
 
 def _append_to_chain(session: Session, entries: list[HistoryEntry]) -> None:

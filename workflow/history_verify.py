@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
+from models.base import table_of
 from models.complaint import Complaint
 from models.history import HistoryEntry, HistoryHead
 from workflow.db import get_engine
@@ -243,7 +244,7 @@ class _ChainWalker:
 
 
 def _stream_entries(session: Session) -> Iterable[Mapping[str, Any]]:
-    columns = [c for c in HistoryEntry.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+    columns = [c for c in table_of(HistoryEntry).columns if c.name != "id"]
     query = select(*columns).order_by(col(HistoryEntry.chain_seq))
     for row in session.execute(query.execution_options(yield_per=STREAM_BATCH)):
         yield dict(row._mapping)

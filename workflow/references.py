@@ -4,6 +4,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from models.base import table_of
 from models.complaint import ReferenceCounter
 from workflow.rules import Kind
 
@@ -15,7 +16,7 @@ def next_reference(session: Session, kind: Kind, year: int) -> str:
     """Take the next number in the caller's transaction (an upsert: no race on first use)."""
     prefix = PREFIXES.get(kind, FEEDBACK_PREFIX)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = ReferenceCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(ReferenceCounter)
     statement = (
         insert(table)
         .values(prefix=prefix, year=year, last_value=1)
