@@ -65,11 +65,13 @@ def test_a_forged_session_cookie_does_not_open_the_door(base_url):
 def test_a_signed_in_user_still_sends_forms_with_files_and_anyone_may_sign_in(base_url):
     with httpx.Client(base_url=base_url, follow_redirects=False) as browser:
         page = browser.get("/login")
-        token = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text).group(1)
-        fields = {"username": "sales", "password": "demo", "csrf_token": token}
+        found = re.search(r'"X-CSRF-Token": "([^"]+)"', page.text)
+        assert found is not None
+        fields = {"username": "sales", "password": "demo", "csrf_token": found.group(1)}
         signed_in = browser.post("/login", files={k: (None, v) for k, v in fields.items()})
         assert signed_in.status_code == 303  # multipart sign-in: open to everyone
         token = re.search(r'"X-CSRF-Token": "([^"]+)"', browser.get("/complaints/new").text)
+        assert token is not None
         answer = browser.post(
             "/complaints/new",
             data={"csrf_token": token.group(1), "product": ""},

@@ -14,7 +14,7 @@ from datetime import timedelta
 import httpx
 import jwt
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from api.main import app
 from models.complaint import Complaint
@@ -27,7 +27,7 @@ from workflow import db
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.config import get_settings
-from workflow.rules import PERMISSIONS, Action, Role
+from workflow.rules import PERMISSIONS, Action, Department, Role
 from workflow.security import ALGORITHM
 from workflow.users import create_user
 
@@ -149,11 +149,11 @@ def _state() -> tuple:
             session.exec(select(func.count()).select_from(IdempotencyRecord)).one(),
             [
                 (c.reference, c.status, c.version)
-                for c in session.exec(select(Complaint).order_by(Complaint.id))
+                for c in session.exec(select(Complaint).order_by(col(Complaint.id)))
             ],
             [
                 (t.id, t.status, t.assignee_id, t.result)
-                for t in session.exec(select(Task).order_by(Task.id))
+                for t in session.exec(select(Task).order_by(col(Task.id)))
             ],
         )
 
@@ -171,7 +171,7 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"step": "sales_review", "hours": 18, "reason": "Sales asked for two days."}
     if path == "/auth/me":
         return {"digest_enabled": False}
-    bodies = {
+    bodies: dict[str, dict[str, object] | None] = {
         "/customer-response": {"accepted": True},
         "/wait-for-customer": {"reason": "Asked for photos of the seal."},
         "/customer-answered": {"note": "Photos received by e-mail."},
@@ -441,7 +441,7 @@ def test_a_deactivated_user_is_refused_with_a_token_issued_before(world):
                 full_name="Lee Leaver",
                 email="leaver@example.com",
                 role=Role.quality,
-                department="quality",
+                department=Department.quality,
                 password="exit-interview-2026",
             ),
         )

@@ -84,7 +84,7 @@ def _locs(answer: httpx.Response) -> list[list]:
 
 # --- logging a complaint ---------------------------------------------------------------------
 
-INVALID_COMPLAINTS = {
+INVALID_COMPLAINTS: dict[str, tuple[dict[str, object], list[str]]] = {
     "missing-product": ({"product": MISSING}, ["body", "product"]),
     "empty-product": ({"product": ""}, ["body", "product"]),
     "missing-description": ({"description": MISSING}, ["body", "description"]),

@@ -30,7 +30,9 @@ ROLE_DEPARTMENT = {
     Role.general_manager: "management",
     Role.admin: None,
 }
-ACTORS = {role: Actor(role.value, role, 10, dept) for role, dept in ROLE_DEPARTMENT.items()}
+ACTORS: dict[str, Actor] = {
+    role: Actor(role.value, role, 10, dept) for role, dept in ROLE_DEPARTMENT.items()
+}
 ACTORS[CUSTOMER] = Actor("customer", CUSTOMER)
 LINK = {A.read_customer_link}
 

@@ -18,8 +18,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 calendar = BusinessCalendar(timezone="Europe/Berlin", country="DE", start_hour=8, end_hour=17)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def test_friday_evening_rolls_over_the_weekend():

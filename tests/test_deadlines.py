@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.notification import NoticeKind, Notification
 from tests.support import drain_outbox, freeze_at, mail_body, quality_result, sweep
@@ -15,15 +15,15 @@ from workflow.sweep import due_clocks, process_clock
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def notices(kind: NoticeKind) -> list[Notification]:
     with read_session() as session:
         return list(
             session.exec(
-                select(Notification).where(Notification.kind == kind).order_by(Notification.id)
+                select(Notification).where(Notification.kind == kind).order_by(col(Notification.id))
             )
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +22,7 @@ from alembic import command
 from pydantic import ValidationError
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from models.base import UTCDateTime, table_of
@@ -51,7 +51,11 @@ ATTACKER_KEY = b"a key the attacker made up, since the real one is not in the da
 
 def _complaint_id(reference: str) -> int:
     with read_session() as session:
-        return session.exec(select(Complaint.id).where(Complaint.reference == reference)).one()
+        complaint_id = session.exec(
+            select(Complaint.id).where(Complaint.reference == reference)
+        ).one()
+    assert complaint_id is not None
+    return complaint_id
 
 
 def _history(reference: str) -> list[HistoryEntry]:
@@ -62,7 +66,7 @@ def _history(reference: str) -> list[HistoryEntry]:
 def _chain() -> list[dict[str, Any]]:
     """Every entry in chain order, as the database holds it."""
     with read_session() as session:
-        rows = session.exec(select(HistoryEntry).order_by(HistoryEntry.chain_seq))  # type: ignore[arg-type]
+        rows = session.exec(select(HistoryEntry).order_by(col(HistoryEntry.chain_seq)))
         return [row.model_dump() for row in rows]
 
 
@@ -82,10 +86,10 @@ def triggers_off(*tables: str) -> Iterator[Connection]:
             for table in tables:
                 conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
             return
-        saved = conn.execute(
+        triggers = conn.execute(
             text("SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'trigger'")
         ).all()
-        saved = [(name, sql) for name, sql, table in saved if table in tables]
+        saved = [(name, sql) for name, sql, table in triggers if table in tables]
         for name, _ in saved:
             conn.execute(text(f'DROP TRIGGER "{name}"'))
         yield conn
@@ -412,6 +416,11 @@ def test_entries_sealed_under_a_retired_key_still_verify_after_rotation(
     assert key_id_of(old_key) in unknown["detail"]
 
 
+class _StrongProduction(TypedDict):
+    environment: Literal["production"]
+    secret_key: str
+
+
 @pytest.mark.parametrize(
     ("current", "retired"),
     [
@@ -424,7 +433,7 @@ def test_entries_sealed_under_a_retired_key_still_verify_after_rotation(
     ids=["empty", "short", "development-key", "one-character", "short-retired-key"],
 )
 def test_production_refuses_a_weak_history_key(current, retired):
-    strong = {"environment": "production", "secret_key": STRONG_SECRET_KEY}
+    strong: _StrongProduction = {"environment": "production", "secret_key": STRONG_SECRET_KEY}
     with pytest.raises(ValidationError, match="CW_HISTORY_"):
         Settings(**strong, history_key=current, history_retired_keys=retired)
     assert Settings(

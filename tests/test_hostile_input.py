@@ -3,6 +3,7 @@ numbers JSON cannot carry back (1e400, NaN), text no database can store (a lone 
 surrogate), complaints received long ago; and the connection stays usable afterwards."""
 
 import asyncio
+import inspect
 import json
 import re
 import time
@@ -164,7 +165,9 @@ def _answer_to_invalid_request(path: str, error: dict[str, Any]) -> Response:
     scope = {"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""}
     request = Request(scope | {"app": app, "router": app.router, "session": {}, "state": {}})
     handler = app.exception_handlers[RequestValidationError]
-    return asyncio.run(handler(request, RequestValidationError([error])))
+    answer = handler(request, RequestValidationError([error]))
+    assert inspect.iscoroutine(answer)  # the app's handler is async
+    return asyncio.run(answer)
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,7 @@ def test_the_validation_error_answer_never_echoes_what_cannot_be_encoded(setting
     error = {"type": "value_error", "loc": ("body", "\ud800", 1), "msg": "bad", "input": bad_input}
     answer = _answer_to_invalid_request("/api/v1/complaints", error)
     assert answer.status_code == 422
-    assert json.loads(answer.body)["detail"] == [
+    assert json.loads(bytes(answer.body))["detail"] == [
         {"type": "value_error", "loc": ["body", "\\ud800", 1], "msg": "bad"}
     ]
     page = _answer_to_invalid_request("/complaints/new", error)
@@ -307,21 +310,27 @@ def routed_complaint(base_url) -> dict[str, Any]:
     return {"reference": reference, "task_id": str(task_id), "token": token}
 
 
+def _csrf_token(client: httpx.Client) -> str:
+    """The CSRF token of the client's session, read from the sign-in page."""
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/login").text)
+    assert found is not None
+    return found.group(1)
+
+
 def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
     """A client with a session fit for ``path`` (none for the sign-in and the customer's
     page), and that session's CSRF token."""
     client = httpx.Client(
         base_url=base_url, limits=httpx.Limits(max_connections=1), follow_redirects=False
     )
-    csrf = re.compile(r'"X-CSRF-Token": "([^"]+)"')
     user = "quality" if path.startswith("/tasks") else "sales"
     if not path.startswith(("/login", "/status")):
-        token = csrf.search(client.get("/login").text).group(1)
+        token = _csrf_token(client)
         signed = client.post(
             "/login", data={"username": user, "password": "demo", "csrf_token": token}
         )
         assert signed.status_code == 303
-    return client, csrf.search(client.get("/login").text).group(1)
+    return client, _csrf_token(client)
 
 
 @pytest.mark.parametrize("template", WEB_FORMS)

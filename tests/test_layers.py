@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def imported_modules(path: Path) -> set[str]:
     """Every module a file imports, at the top or inside a function."""
-    modules = set()
+    modules: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)

@@ -126,12 +126,12 @@ def test_subtasks_and_milestone_clocks_of_existing_rounds_are_carried_over(tmp_p
 
     engine = db.build_engine(url)
     with engine.connect() as connection:
-        tasks = connection.execute(
+        migrated_tasks = connection.execute(
             text("SELECT id, parent_task_id, source_event_id FROM task ORDER BY id")
         ).all()
         clocks = connection.execute(text("SELECT step, task_id FROM deadline ORDER BY id")).all()
     engine.dispose()
-    assert [tuple(t) for t in tasks] == [(1, None, "event-1"), (2, 1, None)]
+    assert [tuple(t) for t in migrated_tasks] == [(1, None, "event-1"), (2, 1, None)]
     assert [tuple(c) for c in clocks] == [("quality_result", 1), ("first_assessment", 1)]
 
     command.downgrade(_alembic(url), "0005")  # and back: the old shape holds the same data

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from models.base import id_of
 from models.notification import NoticeStatus, Notification
 from notifications.ledger import NoticeEvent, send_notice
 from notifications.sender import DeliveryResult
@@ -98,16 +99,16 @@ def test_the_ledger_reports_the_outcome_in_its_own_transaction(as_user, settings
         raise RuntimeError("the caller's side failed")
 
     with pytest.raises(RuntimeError):
-        send_notice(notice.id, Delivers(), on_outcome=hook_that_fails)
+        send_notice(id_of(notice), Delivers(), on_outcome=hook_that_fails)
     with read_session() as session:
         # Rolled back together: the ledger did not record a send its caller did not record.
-        assert session.get(Notification, notice.id).status is NoticeStatus.sending
+        assert session.get_one(Notification, notice.id).status is NoticeStatus.sending
 
     seen = []
     with write_session() as session:
-        session.get(Notification, notice.id).status = NoticeStatus.pending
+        session.get_one(Notification, notice.id).status = NoticeStatus.pending
         session.commit()
-    send_notice(notice.id, Delivers(), on_outcome=lambda s, n, o: seen.append((n.id, o.event)))
+    send_notice(id_of(notice), Delivers(), on_outcome=lambda s, n, o: seen.append((n.id, o.event)))
     assert seen == [(notice.id, NoticeEvent.sent)]
 
 
@@ -119,7 +120,7 @@ def test_a_sent_acknowledgement_stops_its_clock_through_the_workflow_service(
     assert sales.record(reference)["acknowledged_at"] is None
     from workflow.delivery import deliver_notice
 
-    assert deliver_notice(notice.id) is NoticeStatus.sent
+    assert deliver_notice(id_of(notice)) is NoticeStatus.sent
     record = sales.record(reference)
     assert record["acknowledged_at"] is not None
     ack_clock = next(d for d in record["deadlines"] if d["step"] == "acknowledgement")

@@ -98,7 +98,9 @@ def _web_sign_in(base_url: str) -> Callable[[str, str], int]:
     import httpx
 
     client = httpx.Client(base_url=base_url, timeout=60)
-    token = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/login").text).group(1)
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', client.get("/login").text)
+    assert found is not None
+    token = found.group(1)
     cookies = dict(client.cookies)
     client.close()
 

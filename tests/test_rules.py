@@ -101,9 +101,15 @@ def test_the_most_specific_policy_wins():
         rules.Kind.complaint,
         rules.Severity.critical,
     )
-    assert match(policies, step, complaint, critical).hours == 2  # type: ignore[union-attr]
-    assert match(policies, step, rules.Kind.inquiry, critical).hours == 4  # type: ignore[union-attr]
-    assert match(policies, step, complaint, rules.Severity.minor).hours == 9  # type: ignore[union-attr]
+
+    def hours_of_match(kind: rules.Kind, severity: rules.Severity) -> float:
+        policy = match(policies, step, kind, severity)
+        assert policy is not None
+        return policy.hours
+
+    assert hours_of_match(complaint, critical) == 2
+    assert hours_of_match(rules.Kind.inquiry, critical) == 4
+    assert hours_of_match(complaint, rules.Severity.minor) == 9
     assert match(policies, rules.Step.containment, complaint, rules.Severity.minor) is None
 
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from models.enums import Department, Role
 from models.user import User, UserCreate
 from tests.support import complaint_payload
 from tests.test_web_pages import Browser
@@ -116,8 +117,8 @@ def _new_user(password: str, username: str = "pat") -> UserCreate:
         username=username,
         full_name="Pat Production",
         email="pat@example.com",
-        role="production",
-        department="production",
+        role=Role.production,
+        department=Department.production,
         password=password,
     )
 

@@ -93,6 +93,7 @@ def test_no_staff_answer_carries_the_customer_token_and_the_customer_link_still_
     reference = _to_sales_review(base_url)
     _approve(base_url, reference)
     token = _complaint(reference).status_token
+    assert token is not None
     with db.write_session() as session:  # one held notice, for the admins' list
         session.exec(
             update(Notification)
@@ -133,6 +134,7 @@ def test_the_resolution_preview_is_the_mail_the_customer_receives(base_url, mail
     (mail,) = _mails_of(mailbox, NoticeKind.resolution)
     assert mail["Subject"] == preview.subject
     assert _text_part(mail) == preview.body_text
+    assert complaint.status_token is not None
     link = f"/status/{complaint.status_token}"
     assert link in preview.body_text
     assert "A faulty seal batch caused the leak" in preview.body_text

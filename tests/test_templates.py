@@ -6,6 +6,7 @@ from models.notification import NoticeKind
 from notifications.sender import with_notice_header
 from notifications.templates import render_notice
 
+STATUS_URL = "http://127.0.0.1:8000/status/abcDEF0123456789abcDEF0123456789abcDEF01234"
 CONTEXT = {
     "reference": "CMP-2026-000001",
     "kind_label": "complaint",
@@ -29,7 +30,7 @@ CONTEXT = {
     "level": 2,
     "level_label": "head of the department",
     "assignee": None,
-    "status_url": "http://127.0.0.1:8000/status/abcDEF0123456789abcDEF0123456789abcDEF01234",
+    "status_url": STATUS_URL,
 }
 
 
@@ -91,7 +92,7 @@ def test_the_digest_has_no_reference_footer_and_lists_both_sections():
 
 
 def test_customer_notices_carry_the_status_link_and_staff_notices_do_not():
-    link = CONTEXT["status_url"]
+    link = STATUS_URL
     for kind in (NoticeKind.acknowledgement, NoticeKind.resolution):
         rendered = render_notice(kind, CONTEXT)
         assert link in rendered.body_text

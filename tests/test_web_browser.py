@@ -16,15 +16,22 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests.support import Api, drain_outbox, freeze_at, mail_body
 from workflow.clock import utcnow
 from workflow.config import get_settings
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SERIOUS = ("serious", "critical")
 
 
@@ -84,7 +91,7 @@ def check_page(page: Page, name: str) -> None:
     assert serious == [], f"{name}: {serious}"
 
 
-def signed_in(browser: Browser, base_url: str, username: str, viewport: dict) -> Page:
+def signed_in(browser: Browser, base_url: str, username: str, viewport: ViewportSize) -> Page:
     context: BrowserContext = browser.new_context(base_url=base_url, viewport=viewport)
     page = context.new_page()
     page.goto("/login")
@@ -143,7 +150,9 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
     sales.get_by_role("button", name="Log complaint").click()
     flash = sales.get_by_role("status").first
     expect(flash).to_contain_text("Promised answer to the customer by")
-    reference = re.search(r"CMP-\d{4}-\d{6}", flash.inner_text()).group(0)
+    found = re.search(r"CMP-\d{4}-\d{6}", flash.inner_text())
+    assert found is not None
+    reference = found.group(0)
     expect(sales.locator("h1")).to_contain_text(reference)
     expect(sales.get_by_role("link", name="pump.png")).to_be_visible()
     check_page(sales, "03-complaint-logged")
@@ -230,6 +239,13 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
     check_page(sales, "08-complaint-file")
 
 
+def status_of(page: Page, path: str) -> int:
+    """The HTTP status of the page the browser opens at ``path``."""
+    answer = page.goto(path)
+    assert answer is not None
+    return answer.status
+
+
 def test_roles_see_only_their_pages(browser, web):
     quality = signed_in(browser, web, "quality", DESKTOP)
     for path in ("/complaints/new", "/review", "/overdue", "/dashboard"):
@@ -239,8 +255,8 @@ def test_roles_see_only_their_pages(browser, web):
         expect(quality.locator("h1")).to_have_text("Not for your role")
     check_page(quality, "09-forbidden")
     sales = signed_in(browser, web, "sales", DESKTOP)
-    assert sales.goto("/overdue").status == 403
-    assert sales.goto("/queue").status == 200
+    assert status_of(sales, "/overdue") == 403
+    assert status_of(sales, "/queue") == 200
 
 
 def test_a_customer_link_opens_exactly_one_complaint(browser, web, mailbox):

@@ -169,7 +169,9 @@ def test_the_rows_fragment_refreshes_with_its_filters(settings, base_url, signed
     manager = signed_in("manager")
 
     page = manager.client.get("/overdue", params={"department": "sales"})
-    form = re.search(r"<form id=\"overdue-filters\"[^>]*>", page.text).group(0)
+    found = re.search(r"<form id=\"overdue-filters\"[^>]*>", page.text)
+    assert found is not None
+    form = found.group(0)
     for attribute in (
         'hx-get="/overdue/rows"',
         'hx-trigger="change"',

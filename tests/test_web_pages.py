@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from models.attachment import Attachment
 from models.complaint import Complaint
@@ -162,7 +162,7 @@ def test_the_form_logs_a_complaint_with_attachments_once(browser):
     replay = sales.form("/complaints/new", form, files, page="/complaints/new")
     assert replay.headers["location"] == created.headers["location"]  # same key: same complaint
     with read_session() as session:
-        stored = session.exec(select(Attachment).order_by(Attachment.id)).all()
+        stored = session.exec(select(Attachment).order_by(col(Attachment.id))).all()
         assert [(a.filename, a.content_type) for a in stored] == [
             ("seal photo.png", "image/png"),
             ("report.pdf", "application/pdf"),
