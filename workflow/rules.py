@@ -120,6 +120,7 @@ class Action(StrEnum):
     release_notices = "release_notices"
     verify_history = "verify_history"
     manage_users = "manage_users"
+    retry_events = "retry_events"
 
 
 class EventKind(StrEnum):
@@ -158,6 +159,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.release_notices: frozenset({Role.admin}),
     Action.verify_history: frozenset({Role.admin}),
     Action.manage_users: frozenset({Role.admin}),
+    Action.retry_events: frozenset({Role.admin}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),
