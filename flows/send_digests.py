@@ -4,8 +4,7 @@ import asyncio
 
 from prefect import flow, task
 
-from flows.deliver_events import notifier
-from notifications.ledger import send_notice
+from flows.send_notices import send_one_notice
 from workflow.clock import utcnow
 from workflow.db import read_session, write_session
 from workflow.digest import digest_recipients, queue_digest
@@ -26,7 +25,7 @@ async def send_digest(user_id: int, username: str) -> bool:
     notice_id = await asyncio.to_thread(_queue, user_id)
     if notice_id is None:
         return False
-    return await asyncio.to_thread(send_notice, notice_id, notifier()) == "sent"
+    return await asyncio.to_thread(send_one_notice, notice_id) == "sent"
 
 
 def _run_name() -> str:

@@ -11,8 +11,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
-from flows.deliver_events import notifier
-from notifications.ledger import send_notice
+from flows.send_notices import send_one_notice
 from workflow.clock import utcnow
 from workflow.sweep import due_clocks, process_clock
 
@@ -39,7 +38,7 @@ def _check(clock_ids: list[int]) -> tuple[int, int]:
     for clock_id in clock_ids:
         for notice_id in process_clock(clock_id):
             total += 1
-            sent += send_notice(notice_id, notifier()) == "sent"
+            sent += send_one_notice(notice_id) == "sent"
     return sent, total - sent
 
 
