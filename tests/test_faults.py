@@ -17,6 +17,7 @@ from tests.faults import (
     DiesAfterSending,
     DiesBeforeSending,
     ProcessDies,
+    SlowGreetingController,
     SlowMailStore,
     counts,
     notices,
@@ -54,7 +55,14 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_repeats_nothing(as_user, set
     store = SlowMailStore(delay=0.2)
     port = free_port()
     smtp = start_smtp(store, port)
-    use_settings(monkeypatch, smtp_port=port, outbox_lease_seconds=3, notice_lease_seconds=3)
+    use_settings(
+        monkeypatch,
+        smtp_port=port,
+        outbox_lease_seconds=3,
+        notice_lease_seconds=3,
+        flow_expected_seconds='{"deliver-events": 5}',
+        stale_run_check_seconds=3600,  # only this test crashes the orphaned run
+    )
     sales = as_user("sales")
     references = [sales.log_complaint()["reference"] for _ in range(40)]
     relay = start_relay()
@@ -74,11 +82,84 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_repeats_nothing(as_user, set
 
     from flows.stale_runs import crash_stale_runs
 
-    time.sleep(6.5)  # twice the lease: the killed relay's run is now stale
+    time.sleep(5.5)  # longer than a delivery run takes: the killed relay's run is stale
     import asyncio
 
     assert asyncio.run(crash_stale_runs()) >= 1
     assert asyncio.run(crash_stale_runs()) == 0
+
+
+def test_a_killed_relays_events_are_routed_by_another_within_a_minute(
+    as_user, mailbox, settings, monkeypatch
+):
+    use_settings(monkeypatch, notice_lease_seconds=5)  # a send cut off by the kill is held soon
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(60)]
+    relay = start_relay()
+    try:
+        wait_for(lambda: counts()["tasks"] >= 1, timeout=120, interval=0.05)
+        stop(relay, signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert counts()["tasks"] < len(references), "the relay finished before it was killed"
+        relay = start_relay()  # with the default lease (30 s), renewed while it routes
+        wait_for(lambda: counts()["tasks"] >= len(references), timeout=60, interval=0.5)
+        routed_after = time.monotonic() - killed_at
+        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=60)
+    finally:
+        stop(relay)
+    assert routed_after < 60
+    assert tasks_per_complaint() == dict.fromkeys(references, 1)
+    acknowledgements = Counter(
+        m["Subject"] for m in mailbox.snapshot() if m["To"] == "jane@acme.example"
+    )
+    held = [n for n in notices() if n.kind == "acknowledgement" and n.status == "unknown"]
+    assert len(acknowledgements) >= len(references) - len(held)
+    assert set(acknowledgements.values()) == {1}
+    assert_each_notice_sent_once_or_held(mailbox)
+
+
+def test_the_leases_of_events_being_routed_are_renewed_until_they_are_done(
+    as_user, settings, monkeypatch
+):
+    import asyncio
+
+    from flows.deliver_events import renewing_leases
+    from workflow.outbox import claim_events
+
+    use_settings(monkeypatch, outbox_lease_seconds=3)
+    as_user("sales").log_complaint()
+    (event,) = claim_events(10, 3)
+
+    async def route_slowly() -> list:
+        async with renewing_leases([event.id]):
+            await asyncio.sleep(7)  # over twice the lease
+            return claim_events(10, 3)  # another relay looking meanwhile
+
+    assert asyncio.run(route_slowly()) == []
+    time.sleep(3.5)  # no one renews it any more: the lease runs out
+    assert [e.id for e in claim_events(10, 3)] == [event.id]
+
+
+def test_a_mail_server_slow_to_greet_does_not_hold_up_routing(as_user, settings, monkeypatch):
+    port = free_port()
+    smtp = SlowGreetingController(SlowMailStore(0), port, delay=30)
+    smtp.start()
+    use_settings(monkeypatch, smtp_port=port, smtp_timeout_seconds=15)
+    sales = as_user("sales")
+    relay = start_relay()
+    try:
+        warm_up = sales.log_complaint()["reference"]  # the relay has started once this routes
+        wait_for(lambda: sales.record(warm_up)["tasks"], timeout=120)
+        waits = []
+        for _ in range(5):
+            reference = sales.log_complaint()["reference"]
+            posted = time.monotonic()
+            wait_for(lambda r=reference: sales.record(r)["tasks"], timeout=60, interval=0.1)
+            waits.append(time.monotonic() - posted)
+    finally:
+        stop(relay)
+        smtp.stop()
+    assert max(waits) < 5, waits
 
 
 def test_a_slow_mail_server_is_bounded_and_an_ambiguous_send_is_held(
