@@ -40,7 +40,7 @@ class EventRef(BaseModel):
 class DeliveryReport(BaseModel):
     events_handled: int = 0
     events_failed: int = 0
-    notices_queued: int = 0
+    queued_notice_ids: list[int] = Field(default_factory=list, description="For the sender")
     notices_sent: int = 0
     notices_not_sent: int = 0
     notices_held: int = Field(default=0, description="Sends whose outcome is unknown, held")
@@ -57,17 +57,18 @@ def _run_name() -> str:
 
 
 @task(task_run_name="{reference} {kind}")
-async def route_complaint_event(event_id: str, kind: str, reference: str) -> tuple[bool, int]:
-    """Route one event in one transaction: (handled, notices it queued for the sender)."""
+async def route_complaint_event(event_id: str, kind: str, reference: str) -> list[int] | None:
+    """Route one event in one transaction: the notices it queued for the sender, or None if
+    it failed (it is retried later, or parked)."""
     run_logger = get_run_logger()
     try:
         notice_ids = await asyncio.to_thread(handle_event, event_id)
     except Exception as exc:
         status = await asyncio.to_thread(record_failure, event_id, f"{type(exc).__name__}: {exc}")
         run_logger.exception("%s: %s failed; now %s", reference, kind, status or "in other hands")
-        return False, 0
+        return None
     run_logger.info("%s: %s routed, %d notices queued", reference, kind, len(notice_ids))
-    return True, len(notice_ids)
+    return notice_ids
 
 
 @contextlib.asynccontextmanager
@@ -111,9 +112,9 @@ async def deliver_events(events: list[EventRef] | None = None) -> DeliveryReport
         outcomes = await asyncio.gather(
             *(route_complaint_event(e.id, e.kind, e.reference) for e in events)
         )
-    report.events_handled = sum(handled for handled, _ in outcomes)
-    report.events_failed = len(outcomes) - report.events_handled
-    report.notices_queued = sum(queued for _, queued in outcomes)
+    report.events_failed = outcomes.count(None)
+    report.events_handled = len(outcomes) - report.events_failed
+    report.queued_notice_ids = [n for queued in outcomes for n in queued or []]
     if reconciling:
         sent = await send_notices()
         report.notices_sent, report.notices_not_sent = sent.notices_sent, sent.notices_not_sent

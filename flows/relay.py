@@ -5,9 +5,9 @@ Three loops in one process, none waiting on another:
 - routing watches the outbox (a cheap indexed query every ``relay_poll_seconds``), claims what
   is pending and runs the delivery flow in-process on that batch (no deployment start-up on
   the hot path); the flow commits the routing and renews the batch's leases while it works;
-- sending runs the sending flow on the notices that are due, with at most
-  ``relay_send_concurrency`` in flight in threads of their own, woken by routing as soon as a
-  batch queued notices: a slow mail server delays mail, never the next claim;
+- sending runs the sending flow on the notices routing hands over as soon as a batch is
+  routed, and on the others that are due, with at most ``relay_send_concurrency`` being sent
+  at once in threads of their own: a slow mail server delays mail, never the next claim;
 - the guard crashes runs that hold a deployment's slot for good and cancels superseded late
   runs (``flows/stale_runs.py``) every ``stale_run_check_seconds``, so the schedules of
   prefect.yaml never jam, even while the reconciler's own slot is the one held.
@@ -33,6 +33,7 @@ from workflow.outbox import claim_events, release_events
 logger = logging.getLogger("relay")
 MAX_BACKOFF_SECONDS = 30.0
 STOP_GRACE_SECONDS = 8.0  # in-flight sends may finish; the stack kills after 10 s
+DUE_POLL_SECONDS = 1.0  # retries wait seconds anyway; fresh notices are handed over at once
 
 
 async def _claim() -> list:
@@ -46,17 +47,17 @@ def _notices_need_attention() -> bool:
     return bool(due_notice_ids(1)) or expired_sends_exist()
 
 
-async def route_once() -> bool:
-    """Route one claimed batch. True if there was anything to route."""
+async def route_once() -> list[int] | None:
+    """Route one claimed batch: the notices it queued, or None if nothing was waiting."""
     claimed = await _claim()
     if not claimed:
-        return False
+        return None
     try:
-        await deliver_events(events=as_refs(claimed))
+        report = await deliver_events(events=as_refs(claimed))
     except Exception:
         await asyncio.to_thread(release_events, [e.id for e in claimed], 1.0)
         raise
-    return True
+    return report.queued_notice_ids
 
 
 async def send_once() -> bool:
@@ -71,28 +72,50 @@ async def relay_once() -> bool:
     """One round: route what is waiting, then send what is due (how tests drive delivery)."""
     routed = await route_once()
     sent = await send_once()
-    return routed or sent
+    return routed is not None or sent
 
 
 class Sender:
-    """Starts a sending flow run for due notices whenever there is room, without waiting for
-    the runs already in flight; a notice is never in two of this relay's runs at once."""
+    """Starts a sending flow run whenever there is room, without waiting for the runs already
+    in flight: first for the notices this relay just routed (handed over, so two relays rarely
+    try the same notice), then for the others that are due (retries, notices of the sweep,
+    released ones, a dead relay's), looked up every ``DUE_POLL_SECONDS``. A notice is never
+    in two of this relay's runs at once. At most ``threads`` notices are being sent at any
+    moment (the send threads); a few times that are handed out, so a new run starts while
+    the last sends of another finish."""
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
+    def __init__(self, threads: int) -> None:
+        self.batch = threads
+        self.capacity = 4 * threads
+        self.handed_over: list[int] = []
         self.in_flight: set[int] = set()
         self.runs: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
         self.backoff = 1.0
         self.paused_until = 0.0
+        self.next_poll = 0.0
+
+    def hand_over(self, notice_ids: list[int]) -> None:
+        self.handed_over.extend(notice_ids)
+        self.wake.set()
+
+    async def _pick(self, room: int) -> tuple[list[int], bool]:
+        """Notices to send now, and whether sends whose sender died need holding."""
+        fresh = [n for n in dict.fromkeys(self.handed_over) if n not in self.in_flight][:room]
+        self.handed_over = [n for n in self.handed_over if n not in fresh]
+        if fresh or time.monotonic() < self.next_poll:
+            return fresh, False
+        self.next_poll = time.monotonic() + DUE_POLL_SECONDS
+        due = await asyncio.to_thread(due_notice_ids, self.capacity + len(self.in_flight))
+        fresh = [n for n in due if n not in self.in_flight][:room]
+        return fresh, not fresh and await asyncio.to_thread(expired_sends_exist)
 
     async def start_due(self) -> bool:
-        free = self.capacity - len(self.in_flight)
-        if free <= 0 or time.monotonic() < self.paused_until:
+        room = min(self.capacity - len(self.in_flight), self.batch)
+        if room <= 0 or time.monotonic() < self.paused_until:
             return False
-        due = await asyncio.to_thread(due_notice_ids, self.capacity + len(self.in_flight))
-        fresh = [n for n in due if n not in self.in_flight][:free]
-        if not fresh and not await asyncio.to_thread(expired_sends_exist):
+        fresh, hold_expired = await self._pick(room)
+        if not fresh and not hold_expired:
             return False
         self.in_flight.update(fresh)
         run = asyncio.create_task(self._send(fresh))
@@ -113,7 +136,6 @@ class Sender:
             self.wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        poll = get_settings().relay_poll_seconds
         while not stop.is_set():
             try:
                 started = await self.start_due()
@@ -122,7 +144,7 @@ class Sender:
                 started = False
             if not started:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=poll)
+                    await asyncio.wait_for(self.wake.wait(), timeout=DUE_POLL_SECONDS)
                 self.wake.clear()
         if self.runs:
             await asyncio.wait(self.runs, timeout=STOP_GRACE_SECONDS)
@@ -133,17 +155,17 @@ async def route_events(stop: asyncio.Event, sender: Sender) -> None:
     backoff = 1.0
     while not stop.is_set():
         try:
-            busy = await route_once()
+            queued = await route_once()
             backoff = 1.0
         except Exception as exc:
             logger.warning("delivery failed (%s); retrying in %.0f s", exc, backoff)
             await _sleep(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             continue
-        if busy:
-            sender.wake.set()
-        else:
+        if queued is None:
             await _sleep(stop, poll)
+        else:
+            sender.hand_over(queued)
 
 
 async def guard_schedules(stop: asyncio.Event) -> None:
