@@ -96,7 +96,9 @@ class Sender:
         self.next_poll = 0.0
 
     def hand_over(self, notice_ids: list[int]) -> None:
+        """Notices routing just queued; routing just ran a flow, so Prefect answers again."""
         self.handed_over.extend(notice_ids)
+        self.backoff, self.paused_until = 1.0, 0.0
         self.wake.set()
 
     async def _pick(self, room: int) -> tuple[list[int], bool]:
