@@ -8,8 +8,8 @@ after the complaint reference so a person can follow one complaint in the Prefec
 Routing only: the notices an event queues are sent by the sending flow
 (``flows/send_notices.py``), which the relay runs beside this one, so a slow mail server
 never holds up the next claim. The leases of the events in hand are renewed every third of
-the lease while the run lasts, so a short lease is enough and a dead relay's events are
-routed again soon.
+the lease (by the relay from the claim on, or by the run itself when it claimed them), so a
+short lease is enough and a dead relay's events are routed again soon.
 """
 
 import asyncio
@@ -108,7 +108,9 @@ async def deliver_events(events: list[EventRef] | None = None) -> DeliveryReport
             claim_events, settings.outbox_batch_size, settings.outbox_lease_seconds
         )
         events = as_refs(claimed)
-    async with renewing_leases([e.id for e in events]):
+    # The relay renews the leases of the events it hands over from the claim on.
+    keeping = renewing_leases([e.id for e in events]) if reconciling else contextlib.nullcontext()
+    async with keeping:
         outcomes = await asyncio.gather(
             *(route_complaint_event(e.id, e.kind, e.reference) for e in events)
         )

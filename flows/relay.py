@@ -23,7 +23,7 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from flows.deliver_events import as_refs, deliver_events
+from flows.deliver_events import as_refs, deliver_events, renewing_leases
 from flows.send_notices import send_notices, use_send_threads
 from flows.stale_runs import guard_runs
 from notifications.ledger import due_notice_ids, expired_sends_exist
@@ -53,7 +53,8 @@ async def route_once() -> list[int] | None:
     if not claimed:
         return None
     try:
-        report = await deliver_events(events=as_refs(claimed))
+        async with renewing_leases([e.id for e in claimed]):
+            report = await deliver_events(events=as_refs(claimed))
     except Exception:
         await asyncio.to_thread(release_events, [e.id for e in claimed], 1.0)
         raise
