@@ -126,7 +126,7 @@ def test_a_killed_relays_events_are_routed_by_another_within_a_minute(
         relay = start_relay()  # with the default lease (30 s), renewed while it routes
         wait_for(lambda: counts()["tasks"] >= len(references), timeout=60, interval=0.5)
         routed_after = time.monotonic() - killed_at
-        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=60)
+        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=120)
     finally:
         stop(relay)
     assert routed_after < 60
