@@ -4,7 +4,8 @@ Three loops in one process, none waiting on another:
 
 - routing watches the outbox (a cheap indexed query every ``relay_poll_seconds``), claims what
   is pending and runs the delivery flow in-process on that batch (no deployment start-up on
-  the hot path); the flow commits the routing and renews the batch's leases while it works;
+  the hot path); the flow commits the routing, and the batch's leases are renewed from the
+  claim until the run ends;
 - sending runs the sending flow on the notices routing hands over as soon as a batch is
   routed, and on the others that are due, with at most ``relay_send_concurrency`` being sent
   at once in threads of their own: a slow mail server delays mail, never the next claim;
