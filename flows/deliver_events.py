@@ -5,11 +5,11 @@ One async flow run per batch, because a Prefect flow run costs far more than a t
 second; in a burst each run takes up to ``outbox_batch_size`` events. Each task run is named
 after the complaint reference so a person can follow one complaint in the Prefect UI.
 
-Routing only: the notices an event queues are sent by the sending flow
-(``flows/send_notices.py``), which the relay runs beside this one, so a slow mail server
-never holds up the next claim. The leases of the events in hand are renewed every third of
-the lease (by the relay from the claim on, or by the run itself when it claimed them), so a
-short lease is enough and a dead relay's events are routed again soon.
+Each event's routing is committed first; then the notices it queued are sent, but waited for
+only ``INLINE_SEND_SECONDS`` (``flows/send_notices.py``): a slow mail server never holds up
+the next claim. The leases of the events in hand are renewed every third of the lease (by
+the relay from the claim on, or by the run itself when it claimed them), so a short lease is
+enough and a dead relay's events are routed again soon.
 """
 
 import asyncio
@@ -21,9 +21,10 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
+from flows.send_notices import INLINE_SEND_SECONDS, Outcome, send_notices, send_now
 from flows.send_notices import notifier as notifier  # the bench imports it from here
-from flows.send_notices import send_notices
 from flows.stale_runs import guard_runs
+from models.notification import NoticeStatus
 from workflow.config import get_settings
 from workflow.outbox import ClaimedEvent, claim_events, record_failure, renew_leases
 from workflow.routing import handle_event
@@ -40,9 +41,9 @@ class EventRef(BaseModel):
 class DeliveryReport(BaseModel):
     events_handled: int = 0
     events_failed: int = 0
-    queued_notice_ids: list[int] = Field(default_factory=list, description="For the sender")
     notices_sent: int = 0
     notices_not_sent: int = 0
+    notices_still_sending: int = Field(default=0, description="Going on after the run ended")
     notices_held: int = Field(default=0, description="Sends whose outcome is unknown, held")
     stale_runs_crashed: int = 0
     late_runs_cancelled: int = 0
@@ -57,9 +58,10 @@ def _run_name() -> str:
 
 
 @task(task_run_name="{reference} {kind}")
-async def route_complaint_event(event_id: str, kind: str, reference: str) -> list[int] | None:
-    """Route one event in one transaction: the notices it queued for the sender, or None if
-    it failed (it is retried later, or parked)."""
+async def route_complaint_event(event_id: str, kind: str, reference: str) -> list[Outcome] | None:
+    """Route one event in one transaction, then send what it queued, waiting for the sends
+    only briefly: their outcomes (``"sending"`` for those still going), or None if the
+    routing failed (it is retried later, or parked)."""
     run_logger = get_run_logger()
     try:
         notice_ids = await asyncio.to_thread(handle_event, event_id)
@@ -67,8 +69,16 @@ async def route_complaint_event(event_id: str, kind: str, reference: str) -> lis
         status = await asyncio.to_thread(record_failure, event_id, f"{type(exc).__name__}: {exc}")
         run_logger.exception("%s: %s failed; now %s", reference, kind, status or "in other hands")
         return None
-    run_logger.info("%s: %s routed, %d notices queued", reference, kind, len(notice_ids))
-    return notice_ids
+    outcomes = await send_now(notice_ids, wait_at_most=INLINE_SEND_SECONDS)
+    run_logger.info(
+        "%s: %s routed; notices sent %d, still sending %d, of %d",
+        reference,
+        kind,
+        outcomes.count(NoticeStatus.sent),
+        outcomes.count("sending"),
+        len(outcomes),
+    )
+    return outcomes
 
 
 @contextlib.asynccontextmanager
@@ -116,11 +126,15 @@ async def deliver_events(events: list[EventRef] | None = None) -> DeliveryReport
         )
     report.events_failed = outcomes.count(None)
     report.events_handled = len(outcomes) - report.events_failed
-    report.queued_notice_ids = [n for queued in outcomes for n in queued or []]
+    sends = [outcome for per_event in outcomes for outcome in per_event or []]
+    report.notices_sent = sends.count(NoticeStatus.sent)
+    report.notices_still_sending = sends.count("sending")
+    report.notices_not_sent = len(sends) - report.notices_sent - report.notices_still_sending
     if reconciling:
-        sent = await send_notices()
-        report.notices_sent, report.notices_not_sent = sent.notices_sent, sent.notices_not_sent
-        report.notices_held = sent.notices_held
+        due = await send_notices()
+        report.notices_sent += due.notices_sent
+        report.notices_not_sent += due.notices_not_sent
+        report.notices_held = due.notices_held
     return report
 
 
