@@ -21,7 +21,13 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from pydantic import BaseModel, Field
 
-from flows.send_notices import INLINE_SEND_SECONDS, Outcome, send_notices, send_now
+from flows.send_notices import (
+    INLINE_SEND_SECONDS,
+    Outcome,
+    finish_sends,
+    send_notices,
+    send_now,
+)
 from flows.send_notices import notifier as notifier  # the bench imports it from here
 from flows.stale_runs import guard_runs
 from models.notification import NoticeStatus
@@ -130,7 +136,8 @@ async def deliver_events(events: list[EventRef] | None = None) -> DeliveryReport
     report.notices_sent = sends.count(NoticeStatus.sent)
     report.notices_still_sending = sends.count("sending")
     report.notices_not_sent = len(sends) - report.notices_sent - report.notices_still_sending
-    if reconciling:
+    if reconciling:  # a worker's run: its process ends with the run, so the sends must too
+        await finish_sends()
         due = await send_notices()
         report.notices_sent += due.notices_sent
         report.notices_not_sent += due.notices_not_sent
