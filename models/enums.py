@@ -134,4 +134,5 @@ class HistoryAction(StrEnum):
     notice_failed = "notice_failed"
     notice_held = "notice_held"
     notice_released = "notice_released"
+    event_parked = "event_parked"
     event_retried = "event_retried"

@@ -12,6 +12,7 @@ class EventStatus(StrEnum):
     pending = "pending"
     processing = "processing"
     done = "done"
+    failed = "failed"  # parked after its attempts ran out: waits for an admin's retry
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -29,4 +30,5 @@ class OutboxEvent(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
     available_at: datetime = utc_field(nullable=False)  # not before: also the lease expiry
     handled_at: datetime | None = utc_field()
+    failed_at: datetime | None = utc_field()
     last_error: str | None = Field(default=None, max_length=2000)

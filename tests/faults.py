@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from sqlmodel import func, select
+from aiosmtpd.smtp import SMTP
+from sqlmodel import col, func, select
 
 from models.complaint import Complaint
 from models.notification import Notification
@@ -36,6 +37,28 @@ def start_smtp(store: MailStore, port: int) -> Controller:
     return controller
 
 
+class _SlowToGreet(SMTP):
+    greeting_delay = 30.0
+
+    async def _handle_client(self) -> None:
+        await asyncio.sleep(self.greeting_delay)
+        await super()._handle_client()
+
+
+class SlowGreetingController(Controller):
+    """A real SMTP server that waits ``delay`` seconds after a connection before its greeting,
+    as an overloaded or tarpitting mail server does."""
+
+    def __init__(self, store: MailStore, port: int, delay: float) -> None:
+        super().__init__(store, hostname="127.0.0.1", port=port)
+        self.delay = delay
+
+    def factory(self) -> SMTP:
+        server = _SlowToGreet(self.handler, **self.SMTP_kwargs)
+        server.greeting_delay = self.delay
+        return server
+
+
 class ProcessDies(BaseException):
     """Stands for the process being killed: not an Exception, so nothing catches it."""
 
@@ -57,6 +80,24 @@ def start_relay() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "flows.relay"], env=dict(os.environ))
 
 
+def relay_whose_handler_kills_it() -> None:
+    """The relay, with a handler for new complaints that kills the process (``python -c``)."""
+    from flows import relay
+    from workflow import routing
+    from workflow.rules import EventKind
+
+    def die(*_: object) -> list:
+        os._exit(9)
+
+    routing.HANDLERS[EventKind.complaint_logged] = die
+    relay.main()
+
+
+def start_relay_whose_handler_kills_it() -> subprocess.Popen:
+    code = "from tests.faults import relay_whose_handler_kills_it; relay_whose_handler_kills_it()"
+    return subprocess.Popen([sys.executable, "-c", code], env=dict(os.environ))
+
+
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if process.poll() is None:
         process.send_signal(sig)
@@ -75,8 +116,8 @@ def counts() -> dict[str, int]:
 def tasks_per_complaint() -> dict[str, int]:
     with read_session() as session:
         rows = session.exec(
-            select(Complaint.reference, func.count(Task.id))
-            .join(Task, Task.complaint_id == Complaint.id, isouter=True)
+            select(Complaint.reference, func.count(col(Task.id)))
+            .join(Task, col(Task.complaint_id) == Complaint.id, isouter=True)
             .group_by(Complaint.reference)
         ).all()
     return dict(rows)
@@ -84,4 +125,4 @@ def tasks_per_complaint() -> dict[str, int]:
 
 def notices() -> list[Notification]:
     with read_session() as session:
-        return list(session.exec(select(Notification).order_by(Notification.id)))
+        return list(session.exec(select(Notification).order_by(col(Notification.id))))

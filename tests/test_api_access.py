@@ -85,6 +85,7 @@ class World:
             quality_task=self.quality_task,
             sales_task=self.sales_task,
             notice_id=1,
+            event_id="00000000-0000-4000-8000-000000000000",
         )
 
 
@@ -180,6 +181,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/assessment": {"valid": True, "investigate": True},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
         "/resend": {"reason": "Checked the mail server's log."},
+        "/retry": {"reason": "Fixed what made its handler fail."},
         "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
     }
     for suffix, body in bodies.items():
@@ -282,6 +284,8 @@ FORBIDDEN = [
             ("GET", "/admin/notices/held"),
             ("POST", "/admin/notices/{notice_id}/resend"),
             ("GET", "/admin/history/verify"),
+            ("GET", "/admin/events/failed"),
+            ("POST", "/admin/events/{event_id}/retry"),
         )
     ],
     *[
@@ -344,6 +348,8 @@ ALLOWED = [
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
+    ("admin", "GET", "/admin/events/failed", 200),
+    ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already

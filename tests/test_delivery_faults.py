@@ -6,7 +6,7 @@ import sys
 import time
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models.notification import NoticeStatus, Notification
 from notifications.smtp_catcher import SmtpCatcher
@@ -16,7 +16,7 @@ from workflow.db import read_session
 
 def _notices() -> list[Notification]:
     with read_session() as session:
-        return list(session.exec(select(Notification).order_by(Notification.id)))
+        return list(session.exec(select(Notification).order_by(col(Notification.id))))
 
 
 def test_events_logged_while_the_relay_is_down_are_delivered_once_it_starts(as_user, mailbox):

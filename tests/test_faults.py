@@ -11,12 +11,14 @@ from collections import Counter
 import httpx
 import pytest
 
+from models.base import id_of
 from models.notification import NoticeStatus
 from notifications.ledger import send_notice
 from tests.faults import (
     DiesAfterSending,
     DiesBeforeSending,
     ProcessDies,
+    SlowGreetingController,
     SlowMailStore,
     counts,
     notices,
@@ -55,7 +57,14 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_repeats_nothing(as_user, set
     store = SlowMailStore(delay=0.2)
     port = free_port()
     smtp = start_smtp(store, port)
-    use_settings(monkeypatch, smtp_port=port, outbox_lease_seconds=3, notice_lease_seconds=3)
+    use_settings(
+        monkeypatch,
+        smtp_port=port,
+        outbox_lease_seconds=3,
+        notice_lease_seconds=3,
+        flow_expected_seconds='{"deliver-events": 5}',
+        stale_run_check_seconds=3600,  # only this test crashes the orphaned run
+    )
     sales = as_user("sales")
     references = [sales.log_complaint()["reference"] for _ in range(40)]
     relay = start_relay()
@@ -75,11 +84,106 @@ def test_a_relay_killed_mid_batch_loses_nothing_and_repeats_nothing(as_user, set
 
     from flows.stale_runs import crash_stale_runs
 
-    time.sleep(6.5)  # twice the lease: the killed relay's run is now stale
+    time.sleep(5.5)  # longer than a delivery run takes: the killed relay's run is stale
     import asyncio
 
-    assert asyncio.run(crash_stale_runs()) >= 1
+    asyncio.run(crash_stale_runs())  # unless the second relay's guard was first
     assert asyncio.run(crash_stale_runs()) == 0
+    assert asyncio.run(running_delivery_runs()) == []
+
+
+async def running_delivery_runs() -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["deliver-events"])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+            ),
+        )
+    return [run.name for run in runs]
+
+
+def test_a_killed_relays_events_are_routed_by_another_within_a_minute(
+    as_user, mailbox, settings, monkeypatch
+):
+    use_settings(monkeypatch, notice_lease_seconds=5)  # a send cut off by the kill is held soon
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(60)]
+    relay = start_relay()
+    try:
+        wait_for(lambda: counts()["tasks"] >= 1, timeout=120, interval=0.05)
+        stop(relay, signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert counts()["tasks"] < len(references), "the relay finished before it was killed"
+        relay = start_relay()  # with the default lease (30 s), renewed while it routes
+        wait_for(lambda: counts()["tasks"] >= len(references), timeout=60, interval=0.5)
+        routed_after = time.monotonic() - killed_at
+        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=120)
+    finally:
+        stop(relay)
+    assert routed_after < 60
+    assert tasks_per_complaint() == dict.fromkeys(references, 1)
+    acknowledgements = Counter(
+        m["Subject"] for m in mailbox.snapshot() if m["To"] == "jane@acme.example"
+    )
+    held = [n for n in notices() if n.kind == "acknowledgement" and n.status == "unknown"]
+    assert len(acknowledgements) >= len(references) - len(held)
+    assert set(acknowledgements.values()) == {1}
+    assert_each_notice_sent_once_or_held(mailbox)
+
+
+def test_the_leases_of_events_being_routed_are_renewed_until_they_are_done(
+    as_user, settings, monkeypatch
+):
+    import asyncio
+
+    from flows.deliver_events import renewing_leases
+    from workflow.outbox import claim_events
+
+    use_settings(monkeypatch, outbox_lease_seconds=3)
+    as_user("sales").log_complaint()
+    (event,) = claim_events(10, 3)
+
+    async def route_slowly() -> list:
+        async with renewing_leases([event.id]):
+            await asyncio.sleep(7)  # over twice the lease
+            return claim_events(10, 3)  # another relay looking meanwhile
+
+    assert asyncio.run(route_slowly()) == []
+    time.sleep(3.5)  # no one renews it any more: the lease runs out
+    assert [e.id for e in claim_events(10, 3)] == [event.id]
+
+
+def test_a_mail_server_slow_to_greet_does_not_hold_up_routing(as_user, settings, monkeypatch):
+    port = free_port()
+    smtp = SlowGreetingController(SlowMailStore(0), port, delay=30)
+    smtp.start()
+    use_settings(monkeypatch, smtp_port=port, smtp_timeout_seconds=15)
+    sales = as_user("sales")
+    relay = start_relay()
+    try:
+        warm_up = sales.log_complaint()["reference"]  # the relay has started once this routes
+        wait_for(lambda: sales.record(warm_up)["tasks"], timeout=120)
+        waits = []
+        for _ in range(5):
+            reference = sales.log_complaint()["reference"]
+            posted = time.monotonic()
+            wait_for(lambda r=reference: sales.record(r)["tasks"], timeout=60, interval=0.1)
+            waits.append(time.monotonic() - posted)
+    finally:
+        stop(relay)
+        smtp.stop()
+    assert max(waits) < 5, waits
 
 
 def test_a_slow_mail_server_is_bounded_and_an_ambiguous_send_is_held(
@@ -117,8 +221,8 @@ def test_a_crash_after_the_server_accepted_holds_the_notice_and_a_person_release
     reference = sales.log_complaint()["reference"]
     drain_outbox()
     ack = next(n for n in notices() if n.kind == "acknowledgement")
-    with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
-        send_notice(ack.id, DiesAfterSending(), on_outcome=record_notice_outcome)
+    with admin_reset_notice(id_of(ack)), pytest.raises(ProcessDies):
+        send_notice(id_of(ack), DiesAfterSending(), on_outcome=record_notice_outcome)
     assert mail_counts(mailbox)[str(ack.id)] == 2  # the first send and the one that "died"
     time.sleep(1.2)
     drain_outbox()
@@ -146,8 +250,8 @@ def test_a_crash_before_the_send_is_held_too_since_nobody_can_tell(
     as_user("sales").log_complaint()
     drain_outbox()
     ack = next(n for n in notices() if n.kind == "acknowledgement")
-    with admin_reset_notice(ack.id), pytest.raises(ProcessDies):
-        send_notice(ack.id, DiesBeforeSending(), on_outcome=record_notice_outcome)
+    with admin_reset_notice(id_of(ack)), pytest.raises(ProcessDies):
+        send_notice(id_of(ack), DiesBeforeSending(), on_outcome=record_notice_outcome)
     time.sleep(1.2)
     drain_outbox()
     assert next(n for n in notices() if n.id == ack.id).status is NoticeStatus.unknown
@@ -161,14 +265,14 @@ class admin_reset_notice:  # noqa: N801 - used as a context manager in tests
         self.notice_id = notice_id
 
     def __enter__(self) -> None:
-        from sqlmodel import update
+        from sqlmodel import col, update
 
         from models.notification import Notification
 
         with db.write_session() as session:
-            session.exec(
+            session.execute(
                 update(Notification)
-                .where(Notification.id == self.notice_id)
+                .where(col(Notification.id) == self.notice_id)
                 .values(status=NoticeStatus.pending)
             )
             session.commit()

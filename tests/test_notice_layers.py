@@ -82,7 +82,7 @@ class Delivers:
 def _queued_acknowledgement(as_user, monkeypatch) -> tuple[Notification, str]:
     """A complaint routed, its notices queued but not sent yet."""
     with monkeypatch.context() as patched:
-        patched.setattr("flows.deliver_events.deliver_notice", lambda _notice_id: None)
+        patched.setattr("flows.send_notices.deliver_notice", lambda _notice_id: None)
         reference = as_user("sales").log_complaint()["reference"]
         drain_outbox()
     with read_session() as session:

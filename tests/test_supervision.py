@@ -51,7 +51,7 @@ def _stack_tests_selected(request: pytest.FixtureRequest) -> bool:
     return any(
         "stack" in item.fixturenames
         for item in request.session.items
-        if item.module is request.module
+        if isinstance(item, pytest.Function) and item.module is request.module
     )
 
 

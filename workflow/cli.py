@@ -270,6 +270,41 @@ def resend(
     typer.echo(f"notice {notice_id} released")
 
 
+@app.command("failed-events")
+def list_failed_events() -> None:
+    """Outbox events parked after their attempts ran out ("none" when there are none)."""
+    from workflow.db import read_session
+    from workflow.outbox import failed_events
+
+    with read_session() as session:
+        parked = failed_events(session)
+        for event, reference in parked:
+            typer.echo(
+                f"{event.id}\t{reference}\t{event.kind}\t{event.attempts} attempts\t"
+                f"{event.failed_at:%Y-%m-%d %H:%M:%S} UTC\t{event.last_error}"
+            )
+    if not parked:
+        typer.echo("none")
+
+
+@app.command("retry-event")
+def retry_failed_event(
+    event_id: str,
+    reason: Annotated[str, typer.Option(help="What was fixed before retrying it")],
+    by: Annotated[str, typer.Option(help="Who retries it")] = "admin",
+) -> None:
+    """Send a parked event round again (the relay routes it), with a fresh count of attempts."""
+    from workflow.errors import NotFound, RuleViolation
+    from workflow.outbox import retry_event
+
+    try:
+        retry_event(event_id, by=by, reason=reason)
+    except (NotFound, RuleViolation) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"event {event_id} retried")
+
+
 @app.command()
 def smtp() -> None:
     """Run the local SMTP catcher; mails are stored under var/mail/ as .eml files."""

@@ -23,6 +23,16 @@ DEFAULT_DEPARTMENT_EMAILS = {
     "procurement": ["procurement@example.com"],
 }
 
+# How long a healthy run of each flow takes at most; past it the run is taken for dead and
+# crashed, which releases its deployment concurrency slot (flows/stale_runs.py).
+DEFAULT_FLOW_EXPECTED_SECONDS = {
+    "deliver-events": 300,
+    "send-notices": 300,
+    "sweep-deadlines": 600,
+    "send-digests": 900,
+    "checkpoint-history": 600,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -65,7 +75,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     outbox_batch_size: int = 500
-    outbox_lease_seconds: int = 300
+    outbox_lease_seconds: int = Field(
+        default=30, ge=3, description="Lease on a claimed event; renewed every third of it"
+    )
     relay_poll_seconds: float = 0.2
     relay_threads: int = Field(default=16, ge=1, le=64, description="Relay's worker threads")
     relay_heartbeat_seconds: float = Field(
@@ -79,6 +91,28 @@ class Settings(BaseSettings):
         gt=0,
         description="`complaints run`: how long the Prefect server and the "
         "API each have to answer before the start-up is given up",
+    )
+    relay_send_concurrency: int = Field(
+        default=16, ge=1, le=64, description="Notices the relay sends at once, own threads"
+    )
+    event_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts at an event before it is parked as failed"
+    )
+    event_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="Wait after an event's first failure, doubled each time"
+    )
+    flow_expected_seconds: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_FLOW_EXPECTED_SECONDS),
+        description="Longest a run of each flow may hold its slot before it is crashed",
+    )
+    flow_pending_seconds: int = Field(
+        default=90, ge=10, description="Longest a run may wait Pending for its worker"
+    )
+    flow_heartbeat_seconds: int = Field(
+        default=30, ge=30, description="Flow runs' heartbeat (PREFECT_FLOWS_HEARTBEAT_FREQUENCY)"
+    )
+    stale_run_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often the relay looks for runs that hold a slot"
     )
 
     business_timezone: str = "Europe/Berlin"

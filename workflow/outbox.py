@@ -1,8 +1,11 @@
 """The transactional outbox: events commit with the change that caused them.
 
 The relay claims pending events in short write transactions (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL; SQLite's single writer serialises the claim) and leases them; an event whose
-handler died is claimed again when its lease runs out. Handlers dedupe on the event id.
+PostgreSQL; SQLite's single writer serialises the claim) and leases them, renewing the lease
+while it works; an event whose handler died is claimed again when its lease runs out.
+Handlers dedupe on the event id. Attempts are counted at the claim, so an event whose handler
+kills the process every time is counted too: when they run out it is parked as ``failed``
+for an admin, who retries it after a fix.
 """
 
 import uuid
@@ -13,10 +16,18 @@ from typing import Any
 from sqlmodel import Session, col, or_, select, update
 
 from models.complaint import Complaint
+from models.enums import HistoryAction
 from models.outbox import EventStatus, OutboxEvent
 from workflow.clock import utcnow
-from workflow.db import read_session, write_session
+from workflow.config import get_settings
+from workflow.db import write_session
+from workflow.errors import NotFound, RuleViolation
+from workflow.history import record_history
+from workflow.locking import lock_complaint_by_id
 from workflow.rules import EventKind
+
+PARKER = "flow:deliver-events"
+MAX_RETRY_WAIT_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -51,17 +62,13 @@ def _claimable():  # noqa: ANN202 - a SQLAlchemy boolean clause
     ) & (col(OutboxEvent.available_at) <= now)
 
 
-def has_claimable_events() -> bool:
-    with read_session() as session:
-        return session.exec(select(OutboxEvent.id).where(_claimable()).limit(1)).first() is not None
-
-
 def claim_events(limit: int, lease_seconds: int) -> list[ClaimedEvent]:
-    """Lease up to ``limit`` events, oldest first, to the caller."""
+    """Lease up to ``limit`` events, oldest first, to the caller; park those out of attempts."""
     now = utcnow()
+    max_attempts = get_settings().event_max_attempts
     with write_session() as session:
         rows = session.exec(
-            select(OutboxEvent.id, OutboxEvent.kind, OutboxEvent.complaint_id, Complaint.reference)
+            select(OutboxEvent, Complaint.reference)
             .join(Complaint, col(Complaint.id) == OutboxEvent.complaint_id)
             .where(_claimable())
             .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
@@ -70,17 +77,43 @@ def claim_events(limit: int, lease_seconds: int) -> list[ClaimedEvent]:
         ).all()
         if not rows:
             return []
-        session.exec(
-            update(OutboxEvent)
-            .where(col(OutboxEvent.id).in_([r[0] for r in rows]))
-            .values(
-                status=EventStatus.processing,
-                attempts=OutboxEvent.attempts + 1,
-                available_at=now + timedelta(seconds=lease_seconds),
+        for event, _ in rows:
+            if event.attempts >= max_attempts:
+                park_event(session, event, event.last_error or "its handler never finished")
+        claimed = [(e, ref) for e, ref in rows if e.status != EventStatus.failed]
+        if claimed:
+            session.execute(
+                update(OutboxEvent)
+                .where(col(OutboxEvent.id).in_([e.id for e, _ in claimed]))
+                .values(
+                    status=EventStatus.processing,
+                    attempts=OutboxEvent.attempts + 1,
+                    available_at=now + timedelta(seconds=lease_seconds),
+                )
             )
+        result = [
+            ClaimedEvent(id=e.id, kind=e.kind, complaint_id=e.complaint_id, reference=ref)
+            for e, ref in claimed
+        ]
+        session.commit()
+    return result
+
+
+def renew_leases(event_ids: list[str], lease_seconds: int) -> int:
+    """Extend the leases of the events still being worked on; how many were renewed."""
+    if not event_ids:
+        return 0
+    with write_session() as session:
+        renewed = session.exec(
+            update(OutboxEvent)
+            .where(
+                col(OutboxEvent.id).in_(event_ids),
+                col(OutboxEvent.status) == EventStatus.processing,
+            )
+            .values(available_at=utcnow() + timedelta(seconds=lease_seconds))
         )
         session.commit()
-    return [ClaimedEvent(id=r[0], kind=r[1], complaint_id=r[2], reference=r[3]) for r in rows]
+        return renewed.rowcount
 
 
 def lock_event_for_handling(session: Session, event_id: str) -> OutboxEvent | None:
@@ -100,31 +133,105 @@ def mark_handled(session: Session, event: OutboxEvent) -> None:
     session.add(event)
 
 
-def record_failure(event_id: str, error: str, retry_in_seconds: float) -> None:
-    """Leave the event for a later attempt; the error is kept for the operator."""
+def retry_wait_seconds(attempts: int) -> float:
+    """Exponential backoff after the ``attempts``-th failed attempt."""
+    base = get_settings().event_retry_base_seconds
+    return min(base * 2 ** max(attempts - 1, 0), MAX_RETRY_WAIT_SECONDS)
+
+
+def record_failure(event_id: str, error: str) -> EventStatus | None:
+    """Leave the event for a later attempt after a backoff, or park it if its attempts ran
+    out; the error is kept for the operator. None if the event is no longer in hand."""
     with write_session() as session:
-        session.exec(
-            update(OutboxEvent)
-            .where(col(OutboxEvent.id) == event_id, OutboxEvent.status != EventStatus.done)
-            .values(
-                status=EventStatus.pending,
-                last_error=error[:2000],
-                available_at=utcnow() + timedelta(seconds=retry_in_seconds),
-            )
-        )
+        event = session.exec(
+            select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+        ).first()
+        if event is None or event.status in (EventStatus.done, EventStatus.failed):
+            return None
+        if event.attempts >= get_settings().event_max_attempts:
+            park_event(session, event, error)
+        else:
+            event.status = EventStatus.pending
+            event.last_error = error[:2000]
+            event.available_at = utcnow() + timedelta(seconds=retry_wait_seconds(event.attempts))
+            session.add(event)
         session.commit()
+        return event.status
+
+
+def park_event(session: Session, event: OutboxEvent, error: str) -> None:
+    """No more automatic attempts: the event waits for an admin (``retry_event``)."""
+    event.status = EventStatus.failed
+    event.failed_at = utcnow()
+    event.last_error = error[:2000]
+    session.add(event)
+    lock_complaint_by_id(session, event.complaint_id)
+    record_history(
+        session,
+        complaint_id=event.complaint_id,
+        actor=PARKER,
+        action=HistoryAction.event_parked,
+        changes={"event_id": event.id, "kind": event.kind, "attempts": event.attempts},
+        reason=f"gave up after {event.attempts} attempts: {event.last_error}",
+    )
+
+
+def failed_events(session: Session, *, limit: int = 100) -> list[tuple[OutboxEvent, str]]:
+    """Parked events with their complaint's reference, the longest parked first."""
+    rows = session.exec(
+        select(OutboxEvent, Complaint.reference)
+        .join(Complaint, col(Complaint.id) == OutboxEvent.complaint_id)
+        .where(OutboxEvent.status == EventStatus.failed)
+        .order_by(col(OutboxEvent.failed_at), col(OutboxEvent.id))
+        .limit(limit)
+    ).all()
+    return [(event, reference) for event, reference in rows]
+
+
+def retry_event(event_id: str, *, by: str, reason: str) -> OutboxEvent:
+    """An admin sends a parked event round again, with its attempts counted afresh."""
+    with write_session() as session:
+        event = session.exec(
+            select(OutboxEvent).where(OutboxEvent.id == event_id).with_for_update()
+        ).first()
+        if event is None:
+            raise NotFound(f"no event {event_id}")
+        if event.status != EventStatus.failed:
+            raise RuleViolation(f"event {event_id} is {event.status.value}, not parked")
+        lock_complaint_by_id(session, event.complaint_id)
+        record_history(
+            session,
+            complaint_id=event.complaint_id,
+            actor=by,
+            action=HistoryAction.event_retried,
+            changes={"event_id": event.id, "kind": event.kind, "attempts": event.attempts},
+            reason=reason,
+        )
+        event.status = EventStatus.pending
+        event.attempts = 0
+        event.failed_at = None
+        event.available_at = utcnow()
+        session.add(event)
+        session.commit()
+        session.refresh(event)
+        return event
 
 
 def release_events(event_ids: list[str], retry_in_seconds: float) -> None:
-    """Give claimed events back (their flow could not start) so they are not stuck on a lease."""
+    """Give claimed events back (their flow could not start) so they are not stuck on a lease.
+    Their handler never ran, so the claim's attempt is not counted."""
     if not event_ids:
         return
     with write_session() as session:
-        session.exec(
+        session.execute(
             update(OutboxEvent)
-            .where(col(OutboxEvent.id).in_(event_ids), OutboxEvent.status == EventStatus.processing)
+            .where(
+                col(OutboxEvent.id).in_(event_ids),
+                col(OutboxEvent.status) == EventStatus.processing,
+            )
             .values(
                 status=EventStatus.pending,
+                attempts=OutboxEvent.attempts - 1,
                 available_at=utcnow() + timedelta(seconds=retry_in_seconds),
             )
         )

@@ -1,16 +1,17 @@
-"""The one function that changes a complaint's status, and the locks it needs."""
+"""The one function that changes a complaint's status."""
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.base import id_of
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.user import User
 from workflow.clock import utcnow
-from workflow.errors import NotFound, StaleVersion
+from workflow.errors import StaleVersion
 from workflow.history import record_history
+from workflow.locking import lock_complaint, lock_complaint_by_id
 from workflow.outbox import emit_event
 from workflow.rules import (
     KEEP,
@@ -22,7 +23,13 @@ from workflow.rules import (
     require_permission,
 )
 
-__all__ = ["Actor", "actor_of_user", "apply_transition", "lock_complaint"]
+__all__ = [
+    "Actor",
+    "actor_of_user",
+    "apply_transition",
+    "lock_complaint",
+    "lock_complaint_by_id",
+]
 
 
 def actor_of_user(user: User) -> Actor:
@@ -32,21 +39,6 @@ def actor_of_user(user: User) -> Actor:
         user_id=user.id,
         department=user.department.value if user.department else None,
     )
-
-
-def _locked(session: Session, condition: Any, what: str) -> Complaint:
-    complaint = session.exec(select(Complaint).where(condition).with_for_update()).first()
-    if complaint is None:
-        raise NotFound(f"no complaint {what}")
-    return complaint
-
-
-def lock_complaint(session: Session, reference: str) -> Complaint:
-    return _locked(session, Complaint.reference == reference, reference)
-
-
-def lock_complaint_by_id(session: Session, complaint_id: int) -> Complaint:
-    return _locked(session, Complaint.id == complaint_id, f"with id {complaint_id}")
 
 
 def check_version(complaint: Complaint, expected: int | None) -> None:

@@ -1,4 +1,6 @@
+from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Path
 from sqlmodel import Field, SQLModel, col, select
@@ -6,10 +8,12 @@ from sqlmodel import Field, SQLModel, col, select
 from api.deps import SessionDep, allowed
 from models.complaint import Complaint
 from models.notification import NotificationPublic
+from models.outbox import EventStatus, OutboxEvent
 from notifications.ledger import held_notices
 from workflow.delivery import release_notice
 from workflow.history_verify import ProblemKind
 from workflow.history_verify import verify_history as verify_whole_history
+from workflow.outbox import failed_events, retry_event
 from workflow.rules import Action
 from workflow.transitions import Actor
 
@@ -120,3 +124,59 @@ def verify_history(_: Annotated[Actor, allowed(Action.verify_history)]) -> Histo
         ],
         problems_not_listed=result.problems_not_listed,
     )
+
+
+class EventPublic(SQLModel):
+    id: str
+    complaint_reference: str
+    kind: str
+    status: EventStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    failed_at: datetime | None = Field(description="When it was parked; null once retried")
+
+
+class EventRetry(SQLModel):
+    reason: str = Field(
+        min_length=3,
+        max_length=2_000,
+        schema_extra={"examples": ["Fixed the missing policy the handler needed (ticket 412)."]},
+    )
+
+
+def _event_public(event: OutboxEvent, reference: str) -> EventPublic:
+    return EventPublic.model_validate(
+        event, from_attributes=True, update={"complaint_reference": reference}
+    )
+
+
+@router.get(
+    "/events/failed",
+    summary="Outbox events parked as failed",
+    description="Events whose handler failed on every one of its attempts "
+    "(CW_EVENT_MAX_ATTEMPTS, with backoff between them), or killed the process each time. "
+    "They are no longer tried automatically; retry one after fixing the cause.",
+)
+def list_failed_events(
+    session: SessionDep, _: Annotated[Actor, allowed(Action.retry_events)]
+) -> list[EventPublic]:
+    return [_event_public(event, reference) for event, reference in failed_events(session)]
+
+
+@router.post(
+    "/events/{event_id}/retry",
+    summary="Retry a parked event",
+    description="Sends the event round again with a fresh count of attempts, after the cause "
+    "was fixed. The retry and its reason are in the complaint's history.",
+    responses={404: {"description": "No such event"}, 409: {"description": "Not parked"}},
+)
+def retry_failed_event(
+    event_id: Annotated[UUID, Path(description="The event's id, as listed")],
+    body: EventRetry,
+    session: SessionDep,
+    actor: Annotated[Actor, allowed(Action.retry_events)],
+) -> EventPublic:
+    event = retry_event(str(event_id), by=actor.name, reason=body.reason)
+    references = _references(session, {event.complaint_id})
+    return _event_public(event, references.get(event.complaint_id, str(event.complaint_id)))
