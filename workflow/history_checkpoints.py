@@ -91,7 +91,11 @@ def by_position(session: Session, in_file: list[Checkpoint]) -> dict[int, list[C
     """The table's checkpoints and the file's (read before the session's snapshot: a line is
     only written once its entry is committed), by position."""
     rows = session.execute(
-        select(HistoryCheckpoint.chain_seq, HistoryCheckpoint.hash, HistoryCheckpoint.taken_at)  # type: ignore[call-overload]
+        select(
+            col(HistoryCheckpoint.chain_seq),
+            col(HistoryCheckpoint.hash),
+            col(HistoryCheckpoint.taken_at),
+        )
     )
     in_table = [
         Checkpoint(seq, digest, at.isoformat(), "checkpoint table") for seq, digest, at in rows

@@ -284,7 +284,7 @@ def _name_complaints(session: Session, problems: list[Problem]) -> None:
 
 def _verify(session: Session, in_file: list[Checkpoint], unreadable: list[str]) -> Verification:
     head_seq = session.execute(
-        select(HistoryHead.seq).where(HistoryHead.id == HEAD_ROW)  # type: ignore[call-overload]
+        select(col(HistoryHead.seq)).where(col(HistoryHead.id) == HEAD_ROW)
     ).scalar_one_or_none()
     checkpoints = by_position(session, in_file)
     count = sum(len(found_at) for found_at in checkpoints.values())

@@ -111,8 +111,7 @@ def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return {
-        u.id: u.username  # type: ignore[misc]
-        for u in session.exec(select(User).where(col(User.id).in_(wanted)))
+        id_of(u): u.username for u in session.exec(select(User).where(col(User.id).in_(wanted)))
     }
 
 

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from models.base import id_of
 from models.complaint import Complaint
-from models.enums import HistoryAction
+from models.enums import Department, HistoryAction
 from models.user import User
 from workflow.clock import utcnow
 from workflow.errors import StaleVersion
@@ -83,7 +83,9 @@ def apply_transition(
     previous = complaint.status
     _move(complaint, transition.target)
     if transition.department != KEEP:
-        complaint.current_department = transition.department  # type: ignore[assignment]
+        complaint.current_department = (
+            None if transition.department is None else Department(transition.department)
+        )
     for field, value in (changes or {}).items():
         setattr(complaint, field, value)
     if complaint.status is Status.resolved and complaint.resolved_at is None:

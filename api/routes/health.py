@@ -59,7 +59,7 @@ def down(reason: str) -> Component:
 
 def _select_one() -> None:
     with read_session() as session:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        session.execute(text("SELECT 1"))
 
 
 async def database_component() -> Component:
