@@ -125,6 +125,7 @@ class HistoryAction(StrEnum):
     task_claimed = "task_claimed"
     task_completed = "task_completed"
     subtask_opened = "subtask_opened"
+    subtask_cancelled = "subtask_cancelled"
     first_assessment_recorded = "first_assessment_recorded"
     containment_recorded = "containment_recorded"
     clocks_resumed = "clocks_resumed"

@@ -165,6 +165,18 @@ class SubtaskAnswer(SQLModel):
 TaskCompletion = Annotated[QualityResult | SalesReview | SubtaskAnswer, Field(discriminator="kind")]
 
 
+class SubtaskCancellation(SQLModel):
+    """Quality withdraws a sub-task it no longer needs; the reason goes to the history."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "The supplier's 8D already names the seal batch."}]
+        }
+    }
+
+    reason: str = Field(min_length=3, max_length=2_000, description="Why it is no longer needed")
+
+
 class SubtaskRequest(SQLModel):
     """Quality asks another department for a finding (a test, a production record, a
     supplier's answer); the sub-task runs beside quality's own task, on its own clock."""

@@ -85,6 +85,7 @@ class World:
             quality_task=self.quality_task,
             sales_task=self.sales_task,
             notice_id=1,
+            subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
         )
 
@@ -183,6 +184,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/resend": {"reason": "Checked the mail server's log."},
         "/retry": {"reason": "Fixed what made its handler fail."},
         "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
+        "/cancel": {"reason": "The supplier's 8D already answers it."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -313,6 +315,10 @@ FORBIDDEN = [
         for step in ("claim", "complete", "assessment", "containment", "subtasks")
     ],
     *[
+        (user, "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel")
+        for user in ("sales", "technical", "manager", "gm", "admin")
+    ],
+    *[
         (user, "POST", f"/tasks/{{sales_task}}/{step}")
         for user in ("quality", "technical", "manager", "gm", "admin")
         for step in ("claim", "complete")
@@ -350,6 +356,7 @@ ALLOWED = [
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
+    ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already

@@ -1,6 +1,10 @@
 """Quality asks another department for a finding: a sub-task in that department's queue."""
 
-from tests.support import drain_outbox
+from sqlmodel import select
+
+from models.deadline import Deadline
+from tests.support import drain_outbox, quality_result
+from workflow.db import read_session
 
 
 def _claimed_quality_task(sales, quality) -> tuple[str, dict]:
@@ -77,3 +81,90 @@ def test_subtasks_go_only_to_other_departments_and_only_from_quality(as_user):
         ).status_code
         == 404
     )
+
+
+def _ask(quality, task_id: int, department: str, request: str) -> dict:
+    asked = quality.post(
+        f"/tasks/{task_id}/subtasks", json={"department": department, "request": request}
+    )
+    assert asked.status_code == 201, asked.text
+    return asked.json()
+
+
+def _quality_task(quality, reference: str) -> dict:
+    return next(t for t in quality.record(reference)["tasks"] if t["kind"] == "quality_assessment")
+
+
+def test_quality_returns_its_result_only_once_every_subtask_is_answered_or_cancelled(as_user):
+    sales, quality, technical = as_user("sales"), as_user("quality"), as_user("technical")
+    reference, task = _claimed_quality_task(sales, quality)
+    bench = _ask(quality, task["id"], "technical", "Bench-test the seal at 6 bar.")
+    supplier = _ask(quality, task["id"], "technical", "Ask the supplier for the batch.")
+
+    actions = _quality_task(quality, reference)["available_actions"]
+    assert "return_result" not in actions
+    assert "cancel_subtask" in actions
+    refused = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert f"{bench['id']}, {supplier['id']}" in detail
+    assert "cancel" in detail
+
+    answer = {"kind": "subtask_answer", "answer": "Fails at 5.5 bar."}
+    assert technical.post(f"/tasks/{bench['id']}/complete", json=answer).status_code == 200
+    still = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+    assert still.status_code == 409
+    assert str(supplier["id"]) in still.json()["detail"]
+    assert str(bench["id"]) not in still.json()["detail"]
+
+    reason = {"reason": "The bench test already names the seal batch."}
+    cancelled = quality.post(f"/tasks/{task['id']}/subtasks/{supplier['id']}/cancel", json=reason)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["result"]["cancelled_because"] == reason["reason"]
+    assert technical.get("/tasks").json()["items"] == []  # gone from the department's queue
+    with read_session() as session:
+        clock = session.exec(select(Deadline).where(Deadline.task_id == supplier["id"])).one()
+    assert clock.met_at is not None  # its clock stopped: no reminder, no escalation
+
+    record = quality.record(reference)
+    entry = next(h for h in record["history"] if h["action"] == "subtask_cancelled")
+    assert entry["actor"] == "quality"
+    assert entry["reason"] == reason["reason"]
+    assert entry["changes"]["task_id"] == supplier["id"]
+    actions = _quality_task(quality, reference)["available_actions"]
+    assert "return_result" in actions
+    assert "cancel_subtask" not in actions
+    done = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+    assert done.status_code == 200, done.text
+
+
+def test_a_subtask_is_cancelled_only_by_quality_with_a_reason_and_only_while_open(as_user):
+    sales, quality, technical = as_user("sales"), as_user("quality"), as_user("technical")
+    _, task = _claimed_quality_task(sales, quality)
+    bench = _ask(quality, task["id"], "technical", "Bench-test the seal at 6 bar.")
+    drawing = _ask(quality, task["id"], "technical", "Check the drawing.")
+    cancel = f"/tasks/{task['id']}/subtasks/{bench['id']}/cancel"
+    reason = {"reason": "Not needed any more."}
+
+    assert technical.post(cancel, json=reason).status_code == 403
+    assert sales.post(cancel, json=reason).status_code == 403
+    for body in ({}, {"reason": ""}, {"reason": "no"}, {"reason": "x" * 2001}):
+        assert quality.post(cancel, json=body).status_code == 422, body
+    unknown = quality.post(f"/tasks/{task['id']}/subtasks/999999/cancel", json=reason)
+    assert unknown.status_code == 404
+    assert "no sub-task 999999" in unknown.json()["detail"]
+    other_parent = quality.post(f"/tasks/999999/subtasks/{bench['id']}/cancel", json=reason)
+    assert other_parent.status_code == 404
+
+    answer = {"kind": "subtask_answer", "answer": "The drawing is right."}
+    assert technical.post(f"/tasks/{drawing['id']}/complete", json=answer).status_code == 200
+    answered = quality.post(f"/tasks/{task['id']}/subtasks/{drawing['id']}/cancel", json=reason)
+    assert answered.status_code == 409
+    assert "done" in answered.json()["detail"]
+
+    assert quality.post(cancel, json=reason).status_code == 200
+    again = quality.post(cancel, json=reason)
+    assert again.status_code == 409  # nothing open is left to cancel
+    late_answer = technical.post(f"/tasks/{bench['id']}/complete", json=answer)
+    assert late_answer.status_code == 409

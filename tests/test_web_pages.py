@@ -276,6 +276,41 @@ def test_a_deactivated_user_is_signed_out_at_once(browser):
     assert quality.client.get("/queue").status_code == 303
 
 
+def test_quality_cancels_an_open_subtask_on_its_task_page_before_returning_its_result(
+    base_url, browser
+):
+    sales, api_quality = Api(base_url, "sales"), Api(base_url, "quality")
+    reference = sales.log_complaint()["reference"]
+    drain_outbox()
+    task = api_quality.open_task(reference, "quality_assessment")
+    subtask = api_quality.post(
+        f"/tasks/{task['id']}/subtasks", json={"department": "technical", "request": "Test it."}
+    ).json()
+    quality = browser("quality")
+    page = quality.client.get(f"/tasks/{task['id']}")
+    assert 'id="result-form"' not in page.text
+    assert f"sub-task {subtask['id']} of task {task['id']} is still open" in page.text
+    cancel = f"/tasks/{task['id']}/subtasks/{subtask['id']}/cancel"
+    assert f'action="{cancel}"' in page.text
+
+    short = quality.form(cancel, {"reason": "no"}, page=f"/tasks/{task['id']}")
+    assert short.status_code == 422
+    assert f'id="cancel_{subtask["id"]}_reason-error"' in short.text
+    done = quality.form(cancel, {"reason": "Not needed any more."}, page=f"/tasks/{task['id']}")
+    assert done.status_code == 303
+    page = quality.client.get(f"/tasks/{task['id']}")
+    assert 'id="result-form"' in page.text
+    assert f'action="{cancel}"' not in page.text
+    assert "Cancelled:</strong> Not needed any more." in page.text
+    second = api_quality.post(
+        f"/tasks/{task['id']}/subtasks", json={"department": "production", "request": "Lot?"}
+    ).json()
+    manager_page = browser("manager").client.get(f"/tasks/{task['id']}")
+    assert manager_page.status_code == 200
+    assert f"/subtasks/{second['id']}/cancel" not in manager_page.text  # the rules: quality only
+    assert f"/subtasks/{second['id']}/cancel" in quality.client.get(f"/tasks/{task['id']}").text
+
+
 def _resolved_complaint(base_url: str, mailbox) -> tuple[str, str]:
     sales, quality = Api(base_url, "sales"), Api(base_url, "quality")
     reference = sales.log_complaint()["reference"]

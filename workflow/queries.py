@@ -202,7 +202,7 @@ def complaint_record(
                 names.get(t.assignee_id or -1),
                 now,
                 clocks.get(t.id or -1),
-                sorted(available_actions(facts, actor, task_facts(t))) if actor else [],
+                sorted(available_actions(facts, actor, task_facts(t, tasks))) if actor else [],
             )
             for t in tasks
         ],

@@ -35,6 +35,7 @@ from workflow.rules import (
     Step,
     TaskKind,
     TaskStatus,
+    is_finished,
     require_permission,
     require_task_action,
     subtask_department_refusal,
@@ -185,9 +186,8 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
     if completion.kind != expected:
         kind = task.kind.value.replace("_", " ")
         raise InvalidInput("kind", f"task {task_id} is a {kind} task: its answer is {expected}")
-    require_task_action(
-        _completion_action(completion), task_facts(task), facts_of(complaint), actor
-    )
+    facts = task_facts(task, subtasks_of(session, task_id))
+    require_task_action(_completion_action(completion), facts, facts_of(complaint), actor)
     COMPLETERS[type(completion)](session, task, complaint, completion, actor)  # type: ignore[operator]
     record_history(
         session,
@@ -306,3 +306,41 @@ def subtasks_of(session: Session, task_id: int) -> list[Task]:
     return list(
         session.exec(select(Task).where(Task.parent_task_id == task_id).order_by(col(Task.id)))
     )
+
+
+def cancel_subtask(
+    session: Session, *, task_id: int, subtask_id: int, reason: str, actor: Actor
+) -> Task:
+    """Quality withdraws a sub-task of its task that it no longer needs, saying why; the
+    sub-task leaves the department's queue and its clock stops."""
+    require_permission(actor.role, Action.cancel_subtask)
+    task, complaint = _lock_task_and_complaint(session, task_id)
+    subtasks = subtasks_of(session, task_id)
+    subtask = next((s for s in subtasks if s.id == subtask_id), None)
+    if subtask is None:
+        raise NotFound(f"task {task_id} has no sub-task {subtask_id}")
+    require_task_action(
+        Action.cancel_subtask, task_facts(task, subtasks), facts_of(complaint), actor
+    )
+    if is_finished(subtask.status):
+        raise RuleViolation(f"sub-task {subtask_id} is {subtask.status.value} already")
+    deadlines.stop_task_clocks(session, subtask)
+    subtask.status = TaskStatus.cancelled
+    subtask.done_at = utcnow()
+    subtask.completed_by_id = actor.user_id
+    subtask.result = {**subtask.result, "cancelled_because": reason}
+    session.add(subtask)
+    record_history(
+        session,
+        complaint_id=id_of(complaint),
+        actor=actor.name,
+        action=HistoryAction.subtask_cancelled,
+        changes={
+            "task_id": subtask_id,
+            "parent_task_id": task_id,
+            "department": subtask.department,
+        },
+        reason=reason,
+    )
+    session.commit()
+    return subtask

@@ -5,12 +5,20 @@ from sqlmodel import select
 
 from api.deps import CurrentActor, SessionDep, WriteSessionDep
 from models.base import id_of
-from models.task import Assessment, Containment, SubtaskRequest, TaskCompletion, TaskPublic
+from models.task import (
+    Assessment,
+    Containment,
+    SubtaskCancellation,
+    SubtaskRequest,
+    TaskCompletion,
+    TaskPublic,
+)
 from models.user import User
 from models.views import Page
 from workflow.queries import list_tasks, task_view
 from workflow.rules import OPEN_TASK_STATUSES, Department, TaskStatus, queue_scope
 from workflow.tasks import (
+    cancel_subtask,
     claim_task,
     complete_task,
     open_subtask,
@@ -151,3 +159,28 @@ def subtask(
 ) -> TaskPublic:
     created = open_subtask(session, task_id=task_id, request=body, actor=actor)
     return task_view(session, id_of(created))
+
+
+@router.post(
+    "/{task_id}/subtasks/{subtask_id}/cancel",
+    summary="Cancel a sub-task",
+    description="Quality, working its assessment task, withdraws a sub-task it no longer "
+    "needs, with a reason (kept in the history); the sub-task leaves the department's queue "
+    "and its clock stops. Quality cannot return its result while a sub-task is open: it waits "
+    "for the answer or cancels the sub-task.",
+    responses={
+        403: {"description": "Not a quality user, or not quality's task"},
+        404: {"description": "No such task, or no such sub-task of it"},
+        409: {"description": "The sub-task is answered or cancelled already, or the task done"},
+        422: {"description": "No reason given"},
+    },
+)
+def withdraw_subtask(
+    task_id: TaskId,
+    subtask_id: Annotated[int, Path(ge=1, le=2**62, description="The sub-task's id.")],
+    body: SubtaskCancellation,
+    session: WriteSessionDep,
+    actor: CurrentActor,
+) -> TaskPublic:
+    cancel_subtask(session, task_id=task_id, subtask_id=subtask_id, reason=body.reason, actor=actor)
+    return task_view(session, subtask_id)

@@ -26,6 +26,7 @@ class TaskFacts:
     status: TaskStatus
     department: Department
     assignee_id: int | None
+    open_subtasks: tuple[int, ...] = ()  # its sub-tasks not yet answered or cancelled
 
 
 # What people do on a complaint itself (task work is asked of the task).
@@ -70,10 +71,27 @@ def task_refusal(
     if action not in TASK_DEFINITIONS[task.kind].actions:
         kind = task.kind.value.replace("_", " ")
         return InvalidInput("task_id", f"task {task.id} is a {kind} task: cannot {words(action)}")
+    return _state_refusal(action, complaint) or _subtask_refusal(action, task)
+
+
+def _state_refusal(action: Action, complaint: ComplaintFacts) -> RuleViolation | None:
     if action in TRANSITIONS:
         return state_refusal(complaint.status, action)
     if not is_open(complaint.status):
         return RuleViolation(f"the complaint is {complaint.status.value}")
+    return None
+
+
+def _subtask_refusal(action: Action, task: TaskFacts) -> RuleViolation | None:
+    """Quality's result waits for the sub-tasks it asked for, unless it cancels them."""
+    if action is Action.return_result and task.open_subtasks:
+        ids = ", ".join(str(i) for i in task.open_subtasks)
+        return RuleViolation(
+            f"sub-task {ids} of task {task.id} is still open: wait for the answer, "
+            "or cancel the sub-task with a reason"
+        )
+    if action is Action.cancel_subtask and not task.open_subtasks:
+        return RuleViolation(f"task {task.id} has no open sub-task")
     return None
 
 

@@ -21,6 +21,7 @@ class Action(StrEnum):
     record_containment = "record_containment"
     open_subtask = "open_subtask"
     answer_subtask = "answer_subtask"
+    cancel_subtask = "cancel_subtask"
     return_result = "return_result"
     approve_result = "approve_result"
     send_back_to_quality = "send_back_to_quality"
@@ -60,6 +61,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.record_assessment: frozenset({Role.quality}),
     Action.record_containment: frozenset({Role.quality}),
     Action.open_subtask: frozenset({Role.quality}),
+    Action.cancel_subtask: frozenset({Role.quality}),
     Action.answer_subtask: QUEUE_WORKERS,
     Action.return_result: frozenset({Role.quality}),
     Action.approve_result: frozenset({Role.sales}),

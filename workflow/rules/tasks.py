@@ -43,6 +43,7 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
                     Action.record_assessment,
                     Action.record_containment,
                     Action.open_subtask,
+                    Action.cancel_subtask,
                     Action.return_result,
                 }
             ),

@@ -19,6 +19,7 @@ from models.task import (
     QualityResult,
     SalesReview,
     SubtaskAnswer,
+    SubtaskCancellation,
     SubtaskRequest,
     Task,
 )
@@ -40,8 +41,10 @@ from workflow.rules import (
     may,
     queue_scope,
     require_task_reader,
+    task_refusal,
 )
 from workflow.tasks import (
+    cancel_subtask,
     claim_task,
     complete_task,
     open_subtask,
@@ -127,16 +130,21 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         else None
     )
     view = task_view(session, task_id)
+    subtasks = subtasks_of(session, task_id)
+    facts = task_facts(task, subtasks)
     return {
         "title": f"{view.kind.value.replace('_', ' ').capitalize()} · {complaint.reference}",
         "task": view,
         "complaint": complaint_public(session, complaint),
         "resolution": resolution,
         "preview": preview,
-        "actions": available_actions(facts_of(complaint), actor, task_facts(task)),
+        "actions": available_actions(facts_of(complaint), actor, facts),
+        "open_subtasks": facts.open_subtasks,
+        # Why the result cannot be returned yet (an open sub-task), in the rules' words.
+        "result_refusal": task_refusal(Action.return_result, facts, facts_of(complaint), actor),
         "finished": is_finished(task.status),
         "severities": list(Severity),
-        "subtasks": subtasks_of(session, task_id),
+        "subtasks": subtasks,
         "subtask_departments": SUBTASK_DEPARTMENTS,
         "values": {},
         "errors": {},
@@ -269,6 +277,23 @@ async def ask_department(
         return _task_page(request, session, task_id, actor, values, errors)
     created = open_subtask(session, task_id=task_id, request=body, actor=actor)
     return _to_task(task_id, f"Asked {created.department.value}: sub-task {created.id}.", request)
+
+
+@router.post("/tasks/{task_id}/subtasks/{subtask_id}/cancel")
+async def withdraw_subtask(
+    request: Request,
+    task_id: TaskId,
+    subtask_id: TaskId,
+    session: WriteSessionDep,
+    actor: WebActor,
+) -> Response:
+    values = await _form_values(request)
+    body, errors = validate(SubtaskCancellation, {"reason": values.get("reason", "").strip()})
+    if errors:
+        errors = {f"cancel_{subtask_id}_{k}": v for k, v in errors.items()}
+        return _task_page(request, session, task_id, actor, values, errors)
+    cancel_subtask(session, task_id=task_id, subtask_id=subtask_id, reason=body.reason, actor=actor)
+    return _to_task(task_id, f"Sub-task {subtask_id} cancelled.", request)
 
 
 @router.post("/tasks/{task_id}/answer")
