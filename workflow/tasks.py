@@ -96,14 +96,19 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     return task
 
 
-def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
-    _take(session, task, actor)
+def _close(session: Session, task: Task, actor: Actor, status: TaskStatus, result: dict) -> None:
+    """The task leaves its queue as done or cancelled; its clocks stop."""
     deadlines.stop_task_clocks(session, task)
-    task.status = TaskStatus.done
+    task.status = status
     task.done_at = utcnow()
     task.completed_by_id = actor.user_id
     task.result = result
     session.add(task)
+
+
+def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
+    _take(session, task, actor)
+    _close(session, task, actor, TaskStatus.done, result)
 
 
 def _return_quality_result(
@@ -324,12 +329,8 @@ def cancel_subtask(
     )
     if is_finished(subtask.status):
         raise RuleViolation(f"sub-task {subtask_id} is {subtask.status.value} already")
-    deadlines.stop_task_clocks(session, subtask)
-    subtask.status = TaskStatus.cancelled
-    subtask.done_at = utcnow()
-    subtask.completed_by_id = actor.user_id
-    subtask.result = {**subtask.result, "cancelled_because": reason}
-    session.add(subtask)
+    result = {**subtask.result, "cancelled_because": reason}
+    _close(session, subtask, actor, TaskStatus.cancelled, result)
     record_history(
         session,
         complaint_id=id_of(complaint),
