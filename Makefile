@@ -1,4 +1,4 @@
-# Quick start: `make run` (whole stack with demo data) and `make test` (lint + tests).
+# Quick start: `make run` (whole stack with demo data) and `make test` (lint + types + tests).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
