@@ -303,11 +303,20 @@ def routed_complaint(base_url) -> dict[str, Any]:
     drain_outbox()
     quality = Api(base_url, "quality")
     task_id = quality.open_task(reference, "quality_assessment")["id"]
+    subtask = quality.post(
+        f"/tasks/{task_id}/subtasks", json={"department": "technical", "request": "Test it."}
+    )
+    assert subtask.status_code == 201, subtask.text
     quality.close()
     with read_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
         token = complaint.status_token
-    return {"reference": reference, "task_id": str(task_id), "token": token}
+    return {
+        "reference": reference,
+        "task_id": str(task_id),
+        "subtask_id": str(subtask.json()["id"]),
+        "token": token,
+    }
 
 
 def _csrf_token(client: httpx.Client) -> str:
