@@ -180,13 +180,16 @@ for _ in $(seq 1 120); do
 done
 "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || die "the server does not accept connections"
 
-# The role may create databases (the tests clone one per test) but is no superuser.
+# The role may create databases (the tests clone one per test) but is no superuser. It may
+# signal backends: DROP DATABASE ... WITH (FORCE) of a test's database must also end an
+# autovacuum worker that happens to run on it, which PostgreSQL refuses a plain role.
 run_as_pg "$bin/psql" -q -X -v ON_ERROR_STOP=1 -h "$sockets" -p "$port" -d postgres >&2 <<-EOF ||
 	DO \$\$ BEGIN
 	  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db_user') THEN
 	    CREATE ROLE $db_user LOGIN CREATEDB PASSWORD '$db_password';
 	  END IF;
 	END \$\$;
+	GRANT pg_signal_backend TO $db_user;
 	SELECT 'CREATE DATABASE $db_name OWNER $db_user'
 	WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db_name') \gexec
 EOF

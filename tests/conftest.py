@@ -13,6 +13,7 @@ role needs CREATEDB; the names carry the xdist worker and a random part.
 
 import os
 import shutil
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -67,6 +69,9 @@ def _migrate_and_seed(environment: dict[str, str]) -> None:
         db.reset_engines()
         mp.undo()
         _reset_caches()
+
+
+DROP_ATTEMPTS = 20
 
 
 class FreshDatabases:
@@ -125,8 +130,17 @@ class FreshDatabases:
         if self.sqlite_template is not None:
             return
         name = make_url(environment["CW_DATABASE_URL"]).database
-        # FORCE: a connection some thread left open must not keep the database alive.
-        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # FORCE: a connection some thread left open must not keep the database alive. A role
+        # without pg_signal_backend cannot end an autovacuum worker on it: that one ends by
+        # itself within moments, so try again.
+        for attempt in range(DROP_ATTEMPTS):
+            try:
+                self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                break
+            except ProgrammingError:
+                if attempt == DROP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5)
         self.created.discard(str(name))
 
     def close(self) -> None:
