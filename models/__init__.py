@@ -12,20 +12,36 @@ from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from models.notification import Notification
 from models.outbox import OutboxEvent
+from models.quality import (
+    CapaAction,
+    CauseCode,
+    ComplaintLink,
+    DefectCode,
+    EffectivenessCheck,
+    Product,
+    RecurrenceAlert,
+)
 from models.resolution import Resolution
 from models.task import Task
 from models.user import User, WebSession
 
 __all__ = [
     "Attachment",
+    "CapaAction",
+    "CauseCode",
     "Complaint",
+    "ComplaintLink",
     "Customer",
     "Deadline",
     "DeadlinePolicyRow",
+    "DefectCode",
+    "EffectivenessCheck",
     "HistoryEntry",
     "IdempotencyRecord",
     "Notification",
     "OutboxEvent",
+    "Product",
+    "RecurrenceAlert",
     "ReferenceCounter",
     "RelayHeartbeat",
     "Resolution",

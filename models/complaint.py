@@ -59,6 +59,16 @@ class Complaint(ComplaintBase, table=True):
     customer_accepted: bool | None = None
     status_before_wait: Status | None = enum_field(Status, None)
     cycle: int = 0
+    product_id: int | None = Field(
+        default=None,
+        foreign_key="product.id",
+        index=True,
+        description="The product from the catalogue; empty while ``product`` names an item "
+        "quality has not mapped yet.",
+    )
+    defect_code_id: int | None = Field(default=None, foreign_key="defect_code.id", index=True)
+    cause_code_id: int | None = Field(default=None, foreign_key="cause_code.id", index=True)
+    quality_record_complete_at: datetime | None = utc_field()
     status_token: str | None = Field(
         default=None,
         max_length=64,

@@ -74,6 +74,8 @@ class TaskKind(StrEnum):
     quality_assessment = "quality_assessment"
     sales_review = "sales_review"
     subtask = "subtask"
+    capa_action = "capa_action"
+    effectiveness_check = "effectiveness_check"
 
 
 class TaskStatus(StrEnum):
@@ -93,6 +95,55 @@ class Step(StrEnum):
     subtask = "subtask"
     sales_review = "sales_review"
     customer_reply = "customer_reply"
+    capa_action = "capa_action"  # a containment, corrective or preventive action's due date
+    effectiveness_wait = "effectiveness_wait"  # from the last corrective action to the check
+    effectiveness_check = "effectiveness_check"  # quality's time to record the check
+
+
+class ActionKind(StrEnum):
+    """Corrective and preventive actions (ISO 9001 10.2, 8D D3, D5 to D7)."""
+
+    containment = "containment"
+    corrective = "corrective"
+    preventive = "preventive"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class CauseCategory(StrEnum):
+    """The six categories of an Ishikawa (6M) diagram."""
+
+    man = "man"
+    machine = "machine"
+    method = "method"
+    material = "material"
+    measurement = "measurement"
+    environment = "environment"
+
+
+class Verdict(StrEnum):
+    """Quality's finding at an effectiveness check."""
+
+    effective = "effective"
+    not_effective = "not_effective"
+
+
+class LinkReason(StrEnum):
+    """Why two complaints look like the same problem."""
+
+    same_product_lot = "same_product_lot"
+    same_product_defect = "same_product_defect"
+    similar_text = "similar_text"
+
+
+class LinkStatus(StrEnum):
+    suggested = "suggested"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
 
 
 class EscalationLevel(IntEnum):
@@ -137,3 +188,21 @@ class HistoryAction(StrEnum):
     notice_released = "notice_released"
     event_parked = "event_parked"
     event_retried = "event_retried"
+    product_created = "product_created"
+    product_changed = "product_changed"
+    products_imported = "products_imported"
+    product_mapped = "product_mapped"
+    code_created = "code_created"
+    code_changed = "code_changed"
+    severity_changed = "severity_changed"
+    action_opened = "action_opened"
+    action_done = "action_done"
+    action_cancelled = "action_cancelled"
+    effectiveness_check_scheduled = "effectiveness_check_scheduled"
+    effectiveness_check_opened = "effectiveness_check_opened"
+    effectiveness_recorded = "effectiveness_recorded"
+    quality_record_completed = "quality_record_completed"
+    related_found = "related_found"
+    related_confirmed = "related_confirmed"
+    related_dismissed = "related_dismissed"
+    recurrence_alert = "recurrence_alert"

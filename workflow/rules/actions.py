@@ -71,6 +71,8 @@ def task_refusal(
     if action not in TASK_DEFINITIONS[task.kind].actions:
         kind = task.kind.value.replace("_", " ")
         return InvalidInput("task_id", f"task {task.id} is a {kind} task: cannot {words(action)}")
+    if TASK_DEFINITIONS[task.kind].outlives_complaint:
+        return _subtask_refusal(action, task)
     return _state_refusal(action, complaint) or _subtask_refusal(action, task)
 
 

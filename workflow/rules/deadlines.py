@@ -38,6 +38,11 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     (Step.customer_reply, Kind.complaint, Severity.major): _days(10),
     (Step.customer_reply, Kind.complaint, Severity.minor): _days(20),
     (Step.customer_reply, None, None): _days(5),
+    # An action's own due date is given when it is opened; this is the default.
+    (Step.capa_action, None, None): _days(10),
+    # From the last corrective action of a round to its effectiveness check (calendar days).
+    (Step.effectiveness_wait, None, None): DeadlinePolicy(hours=60 * 24, business_time=False),
+    (Step.effectiveness_check, None, None): _days(5),
 }
 
 

@@ -40,6 +40,15 @@ class Action(StrEnum):
     retry_events = "retry_events"
     verify_history = "verify_history"
     manage_users = "manage_users"
+    manage_products = "manage_products"
+    manage_codes = "manage_codes"
+    map_product = "map_product"
+    open_action = "open_action"
+    complete_action = "complete_action"
+    cancel_action = "cancel_action"
+    record_effectiveness = "record_effectiveness"
+    review_related = "review_related"
+    read_quality_reports = "read_quality_reports"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -80,6 +89,15 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.retry_events: frozenset({Role.admin}),
     Action.verify_history: frozenset({Role.admin}),
     Action.manage_users: frozenset({Role.admin}),
+    Action.manage_products: frozenset({Role.quality, Role.admin}),
+    Action.manage_codes: frozenset({Role.quality, Role.admin}),
+    Action.map_product: frozenset({Role.quality}),
+    Action.open_action: frozenset({Role.quality}),
+    Action.complete_action: DEPARTMENT_WORKERS,  # the owner's department, on its task
+    Action.cancel_action: frozenset({Role.quality}),
+    Action.record_effectiveness: frozenset({Role.quality}),
+    Action.review_related: frozenset({Role.quality}),
+    Action.read_quality_reports: OVERSEERS | {Role.quality},
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),

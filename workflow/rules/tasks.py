@@ -27,6 +27,8 @@ class TaskDefinition:
     completions: frozenset[Action]  # the actions among them that finish it
     department: Department | None  # None: chosen when the task is opened
     answer_kind: str  # the ``kind`` of the body that completes it
+    # Quality-loop work outlives the customer's answer: done while the complaint is closed.
+    outlives_complaint: bool = False
 
 
 TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
@@ -71,13 +73,38 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
             None,
             "subtask_answer",
         ),
+        TaskDefinition(
+            TaskKind.capa_action,
+            "Corrective or preventive action",
+            Step.capa_action,
+            (),
+            frozenset({Action.claim_task, Action.complete_action}),
+            frozenset({Action.complete_action}),
+            None,  # the action's owner department
+            "action_done",
+            outlives_complaint=True,
+        ),
+        TaskDefinition(
+            TaskKind.effectiveness_check,
+            "Effectiveness check of the corrective actions",
+            Step.effectiveness_check,
+            (),
+            frozenset({Action.claim_task, Action.record_effectiveness}),
+            frozenset({Action.record_effectiveness}),
+            Department.quality,
+            "effectiveness",
+            outlives_complaint=True,
+        ),
     )
 }
 
 TASK_MAIN_STEPS = frozenset(d.main_step for d in TASK_DEFINITIONS.values())
-# The steps of the tasks that hold the complaint (not sub-tasks): its next due date.
+# The steps of the tasks that hold the complaint (not sub-tasks, not the quality loop's work
+# after the answer): its next due date.
 COMPLAINT_DUE_STEPS = frozenset(
-    d.main_step for d in TASK_DEFINITIONS.values() if d.department is not None
+    d.main_step
+    for d in TASK_DEFINITIONS.values()
+    if d.department is not None and not d.outlives_complaint
 )
 
 # The milestone each recording action meets (its clock stops when it is recorded).
