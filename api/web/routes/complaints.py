@@ -39,6 +39,7 @@ from workflow.complaints import (
     wait_for_customer,
 )
 from workflow.db import read_session, write_session
+from workflow.eight_d import eight_d_report
 from workflow.errors import InvalidInput
 from workflow.facts import facts_of
 from workflow.notices import status_url
@@ -242,6 +243,7 @@ def complaint_page(
         {
             "title": f"{record.reference}: {record.product}",
             "c": record,
+            "r": eight_d_report(session, reference),
             "attachments": list_attachments(session, id_of(complaint)),
             "actions": actions,
             "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
