@@ -22,6 +22,7 @@ from api.routes import (
     admin,
     auth,
     complaints,
+    corrections,
     eight_d,
     health,
     overdue,
@@ -217,6 +218,7 @@ def create_app() -> FastAPI:
     for router in (
         auth.router,
         complaints.router,
+        corrections.router,
         eight_d.router,
         tasks.router,
         overdue.router,

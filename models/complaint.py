@@ -69,6 +69,12 @@ class Complaint(ComplaintBase, table=True):
     defect_code_id: int | None = Field(default=None, foreign_key="defect_code.id", index=True)
     cause_code_id: int | None = Field(default=None, foreign_key="cause_code.id", index=True)
     quality_record_complete_at: datetime | None = utc_field()
+    duplicate_of_id: int | None = Field(
+        default=None,
+        foreign_key="complaint.id",
+        index=True,
+        description="For a complaint logged twice: the one that stays.",
+    )
     status_token: str | None = Field(
         default=None,
         max_length=64,
@@ -188,6 +194,12 @@ class ComplaintPublic(ComplaintBase):
     updated_at: datetime
     version: int
     overdue: bool
+    duplicate_of: str | None = Field(
+        default=None, description="Logged twice: the reference of the complaint that stays."
+    )
+    duplicates: list[str] = Field(
+        default_factory=list, description="The complaints closed as duplicates of this one."
+    )
 
 
 class CustomerResponse(SQLModel):

@@ -48,6 +48,8 @@ class Status(StrEnum):
     closed = "closed"
     reopened = "reopened"
     waiting_on_customer = "waiting_on_customer"
+    withdrawn = "withdrawn"  # logged by mistake: ended with a reason, never deleted
+    duplicate = "duplicate"  # logged twice: ended, pointing at the complaint that stays
 
 
 class Department(StrEnum):
@@ -160,6 +162,9 @@ class HistoryAction(StrEnum):
     """What a history entry records. State changes carry the name of their rules action."""
 
     log_complaint = "log_complaint"
+    correct_complaint = "correct_complaint"
+    withdraw = "withdraw"
+    mark_duplicate = "mark_duplicate"
     route_to_quality = "route_to_quality"
     close_as_feedback = "close_as_feedback"
     return_result = "return_result"

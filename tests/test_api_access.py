@@ -173,6 +173,8 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"step": "sales_review", "hours": 18, "reason": "Sales asked for two days."}
     if path == "/auth/me":
         return {"digest_enabled": False}
+    if method == "PATCH" and path == "/complaints/{reference}":
+        return {"lot_number": "L-2026-141", "version": 1, "reason": "Digits swapped."}
     bodies: dict[str, dict[str, object] | None] = {
         "/customer-response": {"accepted": True},
         "/wait-for-customer": {"reason": "Asked for photos of the seal."},
@@ -185,6 +187,8 @@ def _body_for(method: str, path: str) -> dict | None:
         "/retry": {"reason": "Fixed what made its handler fail."},
         "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
         "/cancel": {"reason": "The supplier's 8D already answers it."},
+        "/withdraw": {"reason": "Logged for the wrong customer."},
+        "/duplicate": {"original": "CMP-2026-000001", "reason": "Logged twice."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):

@@ -36,33 +36,41 @@ ACTORS: dict[str, Actor] = {
 ACTORS[CUSTOMER] = Actor("customer", CUSTOMER)
 LINK = {A.read_customer_link}
 
+# Fixing the record: sales and quality correct fields while it is on record, and end an open
+# one (withdrawn, duplicate); an ended one is not corrected any more.
+FIX = {A.correct_complaint}
+END = {A.correct_complaint, A.withdraw, A.mark_duplicate}
+
 # Status -> role -> actions on the complaint itself (acknowledged already). Roles not named
 # may do nothing on it.
 ON_THE_COMPLAINT: dict[Status, dict[str, set[Action]]] = {
-    Status.received: {Role.sales: LINK, Role.admin: LINK},
+    Status.received: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
     Status.with_quality: {
-        Role.sales: {A.wait_for_customer} | LINK,
-        Role.quality: {A.wait_for_customer},
+        Role.sales: {A.wait_for_customer} | LINK | END,
+        Role.quality: {A.wait_for_customer} | END,
         Role.admin: LINK,
     },
     Status.with_sales: {
-        Role.sales: {A.wait_for_customer} | LINK,
-        Role.quality: {A.wait_for_customer},
+        Role.sales: {A.wait_for_customer} | LINK | END,
+        Role.quality: {A.wait_for_customer} | END,
         Role.admin: LINK,
     },
-    Status.approved: {Role.sales: LINK, Role.admin: LINK},
+    Status.approved: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
     Status.resolved: {
-        Role.sales: {A.record_acceptance, A.reopen} | LINK,
+        Role.sales: {A.record_acceptance, A.reopen} | LINK | FIX,
+        Role.quality: FIX,
         CUSTOMER: {A.record_acceptance, A.reopen},
         Role.admin: LINK,
     },
-    Status.closed: {Role.sales: LINK, Role.admin: LINK},
-    Status.reopened: {Role.sales: LINK, Role.admin: LINK},
+    Status.closed: {Role.sales: LINK | FIX, Role.quality: FIX, Role.admin: LINK},
+    Status.reopened: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
     Status.waiting_on_customer: {
-        Role.sales: {A.resume_after_customer} | LINK,
-        Role.quality: {A.resume_after_customer},
+        Role.sales: {A.resume_after_customer} | LINK | END,
+        Role.quality: {A.resume_after_customer} | END,
         Role.admin: LINK,
     },
+    Status.withdrawn: {Role.sales: LINK, Role.admin: LINK},
+    Status.duplicate: {Role.sales: LINK, Role.admin: LINK},
 }
 
 
@@ -77,7 +85,14 @@ def test_actions_on_a_complaint_follow_its_status_and_the_role(status, who):
     assert available_actions(ComplaintFacts(status), ACTORS[who]) == expected
 
 
-@pytest.mark.parametrize("status", [s for s in Status if s not in (Status.resolved, Status.closed)])
+@pytest.mark.parametrize(
+    "status",
+    [
+        s
+        for s in Status
+        if s not in (Status.resolved, Status.closed, Status.withdrawn, Status.duplicate)
+    ],
+)
 def test_only_sales_may_record_an_acknowledgement_while_none_was_given(status):
     facts = ComplaintFacts(status, acknowledged=False)
     for who, actor in ACTORS.items():

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from api.main import app
 from api.web.routes import auth as web_auth
 from api.web.routes import complaints as web_complaints
+from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
 from api.web.routes import managers as web_managers
 from api.web.routes import tasks as web_tasks
@@ -274,6 +275,11 @@ FORM_FIELDS = [
     "username",
     "password",
     "next",
+    "version",
+    "original",
+    "product_was",
+    "lot_number_was",
+    "quantity_affected_was",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -286,7 +292,14 @@ HOSTILE_FORM_VALUES = {
 }
 WEB_FORMS = sorted(
     route.path
-    for module in (web_auth, web_complaints, web_customer, web_managers, web_tasks)
+    for module in (
+        web_auth,
+        web_complaints,
+        web_corrections,
+        web_customer,
+        web_managers,
+        web_tasks,
+    )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
 )

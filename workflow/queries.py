@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
@@ -148,6 +149,21 @@ def task_clocks(session: Session, task_ids: list[int]) -> dict[int, Deadline]:
     return {c.task_id: c for c in clocks if c.task_id is not None}
 
 
+def _duplicate_links(session: Session, complaint: Complaint) -> dict[str, Any]:
+    original = (
+        session.get(Complaint, complaint.duplicate_of_id) if complaint.duplicate_of_id else None
+    )
+    duplicates = session.exec(
+        select(Complaint.reference)
+        .where(Complaint.duplicate_of_id == complaint.id)
+        .order_by(col(Complaint.id))
+    ).all()
+    return {
+        "duplicate_of": original.reference if original else None,
+        "duplicates": list(duplicates),
+    }
+
+
 def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
     customer = session.get(Customer, complaint.customer_id)
     names = _usernames(session, {complaint.received_by_id})
@@ -158,6 +174,7 @@ def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
             "customer": CustomerPublic.model_validate(customer, from_attributes=True),
             "received_by": names.get(complaint.received_by_id, "?"),
             "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, utcnow()),
+            **_duplicate_links(session, complaint),
         },
     )
 

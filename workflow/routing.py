@@ -21,6 +21,7 @@ from workflow.outbox import lock_event_for_handling, mark_handled
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
     CUSTOMER_CONTACT,
+    ENDED_BY_PERSON,
     SYSTEM,
     TASK_DEFINITIONS,
     Action,
@@ -202,7 +203,9 @@ def handle_event(event_id: str) -> list[int]:
         if event is None:
             return []
         complaint = lock_complaint_by_id(session, event.complaint_id)
-        queued = HANDLERS[EventKind(event.kind)](session, complaint, event)
+        # A complaint withdrawn or closed as a duplicate before its event came owes nothing.
+        ended = complaint.status in ENDED_BY_PERSON
+        queued = [] if ended else HANDLERS[EventKind(event.kind)](session, complaint, event)
         mark_handled(session, event)
         session.commit()
         return [n.id for n in queued if n.id is not None]

@@ -55,6 +55,7 @@ from workflow.rules.permissions import (
     require_permission,
 )
 from workflow.rules.states import (
+    ENDED_BY_PERSON,
     KEEP,
     OPEN_STATUSES,
     RESUME,
@@ -91,6 +92,7 @@ __all__ = [
     "CUSTOMER_CONTACT",
     "DEFAULT_POLICIES",
     "DEPARTMENT_WORKERS",
+    "ENDED_BY_PERSON",
     "ESCALATION_LADDER",
     "KEEP",
     "MILESTONE_ACTIONS",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from models.enums import Department, Status, TaskKind, TaskStatus
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
 from workflow.rules.permissions import Action, Actor, permission_refusal, words
-from workflow.rules.states import TRANSITIONS, is_open, state_refusal
+from workflow.rules.states import ENDED_BY_PERSON, TRANSITIONS, is_open, state_refusal
 from workflow.rules.tasks import TASK_DEFINITIONS, is_finished, works_in
 
 Refusal = NotAllowed | RuleViolation | InvalidInput
@@ -31,6 +31,9 @@ class TaskFacts:
 
 # What people do on a complaint itself (task work is asked of the task).
 COMPLAINT_ACTIONS = (
+    Action.correct_complaint,
+    Action.withdraw,
+    Action.mark_duplicate,
     Action.record_acknowledgement,
     Action.wait_for_customer,
     Action.resume_after_customer,
@@ -46,6 +49,8 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
         return refusal
     if action in TRANSITIONS:
         return state_refusal(complaint.status, action)
+    if action is Action.correct_complaint and complaint.status in ENDED_BY_PERSON:
+        return RuleViolation(f"the complaint is {complaint.status.value}: nothing to correct")
     if action is Action.record_acknowledgement:
         if complaint.acknowledged:
             return RuleViolation("the customer has been acknowledged already")

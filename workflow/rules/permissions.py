@@ -30,6 +30,9 @@ class Action(StrEnum):
     reopen = "reopen"
     wait_for_customer = "wait_for_customer"
     resume_after_customer = "resume_after_customer"
+    correct_complaint = "correct_complaint"
+    withdraw = "withdraw"
+    mark_duplicate = "mark_duplicate"
     read_task_queue = "read_task_queue"
     read_any_queue = "read_any_queue"
     read_review_queue = "read_review_queue"
@@ -79,6 +82,9 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.reopen: frozenset({Role.sales, CUSTOMER}),
     Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
     Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
+    Action.correct_complaint: frozenset({Role.sales, Role.quality}),
+    Action.withdraw: frozenset({Role.sales, Role.quality}),
+    Action.mark_duplicate: frozenset({Role.sales, Role.quality}),
     Action.read_task_queue: DEPARTMENT_WORKERS | OVERSEERS,
     Action.read_any_queue: OVERSEERS,
     Action.read_review_queue: frozenset({Role.sales}),

@@ -29,6 +29,9 @@ class EventKind(StrEnum):
     reopened = "complaint.reopened"
 
 
+# Ended by a person (withdrawn, duplicate): events still waiting for them are not acted on.
+ENDED_BY_PERSON = frozenset({Status.withdrawn, Status.duplicate})
+
 KEEP = "keep"  # a transition that leaves the department as it was
 RESUME = "resume"  # target of the transition back to the status before a wait
 
@@ -99,6 +102,9 @@ TRANSITIONS: dict[Action, Transition] = {
             KEEP,
         ),
         _t(Action.resume_after_customer, {Status.waiting_on_customer}, RESUME, KEEP),
+        # Ended by a person, with a reason: nothing more is owed on them.
+        _t(Action.withdraw, set(OPEN_STATUSES), Status.withdrawn, None),
+        _t(Action.mark_duplicate, set(OPEN_STATUSES), Status.duplicate, None),
     )
 }
 

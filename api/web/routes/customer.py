@@ -34,6 +34,9 @@ STATUS_FOR_CUSTOMERS = {
     Status.resolved: "Resolved: please tell us below whether this solves the problem.",
     Status.reopened: "Reopened: we are looking at it again.",
     Status.closed: "Closed.",
+    Status.withdrawn: "Withdrawn: this was logged by mistake; nothing more will happen on it.",
+    Status.duplicate: "Closed: you told us about this problem already; we answer it under "
+    "the other reference we sent you.",
 }
 
 
