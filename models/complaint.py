@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 from models.base import enum_field, utc_field, utcnow
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
+from models.recurrence import RelatedPublic
 from workflow.config import get_settings
 
 MAX_ID = 2**62  # ids from clients stay well inside a 64-bit integer column
@@ -188,6 +189,10 @@ class ComplaintPublic(ComplaintBase):
     updated_at: datetime
     version: int
     overdue: bool
+    related: list[RelatedPublic] = Field(
+        default_factory=list,
+        description="Complaints that look like the same problem (found or linked by quality).",
+    )
 
 
 class CustomerResponse(SQLModel):
