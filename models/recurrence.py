@@ -74,7 +74,9 @@ class LinkReview(SQLModel):
         }
     }
 
-    status: LinkStatus = Field(description="confirmed or dismissed.")
+    status: LinkStatus = Field(
+        description="`confirmed` or `dismissed` (`suggested` is the system's, refused here)."
+    )
     reason: str = Field(min_length=3, max_length=2_000, description="Why (kept in the history).")
 
 

@@ -2,6 +2,7 @@
 linked when a complaint comes in and again at quality's first assessment; a product's defect
 that keeps coming back alerts the quality managers once per cluster."""
 
+import re
 from typing import Any
 
 from sqlmodel import col, select
@@ -11,8 +12,10 @@ from models.history import HistoryEntry
 from models.notification import NoticeKind, Notification
 from models.quality import ComplaintLink, DefectCode, Product, RecurrenceAlert
 from tests.support import drain_outbox
+from tests.test_web_pages import Browser
 from workflow import recurrence
 from workflow.clock import utcnow
+from workflow.dashboard import dashboard
 from workflow.db import read_session, write_session
 
 # A known data set: (product, lot, description). Expected links are below.
@@ -117,7 +120,7 @@ def _catalogue(part_number: str, defect_code: str) -> tuple[int, int]:
         defect = session.exec(select(DefectCode).where(DefectCode.code == defect_code)).first()
         if defect is None:
             defect = DefectCode(
-                code=defect_code, family="leak", label="Seal leak", created_at=utcnow()
+                code=defect_code, family="leak", label=f"Defect {defect_code}", created_at=utcnow()
             )
         session.add_all([product, defect])
         session.commit()
@@ -277,12 +280,14 @@ def test_quality_confirms_dismisses_and_links_by_hand_with_history(as_user):
         assert quality.post(url, json=payload).status_code == code, url
 
 
-def test_the_recurrence_report_lists_the_clusters_of_the_data_set(as_user):
+def test_the_recurrence_report_and_the_dashboard_show_the_clusters_of_the_data_set(
+    as_user, base_url
+):
     sales, quality = as_user("sales"), as_user("quality")
     pump, valve = _catalogue("P-200", "SEAL-LEAK"), _catalogue("V-10", "SEAL-LEAK")
     pump_refs = [_coded_complaint(sales, quality, pump, n) for n in (1, 2, 3)]
     valve_refs = [_coded_complaint(sales, quality, valve, n) for n in (4, 5)]
-    _coded_complaint(sales, quality, _catalogue("M-5", "SEAL-LEAK"), 6)  # alone: no cluster
+    _coded_complaint(sales, quality, _catalogue("M-5", "CRACK"), 6)  # alone: no cluster
 
     assert sales.get("/reports/recurrence").status_code == 403
     assert quality.get("/reports/recurrence?days=0").status_code == 422
@@ -295,3 +300,20 @@ def test_the_recurrence_report_lists_the_clusters_of_the_data_set(as_user):
         ("V-10 Pump V-10", "SEAL-LEAK", 2, valve_refs, False, False),
     ]
     assert clusters[0]["first_seen"] <= clusters[0]["last_seen"]
+
+    with read_session() as session:
+        figures = dashboard(session)
+    assert [(b.code, b.count, b.cumulative_share) for b in figures.defect_pareto] == [
+        ("SEAL-LEAK", 5, 0.833),
+        ("CRACK", 1, 1.0),
+    ]
+    assert [c.references for c in figures.open_clusters] == [pump_refs]
+    browser = Browser(base_url)
+    assert browser.sign_in("manager").status_code == 303
+    page = browser.client.get("/dashboard").text
+    pareto = re.search(r'<table id="pareto-figures">(.*?)</table>', page, re.S)
+    assert pareto is not None
+    assert "SEAL-LEAK Defect SEAL-LEAK</th><td>5 (83% cumulative)</td>" in pareto.group(1)
+    clusters = page.split('id="clusters-h"')[1]
+    assert all(f'href="/complaints/{r}"' in clusters for r in pump_refs)
+    assert not any(r in clusters for r in valve_refs)

@@ -77,8 +77,6 @@ def _newer_first(a: Complaint, b: Complaint) -> tuple[Complaint, Complaint]:
 def _lock_pair(session: Session, reference: str, other: str) -> tuple[Complaint, Complaint]:
     """Both complaints, locked in id order (as every writer locks two) so none deadlock."""
     first, second = get_complaint(session, reference), get_complaint(session, other)
-    if first.id == second.id:
-        raise InvalidInput("other", "a complaint cannot be related to itself", location="path")
     for locked in sorted((id_of(first), id_of(second))):
         lock_complaint_by_id(session, locked)
     return first, second
@@ -92,6 +90,8 @@ def review_related(
     require_permission(actor.role, Action.review_related)
     if review.status not in DECISIONS:
         raise InvalidInput("status", "a link is confirmed or dismissed")
+    if reference == other:
+        raise InvalidInput("other", "a complaint cannot be related to itself", location="path")
     complaint, related = _lock_pair(session, reference, other)
     newer, older = _newer_first(complaint, related)
     link = session.exec(

@@ -41,7 +41,7 @@ def list_related(
     summary="Confirm or dismiss a related complaint, or link one by hand",
     description="Quality only. `confirmed` or `dismissed` with a reason, written to the "
     "history of both complaints. Confirming two complaints that are not linked links them "
-    "(reason `by_hand`).",
+    "(reason `by_hand`). A complaint cannot be related to itself (422).",
     responses={
         403: {"description": "Only quality reviews related complaints"},
         404: {"description": "No such complaint, or nothing to dismiss"},
