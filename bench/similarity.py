@@ -177,7 +177,7 @@ def _since(received_at: str) -> str:
 
 
 def _postgres_ms(url: str, rows: list[tuple[int, str, str]], queries: list) -> float:
-    import psycopg2  # type: ignore[import-untyped]
+    import psycopg2
 
     with psycopg2.connect(url) as db, db.cursor() as cursor:
         cursor.execute(

@@ -60,7 +60,8 @@ def _links() -> list[ComplaintLink]:
 
 def _references_by_id() -> dict[int, str]:
     with read_session() as session:
-        return dict(session.exec(select(Complaint.id, Complaint.reference)).all())
+        rows = session.exec(select(Complaint.id, Complaint.reference)).all()
+        return {i: reference for i, reference in rows if i is not None}
 
 
 def test_a_known_data_set_gives_exactly_the_expected_links_and_none_for_unrelated(as_user):

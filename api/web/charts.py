@@ -109,7 +109,7 @@ def count_chart(chart_id: str, title: str, counts: list[Count]) -> Chart:
 
 def pareto_chart(chart_id: str, title: str, bars: list[ParetoBar]) -> Chart:
     """Defect codes by count, most first, each with the running share of all (a Pareto)."""
-    rows = [
+    rows: list[tuple[str, float, str]] = [
         (f"{b.code} {b.label}", b.count, f"{b.count} ({b.cumulative_share:.0%} cumulative)")
         for b in bars
     ]
