@@ -24,8 +24,8 @@ from workflow.similarity import normalised, similar_texts
 SAME_LOT_SCORE = 1.0
 SAME_DEFECT_SCORE = 0.8
 DETECTOR = "recurrence-detection"
-# Scoring costs about 0.04 ms a candidate in Python: the newest 2,000 of the window bound a
-# complaint's detection to ~80 ms at any table size (bench/similarity.py).
+# Scoring is Python work per candidate: the whole 90-day window of 100,000 complaints took
+# seconds per intake, the newest 2,000 of it a bounded ~0.2 s at any size (bench/similarity.py).
 MAX_TEXT_CANDIDATES = 2_000
 
 
