@@ -82,6 +82,26 @@ def _lock_pair(session: Session, reference: str, other: str) -> tuple[Complaint,
     return first, second
 
 
+def _link_between(session: Session, one: Complaint, two: Complaint) -> ComplaintLink | None:
+    newer, older = _newer_first(one, two)
+    return session.exec(
+        select(ComplaintLink).where(
+            ComplaintLink.complaint_id == newer.id, ComplaintLink.related_id == older.id
+        )
+    ).first()
+
+
+def _hand_link(one: Complaint, two: Complaint) -> ComplaintLink:
+    newer, older = _newer_first(one, two)
+    return ComplaintLink(
+        complaint_id=id_of(newer),
+        related_id=id_of(older),
+        reason=LinkReason.by_hand,
+        score=1.0,
+        found_at=utcnow(),
+    )
+
+
 def review_related(
     session: Session, *, reference: str, other: str, review: LinkReview, actor: Actor
 ) -> RelatedPublic:
@@ -93,24 +113,11 @@ def review_related(
     if reference == other:
         raise InvalidInput("other", "a complaint cannot be related to itself", location="path")
     complaint, related = _lock_pair(session, reference, other)
-    newer, older = _newer_first(complaint, related)
-    link = session.exec(
-        select(ComplaintLink).where(
-            ComplaintLink.complaint_id == newer.id, ComplaintLink.related_id == older.id
-        )
-    ).first()
-    action = DECISIONS[review.status]
+    link, action = _link_between(session, complaint, related), DECISIONS[review.status]
     if link is None:
         if review.status is LinkStatus.dismissed:
             raise NotFound(f"{reference} and {other} are not linked")
-        link = ComplaintLink(
-            complaint_id=id_of(newer),
-            related_id=id_of(older),
-            reason=LinkReason.by_hand,
-            score=1.0,
-            found_at=utcnow(),
-        )
-        action = HistoryAction.related_linked
+        link, action = _hand_link(complaint, related), HistoryAction.related_linked
     link.status = review.status
     link.decided_by = actor.name
     link.decided_at = utcnow()
