@@ -25,7 +25,7 @@ SAME_LOT_SCORE = 1.0
 SAME_DEFECT_SCORE = 0.8
 DETECTOR = "recurrence-detection"
 # Scoring is Python work per candidate: the whole 90-day window of 100,000 complaints took
-# seconds per intake, the newest 2,000 of it a bounded ~0.2 s at any size (bench/similarity.py).
+# about a second per intake, the newest 2,000 of it about 40 ms (bench/similarity.py).
 MAX_TEXT_CANDIDATES = 2_000
 
 

@@ -7,6 +7,7 @@ them on a labelled set of complaints against SQLite FTS5 and PostgreSQL full tex
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -68,6 +69,9 @@ def _stem(word: str) -> str:
     return word
 
 
+# Each intake compares against the same recent complaints: their comparable words are kept,
+# so a new complaint costs one conversion, not 2,000 (bench/similarity.py).
+@lru_cache(maxsize=8_192)
 def comparable(text: str) -> str:
     """The words that carry meaning, their endings cut: "Seal leaking after two hours" and
     "the seal leaks after 2 hours" share "seal leak hour"."""
