@@ -27,6 +27,7 @@ from api.routes import (
     health,
     overdue,
     policies,
+    recurrence,
     reports,
     tasks,
 )
@@ -225,6 +226,7 @@ def create_app() -> FastAPI:
         policies.router,
         reports.router,
         admin.router,
+        recurrence.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -21,6 +21,7 @@ from models.quality import (
     Product,
     RecurrenceAlert,
 )
+from models.recurrence import RecurrenceRuleRow
 from models.resolution import Resolution
 from models.task import Task
 from models.user import User, WebSession
@@ -42,6 +43,7 @@ __all__ = [
     "OutboxEvent",
     "Product",
     "RecurrenceAlert",
+    "RecurrenceRuleRow",
     "ReferenceCounter",
     "RelayHeartbeat",
     "Resolution",

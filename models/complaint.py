@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 from models.base import enum_field, utc_field, utcnow
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
+from models.recurrence import RelatedPublic
 from workflow.config import get_settings
 
 MAX_ID = 2**62  # ids from clients stay well inside a 64-bit integer column
@@ -199,6 +200,10 @@ class ComplaintPublic(ComplaintBase):
     )
     duplicates: list[str] = Field(
         default_factory=list, description="The complaints closed as duplicates of this one."
+    )
+    related: list[RelatedPublic] = Field(
+        default_factory=list,
+        description="Complaints that look like the same problem (found or linked by quality).",
     )
 
 

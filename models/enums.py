@@ -140,6 +140,7 @@ class LinkReason(StrEnum):
     same_product_lot = "same_product_lot"
     same_product_defect = "same_product_defect"
     similar_text = "similar_text"
+    by_hand = "by_hand"  # quality linked the two itself
 
 
 class LinkStatus(StrEnum):
@@ -211,3 +212,4 @@ class HistoryAction(StrEnum):
     related_confirmed = "related_confirmed"
     related_dismissed = "related_dismissed"
     recurrence_alert = "recurrence_alert"
+    related_linked = "related_linked"

@@ -16,6 +16,7 @@ class NoticeKind(StrEnum):
     reminder = "reminder"
     escalation = "escalation"
     digest = "digest"
+    recurrence_alert = "recurrence_alert"
 
 
 class NoticeStatus(StrEnum):

@@ -84,6 +84,7 @@ class World:
             task_id=self.quality_task,
             quality_task=self.quality_task,
             sales_task=self.sales_task,
+            other=self.reviewed,
             notice_id=1,
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
@@ -175,6 +176,10 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"digest_enabled": False}
     if method == "PATCH" and path == "/complaints/{reference}":
         return {"lot_number": "L-2026-141", "version": 1, "reason": "Digits swapped."}
+    if path == "/recurrence-rule":
+        return {"threshold": 3, "window_days": 60, "reason": "Audit finding 2026-14."}
+    if path.endswith("/related/{other}"):
+        return {"status": "confirmed", "reason": "Same seal batch, same failure."}
     bodies: dict[str, dict[str, object] | None] = {
         "/customer-response": {"accepted": True},
         "/wait-for-customer": {"reason": "Asked for photos of the seal."},
@@ -307,6 +312,16 @@ FORBIDDEN = [
         (user, "POST", "/complaints/{reference}/acknowledgement")
         for user in ("quality", "technical", "manager", "gm", "admin")
     ],
+    *[
+        (user, "POST", "/complaints/{reference}/related/{other}")
+        for user in ("sales", "technical", "manager", "gm", "admin")
+    ],
+    *[(user, "PUT", "/recurrence-rule") for user in ("sales", "quality", "technical", "gm")],
+    *[
+        (user, "GET", path)
+        for user in ("sales", "technical")
+        for path in ("/recurrence-rule", "/recurrence-rule/history", "/reports/recurrence")
+    ],
     ("sales", "GET", "/tasks?department=quality"),
     ("sales", "GET", "/tasks?department=technical"),
     ("quality", "GET", "/tasks?department=sales"),
@@ -355,6 +370,14 @@ ALLOWED = [
     *[(user, "GET", "/policies", 200) for user in EVERYONE],
     *[(user, "GET", "/policies/history", 200) for user in OVERSEERS],
     *[(user, "GET", REPORT, 200) for user in OVERSEERS],
+    *[(user, "GET", "/complaints/{reference}/related", 200) for user in EVERYONE],
+    ("quality", "POST", "/complaints/{reference}/related/{other}", 200),
+    *[
+        (user, "GET", path, 200)
+        for user in ("quality", *OVERSEERS)
+        for path in ("/recurrence-rule", "/recurrence-rule/history", "/reports/recurrence")
+    ],
+    *[(user, "PUT", "/recurrence-rule", 200) for user in ("manager", "admin")],
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held

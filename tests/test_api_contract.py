@@ -118,6 +118,24 @@ RULES: dict[str, tuple[Callable[[], str], str, str, str, str, Any]] = {
         "/complaints",
         complaint_payload(received_at="2001-01-01T00:00:00Z"),
     ),
+    "a link is confirmed or dismissed": (
+        lambda: _field("LinkReview", "status"),
+        "`confirmed` or `dismissed`",
+        "quality",
+        "POST",
+        "/complaints/CMP-2026-000001/related/CMP-2026-000002",
+        {"status": "suggested", "reason": "Back to suggested."},
+    ),
+    "not related to itself": (
+        lambda: SPEC["paths"]["/api/v1/complaints/{reference}/related/{other}"]["post"][
+            "description"
+        ],
+        "cannot be related to itself",
+        "quality",
+        "POST",
+        "/complaints/CMP-2026-000001/related/CMP-2026-000001",
+        {"status": "confirmed", "reason": "Same."},
+    ),
 }
 
 

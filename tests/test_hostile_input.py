@@ -24,6 +24,7 @@ from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
 from api.web.routes import managers as web_managers
+from api.web.routes import related as web_related
 from api.web.routes import tasks as web_tasks
 from models.complaint import Complaint
 from tests.support import Api, complaint_payload
@@ -272,6 +273,8 @@ FORM_FIELDS = [
     "subtask_request",
     "answer",
     "decision",
+    "status",
+    "task_id",
     "username",
     "password",
     "next",
@@ -299,6 +302,7 @@ WEB_FORMS = sorted(
         web_customer,
         web_managers,
         web_tasks,
+        web_related,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -329,6 +333,7 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "task_id": str(task_id),
         "subtask_id": str(subtask.json()["id"]),
         "token": token,
+        "other": reference,
     }
 
 
@@ -345,7 +350,7 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(
         base_url=base_url, limits=httpx.Limits(max_connections=1), follow_redirects=False
     )
-    user = "quality" if path.startswith("/tasks") else "sales"
+    user = "quality" if path.startswith("/tasks") or "/related/" in path else "sales"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(

@@ -77,7 +77,9 @@ def test_the_record_lists_what_the_reader_may_do_now(as_user):
     assert as_sales["available_actions"] == sorted(
         [*fixes, "read_customer_link", "wait_for_customer"]
     )
-    assert as_quality["available_actions"] == sorted([*fixes, "wait_for_customer"])
+    assert as_quality["available_actions"] == sorted(
+        [*fixes, "review_related", "wait_for_customer"]
+    )
     assert technical.record(reference)["available_actions"] == []
     (task,) = as_quality["tasks"]
     assert task["available_actions"] == [

@@ -31,6 +31,14 @@ CONTEXT = {
     "level_label": "head of the department",
     "assignee": None,
     "status_url": STATUS_URL,
+    "cluster_product": "P-200 Pump",
+    "cluster_defect": "SEAL-LEAK Seal leak",
+    "cluster_count": 3,
+    "cluster_references": ["CMP-2026-000001"],
+    "first_seen": datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+    "last_seen": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+    "window_days": 90,
+    "threshold": 3,
 }
 
 

@@ -312,3 +312,40 @@ def test_pages_fit_a_phone(browser, web):
         sales.goto(path)
         assert sales.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         check_page(sales, name)
+
+
+def test_quality_confirms_and_dismisses_related_complaints_on_its_pages(browser, web):
+    sales_api = Api(web, "sales")
+    older = sales_api.log_complaint()["reference"]
+    newer = sales_api.log_complaint(description="Housing cracked during transport.")["reference"]
+    drain()  # the same product and lot: linked when the newer one is routed
+
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    quality.goto(f"/complaints/{newer}")
+    related = quality.get_by_role("region", name="Related complaints")
+    row = related.get_by_role("row").filter(has_text=older)
+    expect(row).to_contain_text("same product lot")
+    expect(row).to_contain_text("suggested")
+    row.get_by_label("Why").fill("Same seal batch, same failure.")
+    row.get_by_role("button", name="Confirm").click()
+    expect(quality.get_by_text(f"Link to {older} confirmed.")).to_be_visible()
+    expect(related.get_by_role("row").filter(has_text=older)).to_contain_text(
+        "confirmed by quality"
+    )
+    check_page(quality, "14-related-complaints")
+
+    task = Api(web, "quality").open_task(newer, "quality_assessment")
+    quality.goto(f"/tasks/{task['id']}")
+    row = quality.get_by_role("region", name="Related complaints").get_by_role("row")
+    row = row.filter(has_text=older)
+    row.get_by_label("Why").fill("A transport damage, not the seal.")
+    row.get_by_role("button", name="Dismiss").click()
+    expect(quality).to_have_url(re.compile(f"/tasks/{task['id']}$"))
+    expect(row).to_contain_text("dismissed by quality")
+    check_page(quality, "15-related-on-task-page")
+
+    sales = signed_in(browser, web, "sales", DESKTOP)
+    sales.goto(f"/complaints/{older}")
+    sales_row = sales.get_by_role("region", name="Related complaints").get_by_role("row")
+    expect(sales_row.filter(has_text=newer)).to_contain_text("dismissed")
+    expect(sales.get_by_role("button", name="Confirm")).to_have_count(0)

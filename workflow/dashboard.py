@@ -14,9 +14,12 @@ from sqlmodel import Session, col, func, select
 
 from models.complaint import Complaint
 from models.deadline import Deadline
+from models.recurrence import ClusterPublic
 from models.resolution import Resolution
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
+from workflow.recurrence_report import ParetoBar, defect_pareto, recurrence_clusters
+from workflow.recurrence_rule import current_rule
 from workflow.rules import OPEN_STATUSES, Kind
 
 WEEKS = 12
@@ -68,6 +71,8 @@ class Dashboard:
     open_by_age: list[Count]
     top_products: list[Count]
     top_root_causes: list[Count]
+    defect_pareto: list[ParetoBar]  # last 90 days, most frequent defect code first
+    open_clusters: list[ClusterPublic]  # clusters meeting the recurrence rule in its window
 
 
 def _week_start(moment: datetime) -> date:
@@ -163,4 +168,10 @@ def dashboard(session: Session) -> Dashboard:
         open_by_age=open_by_age(session, now),
         top_products=top_products(session, now),
         top_root_causes=top_root_causes(session, now),
+        defect_pareto=defect_pareto(session, since=now - timedelta(days=RECENT_DAYS)),
+        open_clusters=[
+            c
+            for c in recurrence_clusters(session, days=current_rule(session).window_days)
+            if c.meets_rule
+        ],
     )

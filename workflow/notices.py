@@ -19,7 +19,7 @@ from notifications.ledger import queue_notice
 from notifications.templates import RenderedNotice, render_notice
 from workflow.config import get_settings
 from workflow.db import read_session
-from workflow.rules import Kind, Role, TaskKind, needs_investigation
+from workflow.rules import Department, Kind, Role, TaskKind, needs_investigation
 
 TASK_LABELS = {
     TaskKind.quality_assessment: "Quality assessment and investigation",
@@ -203,3 +203,21 @@ def resolution_preview(
     if with_status_link:
         context["status_url"] = status_url(complaint)
     return render_notice(NoticeKind.resolution, context)
+
+
+def alert_quality_managers_of_recurrence(
+    session: Session, complaint: Complaint, cluster: dict[str, Any], key: str
+) -> list[Notification]:
+    """The quality managers hear once of a cluster that met the recurrence rule."""
+    managers = session.exec(
+        select(User).where(
+            User.role == Role.manager,
+            User.department == Department.quality,
+            User.is_active == True,  # noqa: E712
+        )
+    ).all()
+    context = _context(complaint, _customer(session, complaint), **cluster)
+    addresses = sorted({str(m.email) for m in managers})
+    return queue_to_addresses(
+        session, complaint, NoticeKind.recurrence_alert, addresses, context, key
+    )

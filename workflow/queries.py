@@ -22,6 +22,7 @@ from workflow.deadlines import clock_figures, clock_public
 from workflow.errors import NotFound
 from workflow.facts import facts_of, task_facts
 from workflow.history import list_history
+from workflow.related import related_of
 from workflow.rules import (
     OPEN_STATUSES,
     OPEN_TASK_STATUSES,
@@ -175,6 +176,7 @@ def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
             "received_by": names.get(complaint.received_by_id, "?"),
             "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, utcnow()),
             **_duplicate_links(session, complaint),
+            "related": related_of(session, complaint),
         },
     )
 

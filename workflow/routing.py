@@ -13,7 +13,7 @@ from models.enums import HistoryAction
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.task import Task
-from workflow import deadlines, notices
+from workflow import deadlines, notices, recurrence
 from workflow.clock import utcnow
 from workflow.db import write_session
 from workflow.history import record_history
@@ -126,6 +126,7 @@ def on_complaint_logged(
         )
         return queued + notices.inform_quality_of_feedback(session, complaint, event.id)
     queued += _route_to_quality(session, complaint, event, reason="new complaint")
+    recurrence.detect(session, complaint)  # after the commit of intake, off its request
     if complaint.severity is Severity.critical:
         queued += notices.alert_general_managers(session, complaint, event.id)
     return queued

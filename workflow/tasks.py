@@ -4,6 +4,8 @@ Every check of who may do what, in which state, is asked of the rules
 (``require_task_action``); these functions lock, apply and commit once.
 """
 
+from collections.abc import Callable
+
 from sqlmodel import Session, col, select
 
 from models.base import id_of
@@ -19,7 +21,7 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from workflow import deadlines
+from workflow import deadlines, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -206,7 +208,13 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
 
 
 def _record_milestone(
-    session: Session, *, task_id: int, actor: Actor, action: Action, fields: dict
+    session: Session,
+    *,
+    task_id: int,
+    actor: Actor,
+    action: Action,
+    fields: dict,
+    then: Callable[[Session, Complaint], None] | None = None,
 ) -> Task:
     task, complaint = _locked_for(session, task_id, action, actor)
     step = MILESTONE_ACTIONS[action]
@@ -220,6 +228,8 @@ def _record_milestone(
         action=MILESTONE_HISTORY[step],
         changes={"task_id": task.id, **fields},
     )
+    if then is not None:
+        then(session, complaint)
     session.commit()
     return task
 
@@ -230,7 +240,12 @@ def record_assessment(
     """Quality's first decision: valid, severity, investigate or why not. Meets its clock."""
     fields = assessment.model_dump(mode="json")
     return _record_milestone(
-        session, task_id=task_id, actor=actor, action=Action.record_assessment, fields=fields
+        session,
+        task_id=task_id,
+        actor=actor,
+        action=Action.record_assessment,
+        fields=fields,
+        then=recurrence.detect,  # the defect code is known now: look again
     )
 
 

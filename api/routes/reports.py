@@ -7,9 +7,11 @@ from fastapi.responses import Response
 from pydantic import BeforeValidator
 
 from api.deps import SessionDep, allowed
+from models.recurrence import ClusterPublic
 from workflow.clock import utcnow
 from workflow.csv_export import csv_text
 from workflow.errors import InvalidInput
+from workflow.recurrence_report import recurrence_clusters
 from workflow.reports import GroupBy, ReportRow, deadline_report
 from workflow.rules import Action
 from workflow.transitions import Actor
@@ -68,3 +70,18 @@ def deadlines_report(
     if accept and "text/csv" in accept:
         return _as_csv(rows)  # type: ignore[return-value]
     return rows
+
+
+@router.get(
+    "/recurrence",
+    summary="Recurrence clusters",
+    description="Each product and defect code with two complaints or more received in the "
+    "last `days` days (default 90): the count, the references, first and last seen, whether "
+    "the count meets the recurrence rule and whether an alert was raised. Largest first.",
+)
+def recurrence_report(
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_quality_reports)],
+    days: Annotated[int, Query(ge=1, le=3_650, description="The period, in days")] = 90,
+) -> list[ClusterPublic]:
+    return recurrence_clusters(session, days=days)

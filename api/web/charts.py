@@ -7,6 +7,7 @@ the same in every browser; each chart also carries its figures as text for scree
 from dataclasses import dataclass, field
 
 from workflow.dashboard import Count, OnTime, WeekFigures
+from workflow.recurrence_report import ParetoBar
 
 BLUE = "#0172ad"
 GREEN = "#1a7f37"
@@ -104,3 +105,12 @@ def on_time_chart(chart_id: str, title: str, shares: list[OnTime]) -> Chart:
 
 def count_chart(chart_id: str, title: str, counts: list[Count]) -> Chart:
     return horizontal_bars(chart_id, title, [(c.label, c.count, str(c.count)) for c in counts])
+
+
+def pareto_chart(chart_id: str, title: str, bars: list[ParetoBar]) -> Chart:
+    """Defect codes by count, most first, each with the running share of all (a Pareto)."""
+    rows: list[tuple[str, float, str]] = [
+        (f"{b.code} {b.label}", b.count, f"{b.count} ({b.cumulative_share:.0%} cumulative)")
+        for b in bars
+    ]
+    return horizontal_bars(chart_id, title, rows)

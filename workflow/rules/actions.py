@@ -40,6 +40,7 @@ COMPLAINT_ACTIONS = (
     Action.record_acceptance,
     Action.reopen,
     Action.read_customer_link,
+    Action.review_related,  # any state: the quality loop outlives the customer's answer
 )
 
 

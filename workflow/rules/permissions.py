@@ -52,6 +52,7 @@ class Action(StrEnum):
     record_effectiveness = "record_effectiveness"
     review_related = "review_related"
     read_quality_reports = "read_quality_reports"
+    manage_recurrence_rule = "manage_recurrence_rule"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -104,6 +105,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.record_effectiveness: frozenset({Role.quality}),
     Action.review_related: frozenset({Role.quality}),
     Action.read_quality_reports: OVERSEERS | {Role.quality},
+    Action.manage_recurrence_rule: frozenset({Role.manager, Role.admin}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),

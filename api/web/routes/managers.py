@@ -10,7 +10,7 @@ from pydantic import BeforeValidator
 from sqlmodel import Session, select
 
 from api.deps import SessionDep
-from api.web.charts import count_chart, on_time_chart, weekly_chart
+from api.web.charts import count_chart, on_time_chart, pareto_chart, weekly_chart
 from api.web.pages import render
 from api.web.routes import page_router
 from api.web.session import page_for
@@ -146,5 +146,6 @@ def dashboard_page(
             "products", "Top products complained about, last 90 days", figures.top_products
         ),
         count_chart("causes", "Top root causes found, last 90 days", figures.top_root_causes),
+        pareto_chart("pareto", "Defect codes, last 90 days (Pareto)", figures.defect_pareto),
     ]
     return render(request, "dashboard.html", {"title": "Dashboard", "d": figures, "charts": charts})

@@ -139,6 +139,8 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "resolution": resolution,
         "preview": preview,
         "actions": available_actions(facts_of(complaint), actor, facts),
+        "may_review_related": Action.review_related
+        in available_actions(facts_of(complaint), actor),
         "open_subtasks": facts.open_subtasks,
         # Why the result cannot be returned yet (an open sub-task), in the rules' words.
         "result_refusal": task_refusal(Action.return_result, facts, facts_of(complaint), actor),
