@@ -49,6 +49,8 @@ class Action(StrEnum):
     record_effectiveness = "record_effectiveness"
     review_related = "review_related"
     read_quality_reports = "read_quality_reports"
+    read_dossier = "read_dossier"
+    read_register = "read_register"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -98,6 +100,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.record_effectiveness: frozenset({Role.quality}),
     Action.review_related: frozenset({Role.quality}),
     Action.read_quality_reports: OVERSEERS | {Role.quality},
+    # Whoever may read a complaint may print its file; the register lists every customer's
+    # complaints at once, so it goes to those who answer auditors and customers for them.
+    Action.read_dossier: STAFF_ROLES,
+    Action.read_register: OVERSEERS | {Role.sales, Role.quality},
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),
