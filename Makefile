@@ -35,8 +35,10 @@ browser:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # WeasyPrint's system libraries (Pango) and fonts for every script the documents print:
-# Noto for Latin, Greek, Cyrillic, Arabic, ...; Noto CJK so a Chinese customer's name renders.
-PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk
+# Noto for Latin, Greek, Cyrillic, Arabic, ...; Noto CJK so a Chinese customer's name renders;
+# poppler's pdftotext for the tests (it reads the register's CJK font, pypdf does not).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
+	poppler-utils
 pdf:
 	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
 		echo "installing Debian's Pango and Noto fonts for the PDF documents"; \

@@ -10,6 +10,8 @@ each line is one text operator.
 Fonts: Noto Sans; a cell with a character Noto Sans lacks is written in Noto Sans CJK (which
 has Latin too), loaded only when the register needs it (parsing it costs about 2 s). Both are
 embedded (subset). Debian's fonts-noto-core and fonts-noto-cjk, installed by ``make pdf``.
+fpdf2 embeds Noto CJK (CFF outlines) with its own encoding CMap: viewers and poppler's
+pdftotext read it; pypdf 7 does not (it reads each CJK character as a NUL and a byte).
 """
 
 from collections.abc import Sequence
@@ -55,15 +57,16 @@ class _Grid:
         self.y = MARGIN
         self.font = ("", "")
 
+    def covers(self, text: str) -> bool:
+        return all(ord(c) in self.covered for c in text)
+
+    def load_cjk(self) -> None:
+        path = str(font_files()[CJK])
+        self.pdf.add_font("NotoCJK", "", path, collection_font_number=CJK_SIMPLIFIED_CHINESE_FACE)
+        self.cjk_loaded = True
+
     def family_for(self, text: str) -> str:
-        if all(ord(c) in self.covered for c in text):
-            return "Noto"
-        if not self.cjk_loaded:
-            face = CJK_SIMPLIFIED_CHINESE_FACE
-            path = str(font_files()[CJK])
-            self.pdf.add_font("NotoCJK", "", path, collection_font_number=face)
-            self.cjk_loaded = True
-        return "NotoCJK"
+        return "Noto" if not self.cjk_loaded or self.covers(text) else "NotoCJK"
 
     def width(self, text: str, family: str, bold: bool) -> float:
         key = family.lower() + ("B" if bold and family == "Noto" else "")
@@ -157,6 +160,9 @@ def register_pdf(register: Register, *, generated: str) -> bytes:
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.1)
     grid = _Grid(pdf, generated)
+    texts = [register.filters.described(), *(str(v) for r in register.rows for v in cells_of(r))]
+    if not all(grid.covers(text) for text in texts):
+        grid.load_cjk()
     pdf.add_page()
     _title(grid, register)
     grid.row(HEADINGS, bold=True, fill=True)
