@@ -161,6 +161,8 @@ def _state() -> tuple:
 
 
 REPORT = "/reports/deadlines?from=2026-01-01&to=2027-01-01"
+REGISTER = "/register?from=2026-01-01&to=2027-01-01"
+DOSSIER = "/complaints/{resolved}/dossier.pdf"
 
 
 def _body_for(method: str, path: str) -> dict | None:
@@ -278,6 +280,8 @@ FORBIDDEN = [
     *[(user, "GET", "/overdue") for user in DEPARTMENT_USERS],
     *[(user, "GET", "/policies/history") for user in DEPARTMENT_USERS],
     *[(user, "GET", REPORT) for user in DEPARTMENT_USERS],
+    ("technical", "GET", REGISTER),
+    ("technical", "GET", f"{REGISTER}&format=pdf"),
     *[(user, "PUT", "/policies") for user in ("sales", "quality", "technical", "manager", "gm")],
     *[
         (user, method, path)
@@ -351,6 +355,8 @@ ALLOWED = [
     *[(user, "GET", "/policies", 200) for user in EVERYONE],
     *[(user, "GET", "/policies/history", 200) for user in OVERSEERS],
     *[(user, "GET", REPORT, 200) for user in OVERSEERS],
+    *[(user, "GET", REGISTER, 200) for user in ("sales", "quality", *OVERSEERS)],
+    *[(user, "GET", DOSSIER, 200) for user in EVERYONE],
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
