@@ -8,6 +8,7 @@ wall time is printed. No database and no stack: only the writing is timed (gathe
 is one query and a few milliseconds)."""
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -158,9 +159,11 @@ def main() -> None:
         "CSV": lambda: register_csv(register),
     }
     print(f"register of {args.rows} complaints, median of {args.repeat} runs after a warm-up")
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
     for name, write in writers.items():
         seconds, size = timed(write, args.repeat)
-        print(f"{name:28} {seconds:7.2f} s  {size / 1024:8.0f} kB", flush=True)
+        load = os.getloadavg()[0]
+        print(f"{name:28} {seconds:7.2f} s  {size / 1024:8.0f} kB  (load {load:.1f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -49,9 +49,8 @@ def font_files() -> dict[str, Path]:
 
 
 class _Grid:
-    def __init__(self, pdf: Any, generated: str) -> None:
+    def __init__(self, pdf: Any) -> None:
         self.pdf = pdf
-        self.generated = generated
         self.cjk_loaded = False
         self.covered = set(pdf.fonts["noto"].cmap)
         self.y = MARGIN
@@ -159,7 +158,7 @@ def register_pdf(register: Register, *, generated: str) -> bytes:
     pdf.set_fill_color(*HEADING_FILL)
     pdf.set_draw_color(*RULE)
     pdf.set_line_width(0.1)
-    grid = _Grid(pdf, generated)
+    grid = _Grid(pdf)
     texts = [register.filters.described(), *(str(v) for r in register.rows for v in cells_of(r))]
     if not all(grid.covers(text) for text in texts):
         grid.load_cjk()
