@@ -148,7 +148,7 @@ def _squeezed(words: str) -> str:
     return re.sub(r"\s+", "", words)
 
 
-def _fonts(reader: PdfReader) -> set[str]:
+def embedded_fonts(reader: PdfReader) -> set[str]:
     names = set()
     for page in reader.pages:
         for font in (page.get("/Resources", {}).get("/Font") or {}).values():
@@ -195,7 +195,7 @@ def test_the_dossier_holds_the_whole_file_as_recorded(resolved, as_user):
     ):
         assert value in flat, value
     assert CHINESE_NAME in words.replace(" ", "")
-    assert any("CJK" in name for name in _fonts(reader)), _fonts(reader)
+    assert any("CJK" in name for name in embedded_fonts(reader)), embedded_fonts(reader)
     # Attachments listed, the image drawn small.
     assert "seal photo.png" in flat
     # WeasyPrint shares one image resource among the pages: count the pictures, not references.

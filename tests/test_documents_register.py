@@ -30,8 +30,9 @@ from pypdf import PdfReader
 
 from models.complaint import Complaint
 from models.customer import Customer
-from models.enums import Kind, Severity, Status
+from models.enums import Channel, Kind, Severity, Status
 from models.resolution import Resolution
+from tests.test_documents_dossier import embedded_fonts
 from tests.test_web_pages import Browser
 from workflow import db
 from workflow.clock import utcnow
@@ -128,7 +129,7 @@ def _insert_data_set() -> None:
             fields = {k: v for k, v in item.items() if k not in ("customer", "investigate")}
             complaint = Complaint(
                 **{"kind": Kind.complaint, "severity": Severity.minor, **fields},
-                channel="phone",
+                channel=Channel.phone,
                 description="As told on the phone.",
                 customer_id=customer.id or 0,
                 received_by_id=1,
@@ -268,11 +269,7 @@ def test_the_pdf_register_holds_every_row_the_totals_and_the_chinese_name(data_s
     assert RUN_DRY.replace(" ", "") in squeezed
     assert "by admin" in flat
     assert f"page 1 of {len(reader.pages)}" in flat
-    fonts = {
-        str(font.get_object()["/BaseFont"])
-        for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
-    }
+    fonts = embedded_fonts(reader)
     assert any("NotoSansCJK" in name for name in fonts), fonts
 
 
