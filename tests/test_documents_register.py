@@ -32,6 +32,7 @@ from models.complaint import Complaint
 from models.customer import Customer
 from models.enums import Channel, Kind, Severity, Status
 from models.resolution import Resolution
+from tests.support import Api
 from tests.test_documents_dossier import embedded_fonts
 from tests.test_web_pages import Browser
 from workflow import db
@@ -318,3 +319,24 @@ def test_the_buttons_carry_the_filters_and_download_from_the_pages(data_set, bas
     finally:
         manager.client.close()
         technical.client.close()
+
+
+HOSTILE_QUERY_VALUES = ["%ED%A0%80", "%F0%9F", "%5Cud800", "1e400", "1" + "0" * 300, "%01%1F"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_QUERY_VALUES)
+def test_hostile_query_values_never_break_the_register(data_set, base_url, value):
+    """Each filter fed broken text, numbers JSON cannot hold and control characters, through
+    the API and the page: a register (PDF) or a 422, never a server error."""
+    manager, api = Browser(base_url), Api(base_url, "manager")
+    try:
+        assert manager.sign_in("manager").status_code == 303
+        for name in ("from", "to", "kind", "status", "product", "customer", "format"):
+            query = f"{name}={value}&format=pdf" if name != "format" else f"format={value}"
+            answer = api.get(f"/register?{query}")
+            assert answer.status_code in (200, 422), (name, answer.text[:500])
+            page = manager.client.get(f"/register?{query}")
+            assert page.status_code in (200, 422), (name, page.text[:500])
+    finally:
+        manager.client.close()
+        api.close()
