@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test lint format bench clean
+.PHONY: install browser pdf run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install pdf
 	$(BIN)/complaints run
 
 lint: install
@@ -34,7 +34,19 @@ browser:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: lint browser
+# WeasyPrint's system libraries (Pango) and fonts for every script the documents print:
+# Noto for Latin, Greek, Cyrillic, Arabic, ...; Noto CJK so a Chinese customer's name renders;
+# poppler's pdftotext for the tests (it reads the register's CJK font, pypdf does not).
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core fonts-noto-cjk \
+	poppler-utils
+pdf:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+		echo "installing Debian's Pango and Noto fonts for the PDF documents"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); }
+
+test: lint browser pdf
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): quick by default; `make bench BENCH_ARGS=--full` for the issue's sizes.

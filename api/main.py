@@ -23,6 +23,7 @@ from api.routes import (
     auth,
     complaints,
     corrections,
+    documents,
     eight_d,
     health,
     overdue,
@@ -225,6 +226,7 @@ def create_app() -> FastAPI:
         overdue.router,
         policies.router,
         reports.router,
+        documents.router,
         admin.router,
         recurrence.router,
     ):

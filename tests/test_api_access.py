@@ -162,6 +162,8 @@ def _state() -> tuple:
 
 
 REPORT = "/reports/deadlines?from=2026-01-01&to=2027-01-01"
+REGISTER = "/register?from=2026-01-01&to=2027-01-01"
+DOSSIER = "/complaints/{resolved}/dossier.pdf"
 
 
 def _body_for(method: str, path: str) -> dict | None:
@@ -287,6 +289,8 @@ FORBIDDEN = [
     *[(user, "GET", "/overdue") for user in DEPARTMENT_USERS],
     *[(user, "GET", "/policies/history") for user in DEPARTMENT_USERS],
     *[(user, "GET", REPORT) for user in DEPARTMENT_USERS],
+    ("technical", "GET", REGISTER),
+    ("technical", "GET", f"{REGISTER}&format=pdf"),
     *[(user, "PUT", "/policies") for user in ("sales", "quality", "technical", "manager", "gm")],
     *[
         (user, method, path)
@@ -378,6 +382,8 @@ ALLOWED = [
         for path in ("/recurrence-rule", "/recurrence-rule/history", "/reports/recurrence")
     ],
     *[(user, "PUT", "/recurrence-rule", 200) for user in ("manager", "admin")],
+    *[(user, "GET", REGISTER, 200) for user in ("sales", "quality", *OVERSEERS)],
+    *[(user, "GET", DOSSIER, 200) for user in EVERYONE],
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held

@@ -5,7 +5,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.web.pages import WEB_DIR
-from api.web.routes import auth, complaints, corrections, customer, managers, related, tasks
+from api.web.routes import (
+    auth,
+    complaints,
+    corrections,
+    customer,
+    documents,
+    managers,
+    related,
+    tasks,
+)
 from workflow.config import get_settings
 
 SESSION_COOKIE = "cw_session"
@@ -14,7 +23,7 @@ SESSION_COOKIE = "cw_session"
 def install_web(app: FastAPI) -> None:
     settings = get_settings()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for module in (auth, complaints, corrections, tasks, managers, customer, related):
+    for module in (auth, complaints, corrections, tasks, managers, customer, related, documents):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

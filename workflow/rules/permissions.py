@@ -53,6 +53,8 @@ class Action(StrEnum):
     review_related = "review_related"
     read_quality_reports = "read_quality_reports"
     manage_recurrence_rule = "manage_recurrence_rule"
+    read_dossier = "read_dossier"
+    read_register = "read_register"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -106,6 +108,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.review_related: frozenset({Role.quality}),
     Action.read_quality_reports: OVERSEERS | {Role.quality},
     Action.manage_recurrence_rule: frozenset({Role.manager, Role.admin}),
+    # Whoever may read a complaint may print its file; the register lists every customer's
+    # complaints at once, so it goes to those who answer auditors and customers for them.
+    Action.read_dossier: STAFF_ROLES,
+    Action.read_register: OVERSEERS | {Role.sales, Role.quality},
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),

@@ -19,11 +19,12 @@ from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.dashboard import dashboard
 from workflow.queries import OverdueFilter, overdue_items
-from workflow.rules import Action, Department, EscalationLevel, Severity
+from workflow.rules import Action, Department, EscalationLevel, Kind, Severity, Status
 from workflow.transitions import Actor
 
 router = page_router()
 BOARD_SIZE = 100
+REGISTER_CHOICES = {"kinds": list(Kind), "statuses": list(Status)}
 REFRESH_SECONDS = 15
 FILTER_FORM_ID = "overdue-filters"  # htmx names the element behind a request in HX-Trigger
 ESCALATION_WORDS = {
@@ -148,4 +149,5 @@ def dashboard_page(
         count_chart("causes", "Top root causes found, last 90 days", figures.top_root_causes),
         pareto_chart("pareto", "Defect codes, last 90 days (Pareto)", figures.defect_pareto),
     ]
-    return render(request, "dashboard.html", {"title": "Dashboard", "d": figures, "charts": charts})
+    context = {"title": "Dashboard", "d": figures, "charts": charts}
+    return render(request, "dashboard.html", {**context, **REGISTER_CHOICES})
