@@ -5,6 +5,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
+from models.capa import CapaActionPublic, EffectivenessCheckPublic
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
 from workflow.config import get_settings
@@ -188,6 +189,17 @@ class ComplaintPublic(ComplaintBase):
     updated_at: datetime
     version: int
     overdue: bool
+    quality_record_complete_at: datetime | None = Field(
+        default=None,
+        description="When the quality record was complete: an effective check, or closing "
+        "with nothing to correct.",
+    )
+    actions: list[CapaActionPublic] = Field(
+        default_factory=list, description="Containment, corrective and preventive actions."
+    )
+    effectiveness_check: EffectivenessCheckPublic | None = Field(
+        default=None, description="The latest round's effectiveness check, if any."
+    )
 
 
 class CustomerResponse(SQLModel):

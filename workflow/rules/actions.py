@@ -17,6 +17,7 @@ Refusal = NotAllowed | RuleViolation | InvalidInput
 class ComplaintFacts:
     status: Status
     acknowledged: bool = True
+    routed_to_quality: bool = False  # a complaint quality has worked on (actions may follow)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ COMPLAINT_ACTIONS = (
     Action.record_acceptance,
     Action.reopen,
     Action.read_customer_link,
+    Action.open_action,
 )
 
 
@@ -46,6 +48,8 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
         return refusal
     if action in TRANSITIONS:
         return state_refusal(complaint.status, action)
+    if action is Action.open_action and not complaint.routed_to_quality:
+        return RuleViolation("actions are opened on a complaint once it has been routed to quality")
     if action is Action.record_acknowledgement:
         if complaint.acknowledged:
             return RuleViolation("the customer has been acknowledged already")
