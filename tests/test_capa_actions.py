@@ -217,6 +217,13 @@ def test_a_complaint_with_nothing_to_correct_has_its_quality_record_complete_at_
     drain_outbox()
     assert sales.record(feedback)["quality_record_complete_at"] is not None
 
+    manager = as_user("manager")
+    report = "/reports/deadlines?from=2026-01-01&to=2030-01-01&group_by=severity"
+    rows = manager.get(report).json()
+    assert sum(r["quality_record_complete"] for r in rows) == 2
+    csv = manager.get(report, headers={"Accept": "text/csv"}).text
+    assert "quality_record_complete" in csv.splitlines()[0]
+
 
 def test_waiting_on_the_customer_does_not_stop_an_actions_clock(as_user, base_url):
     sales, quality = as_user("sales"), as_user("quality")

@@ -3,8 +3,10 @@ page, the owner completes one with evidence on its task page, the sweep opens th
 quality records it on the check's task page. Every page is checked with axe-core."""
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any
 
 from playwright.sync_api import expect
 
@@ -19,7 +21,7 @@ from tests.test_web_browser import (  # noqa: F401 - the module's browser fixtur
 )
 
 
-def _off_thread(work) -> object:
+def _off_thread(work: Callable[[], Any]) -> Any:
     """Flows run their own event loop: off this thread, which Playwright's loop owns."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(work).result()
