@@ -38,11 +38,14 @@ def test_the_check_waits_for_the_last_corrective_action_and_skips_weekends_and_h
     reference = routed_complaint(sales)
     first = open_action(quality, reference)
     second = open_action(quality, reference)
+    dropped = open_action(quality, reference)
     containment = open_action(quality, reference, kind="containment")
     freeze_at(berlin(2026, 10, 26, 11, 0))
     complete_action(petra, first)
-    assert quality.record(reference)["effectiveness_check"] is None  # one corrective still open
     complete_action(petra, second)
+    assert quality.record(reference)["effectiveness_check"] is None  # one corrective still open
+    reason = {"reason": "Covered by the supplier's own action."}
+    assert quality.post(f"/actions/{dropped['id']}/cancel", json=reason).status_code == 200
 
     check = quality.record(reference)["effectiveness_check"]
     assert check["round"] == 1
@@ -51,7 +54,7 @@ def test_the_check_waits_for_the_last_corrective_action_and_skips_weekends_and_h
     assert datetime.fromisoformat(check["scheduled_for"]) == berlin(2026, 12, 28, 8, 0)
     assert check["task_id"] is None
     (scheduled,) = _history(quality, reference, "effectiveness_check_scheduled")
-    assert scheduled["actor"] == "petra"
+    assert scheduled["actor"] == "quality"  # the last open corrective action was cancelled
     complete_action(petra, containment)  # not corrective: no second check
     assert len(_history(quality, reference, "effectiveness_check_scheduled")) == 1
     refused = quality.post(
