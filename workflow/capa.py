@@ -150,22 +150,7 @@ def open_action(
     )
     session.add(action)
     session.flush()
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=actor.name,
-        action=HistoryAction.action_opened,
-        changes={
-            "action_id": action.id,
-            "task_id": task.id,
-            "round": round_,
-            "kind": request.kind,
-            "description": request.description,
-            "owner_department": request.owner_department,
-            "owner": owner.username if owner else None,
-            "due_at": action.due_at,
-        },
-    )
+    _record_opened(session, action, owner, actor)
     announce_task(
         session,
         complaint,
@@ -176,6 +161,25 @@ def open_action(
     )
     session.commit()
     return action
+
+
+def _record_opened(session: Session, action: CapaAction, owner: User | None, actor: Actor) -> None:
+    record_history(
+        session,
+        complaint_id=action.complaint_id,
+        actor=actor.name,
+        action=HistoryAction.action_opened,
+        changes={
+            "action_id": action.id,
+            "task_id": action.task_id,
+            "round": action.round,
+            "kind": action.kind,
+            "description": action.description,
+            "owner_department": action.owner_department,
+            "owner": owner.username if owner else None,
+            "due_at": action.due_at,
+        },
+    )
 
 
 def action_of_task(session: Session, task_id: int) -> CapaAction:

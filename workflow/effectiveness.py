@@ -152,7 +152,10 @@ def due_checks(limit: int) -> list[tuple[int, str]]:
     return [(r[0], r[1]) for r in rows if r[0] is not None]
 
 
-def _open_check_task(session: Session, complaint: Complaint, now: datetime) -> Task:
+def _open_check_task(
+    session: Session, complaint: Complaint, check: EffectivenessCheck, now: datetime
+) -> Task:
+    """Quality's task for the check, on its clock, with the recurrences since the actions."""
     task = Task(
         complaint_id=id_of(complaint),
         department=Department.quality,
@@ -173,6 +176,22 @@ def _open_check_task(session: Session, complaint: Complaint, now: datetime) -> T
     )
     assert clock is not None, "no deadline policy for effectiveness checks"
     task.due_at = clock.due_at
+    check.task_id = task.id
+    recurrences = recurrences_since(session, complaint, check.actions_closed_at)
+    check.recurrences = [c.reference for c in recurrences]
+    session.add_all([task, check])
+    record_history(
+        session,
+        complaint_id=id_of(complaint),
+        actor=SWEEPER.name,
+        action=HistoryAction.effectiveness_check_opened,
+        changes={
+            "round": check.round,
+            "task_id": task.id,
+            "due_at": task.due_at,
+            "recurrences": check.recurrences,
+        },
+    )
     return task
 
 
@@ -190,23 +209,7 @@ def open_due_check(check_id: int) -> list[int]:
         ).one()
         if check.task_id is not None or check.scheduled_for > now:
             return []  # opened by an earlier or concurrent sweep
-        task = _open_check_task(session, complaint, now)
-        check.task_id = task.id
-        recurrences = recurrences_since(session, complaint, check.actions_closed_at)
-        check.recurrences = [c.reference for c in recurrences]
-        session.add_all([task, check])
-        record_history(
-            session,
-            complaint_id=id_of(complaint),
-            actor=SWEEPER.name,
-            action=HistoryAction.effectiveness_check_opened,
-            changes={
-                "round": check.round,
-                "task_id": task.id,
-                "due_at": task.due_at,
-                "recurrences": check.recurrences,
-            },
-        )
+        task = _open_check_task(session, complaint, check, now)
         queued = announce_task(
             session,
             complaint,
