@@ -19,6 +19,7 @@ from api.contract import INPUT_RULES, AnswerOptions, document_input_rules
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
 from api.json_guard import RefuseUnstorableJson
 from api.routes import (
+    actions,
     admin,
     auth,
     complaints,
@@ -229,6 +230,7 @@ def create_app() -> FastAPI:
         documents.router,
         admin.router,
         recurrence.router,
+        actions.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

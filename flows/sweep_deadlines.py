@@ -1,4 +1,5 @@
-"""The deadline sweep, scheduled every minute (prefect.yaml): reminders and escalations.
+"""The deadline sweep, scheduled every minute (prefect.yaml): reminders and escalations, and
+the effectiveness checks whose date has come (opened as quality's tasks).
 
 It touches only the clocks whose ``next_check_at`` has come (an indexed query), in task runs
 of up to 50 clocks named after their complaint references, and is safe to run twice or after
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from workflow.clock import utcnow
 from workflow.delivery import deliver_notice
+from workflow.effectiveness import due_checks, open_due_check
 from workflow.sweep import due_clocks, process_clock
 
 
@@ -20,6 +22,7 @@ class SweepReport(BaseModel):
     clocks: int = 0
     notices_sent: int = 0
     notices_not_sent: int = 0
+    checks_opened: int = 0
 
 
 CLOCKS_PER_TASK_RUN = 50
@@ -52,13 +55,29 @@ async def check_clocks(clock_ids: list[int], references: list[str]) -> tuple[int
     return sent, not_sent
 
 
+def _open_checks(check_ids: list[int]) -> int:
+    for check_id in check_ids:
+        for notice_id in open_due_check(check_id):
+            deliver_notice(notice_id)
+    return len(check_ids)
+
+
+@task(task_run_name=_batch_name)
+async def open_checks(check_ids: list[int], references: list[str]) -> int:
+    """Open the effectiveness checks now due: quality's task, with the recurrences since."""
+    opened = await asyncio.to_thread(_open_checks, check_ids)
+    get_run_logger().info("%d effectiveness checks opened", opened)
+    return opened
+
+
 def _run_name() -> str:
     return f"sweep {utcnow():%Y-%m-%d %H:%M} UTC"
 
 
 @flow(name="sweep-deadlines", flow_run_name=_run_name, log_prints=False)
 async def sweep_deadlines(limit: Annotated[int, Field(ge=1, le=20_000)] = 2000) -> SweepReport:
-    """Remind and escalate what is due now; repeats until nothing more is due."""
+    """Remind and escalate what is due now, repeating until nothing more is due; then open
+    the effectiveness checks whose date has come (the rest wait for the next minute)."""
     report = SweepReport()
     while batch := await asyncio.to_thread(due_clocks, limit):
         chunks = [
@@ -72,4 +91,7 @@ async def sweep_deadlines(limit: Annotated[int, Field(ge=1, le=20_000)] = 2000) 
         report.notices_not_sent += sum(n for _, n in outcomes)
         if len(batch) < limit:
             break
+    checks = await asyncio.to_thread(due_checks, limit)
+    if checks:
+        report.checks_opened = await open_checks([i for i, _ in checks], [r for _, r in checks])
     return report

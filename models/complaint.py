@@ -5,6 +5,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
+from models.capa import CapaActionPublic, EffectivenessCheckPublic
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
 from models.recurrence import RelatedPublic
@@ -204,6 +205,17 @@ class ComplaintPublic(ComplaintBase):
     related: list[RelatedPublic] = Field(
         default_factory=list,
         description="Complaints that look like the same problem (found or linked by quality).",
+    )
+    quality_record_complete_at: datetime | None = Field(
+        default=None,
+        description="When the quality record was complete: an effective check, or closing "
+        "with nothing to correct.",
+    )
+    actions: list[CapaActionPublic] = Field(
+        default_factory=list, description="Containment, corrective and preventive actions."
+    )
+    effectiveness_check: EffectivenessCheckPublic | None = Field(
+        default=None, description="The latest round's effectiveness check, if any."
     )
 
 

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
 from models.deadline import DeadlinePublic
-from models.enums import Department, Severity, TaskKind, TaskStatus
+from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
 
 
 class Task(SQLModel, table=True):
@@ -162,7 +162,63 @@ class SubtaskAnswer(SQLModel):
     )
 
 
-TaskCompletion = Annotated[QualityResult | SalesReview | SubtaskAnswer, Field(discriminator="kind")]
+class ActionDone(SQLModel):
+    """The owner department completes a corrective or preventive action, with its evidence."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "action_done",
+                    "evidence": "Supplier batch S-4411 returned; incoming inspection plan rev. C.",
+                    "attachment_ids": [],
+                }
+            ]
+        }
+    }
+
+    kind: Literal["action_done"] = "action_done"
+    evidence: str = Field(
+        min_length=3, max_length=10_000, description="What was done, and how it can be seen."
+    )
+    attachment_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Attachments of the complaint that show it (ids from the complaint file).",
+    )
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
+
+
+class EffectivenessVerdict(SQLModel):
+    """Quality's finding at an effectiveness check: effective completes the quality record,
+    not effective opens a new round of corrective actions."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "effectiveness",
+                    "verdict": "effective",
+                    "reasoning": "No seal leak reported on lots made since the change.",
+                }
+            ]
+        }
+    }
+
+    kind: Literal["effectiveness"] = "effectiveness"
+    verdict: Verdict
+    reasoning: str = Field(min_length=3, max_length=10_000, description="Why, for the auditor.")
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
+
+
+TaskCompletion = Annotated[
+    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict,
+    Field(discriminator="kind"),
+]
 
 
 class SubtaskCancellation(SQLModel):

@@ -87,6 +87,7 @@ class World:
             other=self.reviewed,
             notice_id=1,
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
+            action_id=999_999,  # no such action: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
         )
 
@@ -196,6 +197,11 @@ def _body_for(method: str, path: str) -> dict | None:
         "/cancel": {"reason": "The supplier's 8D already answers it."},
         "/withdraw": {"reason": "Logged for the wrong customer."},
         "/duplicate": {"original": "CMP-2026-000001", "reason": "Logged twice."},
+        "/actions": {
+            "kind": "corrective",
+            "description": "Tighten the incoming inspection of seals.",
+            "owner_department": "technical",
+        },
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -351,6 +357,11 @@ FORBIDDEN = [
         for user in ("sales", "quality")
         for step in ("assessment", "containment", "subtasks")
     ],
+    *[
+        (user, "POST", path)
+        for user in ("sales", "technical", "manager", "gm", "admin")
+        for path in ("/complaints/{reference}/actions", "/actions/{action_id}/cancel")
+    ],
 ]
 
 
@@ -390,6 +401,8 @@ ALLOWED = [
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
     ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
+    *[(user, "GET", "/complaints/{reference}/actions", 200) for user in EVERYONE],
+    ("quality", "POST", "/actions/{action_id}/cancel", 404),
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already

@@ -102,6 +102,28 @@ RULES: dict[str, tuple[Callable[[], str], str, str, str, str, Any]] = {
         "/tasks/1/subtasks",
         {"department": "sales", "request": "Please check the order."},
     ),
+    "action departments": (
+        lambda: _field("ActionCreate", "owner_department"),
+        "(management: 422)",
+        "quality",
+        "POST",
+        "/complaints/CMP-2026-000001/actions",
+        {"kind": "corrective", "description": "Retrain.", "owner_department": "management"},
+    ),
+    "one due date for an action": (
+        lambda: _field("ActionCreate", "due_date"),
+        "Give this or business_days",
+        "quality",
+        "POST",
+        "/complaints/CMP-2026-000001/actions",
+        {
+            "kind": "corrective",
+            "description": "Retrain the line.",
+            "owner_department": "production",
+            "due_date": "2027-01-04",
+            "business_days": 3,
+        },
+    ),
     "one customer": (
         lambda: _field("ComplaintCreate", "customer"),
         "exactly one of `customer_id` and `customer`",

@@ -3,19 +3,24 @@ tables written by hand for every status, role and kind of task."""
 
 import pytest
 
+from models.enums import ActionKind, ActionStatus
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
 from workflow.rules import (
     CUSTOMER,
     Action,
     Actor,
+    CapaFacts,
     ComplaintFacts,
     Department,
     Role,
+    RoundFacts,
     Status,
     TaskFacts,
     TaskKind,
     TaskStatus,
     available_actions,
+    available_capa_actions,
+    corrective_round_closed,
     require_task_action,
 )
 
@@ -150,6 +155,23 @@ ON_A_TASK: list[tuple[TaskFacts, Status, dict[str, set[Action]]]] = [
         {Role.technical: {A.claim_task, A.answer_subtask}},
     ),
     (_task(TaskKind.subtask, "technical"), Status.closed, {}),
+    # The quality loop's work goes on after the customer's complaint is closed.
+    (
+        _task(TaskKind.capa_action, "production"),
+        Status.closed,
+        {Role.production: {A.claim_task, A.complete_action}},
+    ),
+    (
+        _task(TaskKind.capa_action, "technical", TaskStatus.claimed, assignee=10),
+        Status.resolved,
+        {Role.technical: {A.complete_action}},
+    ),
+    (_task(TaskKind.capa_action, "production", TaskStatus.cancelled, 10), Status.closed, {}),
+    (
+        _task(TaskKind.effectiveness_check, "quality"),
+        Status.closed,
+        {Role.quality: {A.claim_task, A.record_effectiveness}},
+    ),
 ]
 
 
@@ -160,6 +182,57 @@ def test_actions_on_a_task_follow_its_kind_state_department_and_assignee(
 ):
     actions = available_actions(ComplaintFacts(status), ACTORS[who], task)
     assert actions == expected.get(who, set())
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_only_quality_opens_actions_and_only_once_the_complaint_was_routed_to_it(status, who):
+    routed = available_actions(ComplaintFacts(status, routed_to_quality=True), ACTORS[who])
+    assert (A.open_action in routed) == (who == Role.quality)
+    never = available_actions(ComplaintFacts(status, routed_to_quality=False), ACTORS[who])
+    assert A.open_action not in never
+
+
+@pytest.mark.parametrize("who", list(ACTORS))
+def test_only_quality_cancels_an_action_and_only_while_it_is_open(who):
+    for status in ActionStatus:
+        facts = CapaFacts(3, ActionKind.corrective, status)
+        expected = (
+            {A.cancel_action} if who == Role.quality and status is ActionStatus.open else set()
+        )
+        assert available_capa_actions(facts, ACTORS[who]) == expected
+
+
+@pytest.mark.parametrize(
+    ("actions", "scheduled", "due"),
+    [
+        (((ActionKind.corrective, ActionStatus.done),), False, True),
+        (((ActionKind.corrective, ActionStatus.done),), True, False),
+        (
+            (
+                (ActionKind.corrective, ActionStatus.done),
+                (ActionKind.corrective, ActionStatus.open),
+            ),
+            False,
+            False,
+        ),
+        (((ActionKind.corrective, ActionStatus.cancelled),), False, False),
+        (((ActionKind.containment, ActionStatus.done),), False, False),
+        (
+            (
+                (ActionKind.corrective, ActionStatus.done),
+                (ActionKind.corrective, ActionStatus.cancelled),
+                (ActionKind.preventive, ActionStatus.open),
+            ),
+            False,
+            True,
+        ),
+    ],
+)
+def test_a_round_calls_for_its_check_once_its_corrective_actions_are_closed(
+    actions, scheduled, due
+):
+    assert corrective_round_closed(RoundFacts(actions, scheduled)) is due
 
 
 @pytest.mark.parametrize(

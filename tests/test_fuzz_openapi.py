@@ -29,6 +29,10 @@ def role_for(method: str, path: str) -> str:
     """A user whose role may call the operation, so the fuzz reaches the route's own code."""
     if path.startswith("/api/v1/tasks") and method == "POST":
         return "quality"
+    if method == "POST" and path.startswith(
+        ("/api/v1/actions", "/api/v1/complaints/{reference}/actions")
+    ):
+        return "quality"
     if path.endswith(("/customer-response", "/wait-for-customer", "/customer-answered")):
         return "sales"
     if path in ("/api/v1/overdue", "/api/v1/reports/deadlines", "/api/v1/policies/history"):

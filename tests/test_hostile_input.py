@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.main import app
+from api.web.routes import actions as web_actions
 from api.web.routes import auth as web_auth
 from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
@@ -283,6 +284,15 @@ FORM_FIELDS = [
     "product_was",
     "lot_number_was",
     "quantity_affected_was",
+    "description",
+    "owner_department",
+    "owner",
+    "due_date",
+    "business_days",
+    "evidence",
+    "attachment_ids",
+    "verdict",
+    "reasoning",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -303,6 +313,7 @@ WEB_FORMS = sorted(
         web_managers,
         web_tasks,
         web_related,
+        web_actions,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -324,6 +335,11 @@ def routed_complaint(base_url) -> dict[str, Any]:
         f"/tasks/{task_id}/subtasks", json={"department": "technical", "request": "Test it."}
     )
     assert subtask.status_code == 201, subtask.text
+    action = quality.post(
+        f"/complaints/{reference}/actions",
+        json={"kind": "corrective", "description": "Fix it.", "owner_department": "technical"},
+    )
+    assert action.status_code == 201, action.text
     quality.close()
     with read_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
@@ -332,6 +348,7 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "reference": reference,
         "task_id": str(task_id),
         "subtask_id": str(subtask.json()["id"]),
+        "action_id": str(action.json()["id"]),
         "token": token,
         "other": reference,
     }

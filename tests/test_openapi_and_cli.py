@@ -18,6 +18,10 @@ BODIES = [
     "CustomerResponse",
     "LinkReview",
     "RecurrenceRuleChange",
+    "ActionCreate",
+    "ActionCancellation",
+    "ActionDone",
+    "EffectivenessVerdict",
 ]
 
 

@@ -24,6 +24,7 @@ from models.idempotency import IdempotencyRecord
 from workflow import deadlines
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
+from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from workflow.facts import facts_of
 from workflow.history import record_history
@@ -31,6 +32,7 @@ from workflow.outbox import emit_event
 from workflow.references import next_reference
 from workflow.rules import (
     CUSTOMER_CONTACT,
+    QUALITY_LOOP_STEPS,
     Action,
     Actor,
     EventKind,
@@ -228,7 +230,9 @@ def record_customer_response(
             reason=response.comment,
             expected_version=response.version,
         )
-        deadlines.stop_clocks(session, id_of(complaint))
+        # The quality loop's actions and checks run on after the customer's answer.
+        deadlines.stop_clocks(session, id_of(complaint), set(Step) - QUALITY_LOOP_STEPS)
+        complete_record_if_nothing_to_correct(session, complaint, actor.name)
     else:
         apply_transition(
             session,

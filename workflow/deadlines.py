@@ -18,6 +18,7 @@ from workflow.clock import utcnow
 from workflow.rules import (
     COMPLAINT_DUE_STEPS,
     DEFAULT_POLICIES,
+    QUALITY_LOOP_STEPS,
     TASK_MAIN_STEPS,
     TOP_LEVEL,
     DeadlinePolicy,
@@ -198,7 +199,8 @@ def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
 def pause_clocks(session: Session, complaint_id: int) -> None:
     now = utcnow()
     for clock in running_clocks(session, complaint_id):
-        if clock.paused_since is None:
+        # Actions and checks do not wait on the customer.
+        if clock.paused_since is None and clock.step not in QUALITY_LOOP_STEPS:
             clock.paused_since = now
             clock.next_check_at = None
             session.add(clock)

@@ -5,12 +5,15 @@ from collections.abc import Iterable
 from models.base import id_of
 from models.complaint import Complaint
 from models.task import Task
-from workflow.rules import ComplaintFacts, TaskFacts, is_finished
+from workflow.rules import ComplaintFacts, Status, TaskFacts, is_finished, needs_investigation
 
 
 def facts_of(complaint: Complaint) -> ComplaintFacts:
     return ComplaintFacts(
-        status=complaint.status, acknowledged=complaint.acknowledged_at is not None
+        status=complaint.status,
+        acknowledged=complaint.acknowledged_at is not None,
+        routed_to_quality=needs_investigation(complaint.kind)
+        and complaint.status is not Status.received,
     )
 
 

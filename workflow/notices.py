@@ -25,6 +25,8 @@ TASK_LABELS = {
     TaskKind.quality_assessment: "Quality assessment and investigation",
     TaskKind.sales_review: "Sales review of quality's result",
     TaskKind.subtask: "Sub-task",
+    TaskKind.capa_action: "Corrective or preventive action",
+    TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
 }
 
 

@@ -16,6 +16,7 @@ from models.resolution import Resolution, ResolutionPublic
 from models.task import Task, TaskPublic
 from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
+from workflow.capa_queries import actions_public, latest_check_public
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
@@ -165,7 +166,9 @@ def _duplicate_links(session: Session, complaint: Complaint) -> dict[str, Any]:
     }
 
 
-def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
+def complaint_public(
+    session: Session, complaint: Complaint, actor: Actor | None = None
+) -> ComplaintPublic:
     customer = session.get(Customer, complaint.customer_id)
     names = _usernames(session, {complaint.received_by_id})
     return ComplaintPublic.model_validate(
@@ -177,6 +180,8 @@ def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
             "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, utcnow()),
             **_duplicate_links(session, complaint),
             "related": related_of(session, complaint),
+            "actions": actions_public(session, id_of(complaint), actor),
+            "effectiveness_check": latest_check_public(session, id_of(complaint)),
         },
     )
 
@@ -204,7 +209,7 @@ def complaint_record(
         .order_by(col(Notification.id))
     ).all()
     return ComplaintRecord(
-        **complaint_public(session, complaint).model_dump(),
+        **complaint_public(session, complaint, actor).model_dump(),
         deadlines=[
             clock_public(c, now)
             for c in session.exec(

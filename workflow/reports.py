@@ -58,6 +58,11 @@ class ReportRow(SQLModel):
     open_8_30_days: int
     open_over_30_days: int
     open_tasks: int = Field(description="Open load: tasks open or claimed now.")
+    quality_record_complete: int = Field(
+        default=0,
+        description="Complaints whose quality record is complete: an effective check of the "
+        "corrective actions, or closed with nothing to correct.",
+    )
 
 
 def p90(values: list[float]) -> float | None:
@@ -116,6 +121,8 @@ def deadline_report(
         bucket["complaints"].append(complaint.id)
         if complaint.status in OPEN_STATUSES:
             bucket["open_ages"].append((now - complaint.received_at).days)
+        if complaint.quality_record_complete_at is not None:
+            bucket["quality_record_complete"].append(complaint.id)
     clocks = session.exec(select(Deadline).where(col(Deadline.complaint_id).in_(ids))).all()
     for clock in clocks:
         if clock.met_at is None:
@@ -177,5 +184,6 @@ def _row(key: str, bucket: dict) -> ReportRow:
         reopened=len(bucket["reopened"]),
         reopened_share=_share(len(bucket["reopened"]), complaints),
         open_tasks=len(bucket["open_tasks"]),
+        quality_record_complete=len(bucket["quality_record_complete"]),
         **aging,
     )

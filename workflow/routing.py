@@ -16,6 +16,7 @@ from models.task import Task
 from workflow import deadlines, notices, recurrence
 from workflow.clock import utcnow
 from workflow.db import write_session
+from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.history import record_history
 from workflow.outbox import lock_event_for_handling, mark_handled
 from workflow.resolutions import latest_resolution
@@ -124,6 +125,7 @@ def on_complaint_logged(
             reason=f"{complaint.kind.value} needs no investigation: "
             "acknowledged, passed to quality for information, closed",
         )
+        complete_record_if_nothing_to_correct(session, complaint, ROUTER.name)
         return queued + notices.inform_quality_of_feedback(session, complaint, event.id)
     queued += _route_to_quality(session, complaint, event, reason="new complaint")
     recurrence.detect(session, complaint)  # after the commit of intake, off its request

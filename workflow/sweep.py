@@ -43,6 +43,8 @@ STEP_LABELS = {
     Step.subtask: "Sub-task for quality",
     Step.sales_review: "Sales review",
     Step.customer_reply: "Reply to the customer",
+    Step.capa_action: "Corrective or preventive action",
+    Step.effectiveness_check: "Effectiveness check of the corrective actions",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",

@@ -13,15 +13,17 @@ from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.resolution import Resolution
 from models.task import (
+    ActionDone,
     Assessment,
     Containment,
+    EffectivenessVerdict,
     QualityResult,
     SalesReview,
     SubtaskAnswer,
     SubtaskRequest,
     Task,
 )
-from workflow import deadlines, recurrence
+from workflow import capa, deadlines, effectiveness, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -44,7 +46,7 @@ from workflow.rules import (
 )
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 
-Completion = QualityResult | SalesReview | SubtaskAnswer
+Completion = QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
     Step.containment: HistoryAction.containment_recorded,
@@ -172,10 +174,27 @@ def _answer_subtask(
     _finish(session, task, actor, {**task.result, "answer": answer.answer})
 
 
+def _complete_action(
+    session: Session, task: Task, complaint: Complaint, done: ActionDone, actor: Actor
+) -> None:
+    check_version(complaint, done.version)
+    _finish(session, task, actor, capa.record_action_done(session, task, complaint, done, actor))
+
+
+def _record_effectiveness(
+    session: Session, task: Task, complaint: Complaint, verdict: EffectivenessVerdict, actor: Actor
+) -> None:
+    check_version(complaint, verdict.version)
+    result = effectiveness.record_verdict(session, task, complaint, verdict, actor)
+    _finish(session, task, actor, result)
+
+
 COMPLETERS = {
     QualityResult: _return_quality_result,
     SalesReview: _review_result,
     SubtaskAnswer: _answer_subtask,
+    ActionDone: _complete_action,
+    EffectivenessVerdict: _record_effectiveness,
 }
 
 
@@ -184,6 +203,10 @@ def _completion_action(completion: Completion) -> Action:
         return Action.return_result
     if isinstance(completion, SalesReview):
         return Action.approve_result if completion.approved else Action.send_back_to_quality
+    if isinstance(completion, ActionDone):
+        return Action.complete_action
+    if isinstance(completion, EffectivenessVerdict):
+        return Action.record_effectiveness
     return Action.answer_subtask
 
 

@@ -44,7 +44,7 @@ def _as_csv(rows: list[ReportRow]) -> Response:
     "by department, severity, product or customer: share of steps done on time; median and "
     "90th percentile (nearest rank) business hours to acknowledge, to the first assessment "
     "and to the resolution notice; reopened share; open complaints by age in days; open "
-    "tasks. Send `Accept: text/csv` for CSV.",
+    "tasks; complaints whose quality record is complete. Send `Accept: text/csv` for CSV.",
     responses={200: {"content": {"text/csv": {}}}},
 )
 def deadlines_report(

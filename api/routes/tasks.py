@@ -86,7 +86,10 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     description="Quality sends `kind: quality_assessment` with the assessment and resolution; "
     "sales sends `kind: sales_review` with `approved` (false needs a comment and sends the "
     "result back to quality); a department answering quality's sub-task sends "
-    "`kind: subtask_answer`.",
+    "`kind: subtask_answer`; the owner department of a corrective or preventive action sends "
+    "`kind: action_done` with its evidence; quality records an effectiveness check with "
+    "`kind: effectiveness` (`effective` completes the quality record, `not_effective` opens "
+    "a new round of corrective actions; the customer's complaint is not reopened).",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},

@@ -6,6 +6,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from api.web.pages import WEB_DIR
 from api.web.routes import (
+    actions,
     auth,
     complaints,
     corrections,
@@ -23,7 +24,17 @@ SESSION_COOKIE = "cw_session"
 def install_web(app: FastAPI) -> None:
     settings = get_settings()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for module in (auth, complaints, corrections, tasks, managers, customer, related, documents):
+    for module in (
+        auth,
+        complaints,
+        corrections,
+        tasks,
+        managers,
+        customer,
+        related,
+        documents,
+        actions,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

@@ -17,6 +17,7 @@ Refusal = NotAllowed | RuleViolation | InvalidInput
 class ComplaintFacts:
     status: Status
     acknowledged: bool = True
+    routed_to_quality: bool = False  # a complaint quality has worked on (actions may follow)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ COMPLAINT_ACTIONS = (
     Action.reopen,
     Action.read_customer_link,
     Action.review_related,  # any state: the quality loop outlives the customer's answer
+    Action.open_action,
 )
 
 
@@ -52,6 +54,8 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
         return state_refusal(complaint.status, action)
     if action is Action.correct_complaint and complaint.status in ENDED_BY_PERSON:
         return RuleViolation(f"the complaint is {complaint.status.value}: nothing to correct")
+    if action is Action.open_action and not complaint.routed_to_quality:
+        return RuleViolation("actions are opened on a complaint once it has been routed to quality")
     if action is Action.record_acknowledgement:
         if complaint.acknowledged:
             return RuleViolation("the customer has been acknowledged already")

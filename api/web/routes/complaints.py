@@ -16,6 +16,7 @@ from api.web.forms import FieldErrors, integer, text_fields, validate
 from api.web.pages import NONE, flash, render, when
 from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
+from api.web.routes.actions import capa_page_context
 from api.web.session import WebUser, page_for
 from models.base import id_of
 from models.complaint import AcknowledgementRecord, ComplaintCreate, CustomerResponse
@@ -248,6 +249,7 @@ def complaint_page(
             "actions": actions,
             "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
             "ack_channels": [c for c in Channel if c is not Channel.email],
+            **capa_page_context(session, complaint, actor),
         },
     )
 

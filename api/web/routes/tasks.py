@@ -10,6 +10,7 @@ from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import FieldErrors, choice, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
+from api.web.routes.actions import capa_page_context
 from api.web.session import WebActor, page_for
 from models.base import id_of
 from models.complaint import Complaint
@@ -150,6 +151,7 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "subtask_departments": SUBTASK_DEPARTMENTS,
         "values": {},
         "errors": {},
+        **capa_page_context(session, complaint, actor),
     }
 
 
