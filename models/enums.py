@@ -206,3 +206,5 @@ class HistoryAction(StrEnum):
     related_confirmed = "related_confirmed"
     related_dismissed = "related_dismissed"
     recurrence_alert = "recurrence_alert"
+    customer_message = "customer_message"
+    notice_bounced = "notice_bounced"
