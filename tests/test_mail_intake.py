@@ -18,13 +18,13 @@ from models.customer import Customer
 from models.history import HistoryEntry
 from models.mail import CustomerMessage, InboundMail
 from models.notification import NoticeKind, NoticeStatus, Notification
-from notifications.inbound_smtp import InboundSmtp
 from tests.conftest import _reset_caches
 from tests.imap_server import PASSWORD, USER, DovecotServer
 from tests.support import drain_outbox, free_port
 from workflow import mailbox as mailbox_reader
 from workflow.config import Settings
 from workflow.db import read_session
+from workflow.inbound_smtp import InboundSmtp
 from workflow.mail_intake import PRODUCT_NOT_STATED, held_mails
 
 JANE = "Jane Miller <jane@acme.example>"

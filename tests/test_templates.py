@@ -31,6 +31,10 @@ CONTEXT = {
     "level_label": "head of the department",
     "assignee": None,
     "status_url": STATUS_URL,
+    "message_subject": "Re: <b>leak</b>",
+    "message_body": "<script>alert('y')</script> still leaks",
+    "bounced_subject": "Your complaint",
+    "bounced_recipient": "jane@acme.example",
 }
 
 

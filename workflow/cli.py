@@ -323,7 +323,7 @@ def smtp() -> None:
 @app.command("inbound-smtp")
 def inbound_smtp() -> None:
     """Development: take mail sent to 127.0.0.1:CW_INBOUND_SMTP_PORT into the mail intake."""
-    from notifications.inbound_smtp import InboundSmtp
+    from workflow.inbound_smtp import InboundSmtp
 
     port = get_settings().inbound_smtp_port
     with InboundSmtp("127.0.0.1", port):
