@@ -24,6 +24,7 @@ from api.routes import (
     complaints,
     eight_d,
     health,
+    mail,
     overdue,
     policies,
     reports,
@@ -223,6 +224,7 @@ def create_app() -> FastAPI:
         policies.router,
         reports.router,
         admin.router,
+        mail.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -208,3 +208,4 @@ class HistoryAction(StrEnum):
     recurrence_alert = "recurrence_alert"
     customer_message = "customer_message"
     notice_bounced = "notice_bounced"
+    held_mail_dropped = "held_mail_dropped"

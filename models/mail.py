@@ -18,6 +18,7 @@ class MailOutcome(StrEnum):
     robot = "robot"  # auto-reply, mailing list, delivery report: nothing made, never answered
     bounce = "bounce"  # a delivery report on one of our notices: that notice marked bounced
     refused = "refused"  # could not be taken (no sender, a refused attachment): nothing made
+    dropped = "dropped"  # held, then dropped by sales
 
 
 class InboundMail(SQLModel, table=True):

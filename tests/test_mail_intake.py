@@ -25,7 +25,8 @@ from workflow import mailbox as mailbox_reader
 from workflow.config import Settings
 from workflow.db import read_session
 from workflow.inbound_smtp import InboundSmtp
-from workflow.mail_intake import PRODUCT_NOT_STATED, held_mails
+from workflow.mail_intake import PRODUCT_NOT_STATED
+from workflow.mail_replies import held_mails
 
 JANE = "Jane Miller <jane@acme.example>"
 
@@ -295,3 +296,49 @@ def test_a_mail_sent_to_the_development_listener_becomes_a_complaint(settings, m
     (complaint,) = complaints()
     assert (complaint.channel, complaint.status) == ("email", "received")
     acknowledgement_to(mailbox, "jane@acme.example", complaint.reference)
+
+
+def test_sales_attach_one_held_mail_and_drop_another_each_in_the_history(intake, as_user):
+    complaint = mail_complaint(intake, mail("The seal leaks."))
+    for sender, text in (
+        ("Bob Buyer <bob@acme-group.example>", "I am Jane's colleague: the pump leaks again."),
+        ("Spam <offers@elsewhere.example>", "Cheap seals!"),
+    ):
+        intake.deliver(mail(text, sender=sender, subject=f"Re: {complaint.reference}"))
+    assert mailbox_reader.read_mailbox().outcomes == {"held": 2}
+    sales = as_user("sales")
+    held = sales.get("/mail/held").json()
+    by_sender = {h["sender"]: h["id"] for h in held}
+    assert {h["complaint_reference"] for h in held} == {complaint.reference}
+    assert as_user("quality").get("/mail/held").status_code == 403
+    assert (
+        sales.post(
+            f"/mail/held/{by_sender['bob@acme-group.example']}/attach", json={"reason": ""}
+        ).status_code
+        == 422
+    )
+
+    attached = sales.post(
+        f"/mail/held/{by_sender['bob@acme-group.example']}/attach",
+        json={"reason": "Called Jane: Bob is their buyer."},
+    )
+    assert attached.status_code == 200, attached.text
+    assert attached.json()["body"] == "I am Jane's colleague: the pump leaks again."
+    dropped = sales.post(
+        f"/mail/held/{by_sender['offers@elsewhere.example']}/drop", json={"reason": "Spam."}
+    )
+    assert dropped.status_code == 200, dropped.text
+    again = sales.post(
+        f"/mail/held/{by_sender['offers@elsewhere.example']}/attach", json={"reason": "Oops."}
+    )
+    assert again.status_code == 409
+    assert sales.get("/mail/held").json() == []
+    with read_session() as session:
+        messages = session.exec(select(CustomerMessage)).all()
+        history = session.exec(
+            select(HistoryEntry).where(HistoryEntry.complaint_id == complaint.id)
+        ).all()
+    assert [m.sender for m in messages] == ["bob@acme-group.example"]
+    decisions = {(h.action, h.actor, h.reason) for h in history}
+    assert ("customer_message", "sales", "Called Jane: Bob is their buyer.") in decisions
+    assert ("held_mail_dropped", "sales", "Spam.") in decisions

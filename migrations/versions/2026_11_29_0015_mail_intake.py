@@ -20,7 +20,7 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OUTCOMES = ("complaint", "reply", "held", "robot", "bounce", "refused")
+OUTCOMES = ("complaint", "reply", "held", "robot", "bounce", "refused", "dropped")
 
 
 def upgrade() -> None:

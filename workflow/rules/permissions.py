@@ -49,6 +49,7 @@ class Action(StrEnum):
     record_effectiveness = "record_effectiveness"
     review_related = "review_related"
     read_quality_reports = "read_quality_reports"
+    handle_held_mail = "handle_held_mail"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -98,6 +99,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.record_effectiveness: frozenset({Role.quality}),
     Action.review_related: frozenset({Role.quality}),
     Action.read_quality_reports: OVERSEERS | {Role.quality},
+    Action.handle_held_mail: frozenset({Role.sales}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),
