@@ -85,6 +85,7 @@ class World:
             quality_task=self.quality_task,
             sales_task=self.sales_task,
             notice_id=1,
+            mail_id=1,
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
         )
@@ -185,6 +186,8 @@ def _body_for(method: str, path: str) -> dict | None:
         "/retry": {"reason": "Fixed what made its handler fail."},
         "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
         "/cancel": {"reason": "The supplier's 8D already answers it."},
+        "/attach": {"reason": "Called the customer: the sender is their buyer."},
+        "/drop": {"reason": "Not about this complaint."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -291,6 +294,15 @@ FORBIDDEN = [
         )
     ],
     *[
+        (user, method, path)
+        for user in ("quality", "technical", "manager", "gm", "admin")
+        for method, path in (
+            ("GET", "/mail/held"),
+            ("POST", "/mail/held/{mail_id}/attach"),
+            ("POST", "/mail/held/{mail_id}/drop"),
+        )
+    ],
+    *[
         (user, "POST", "/complaints/{resolved}/customer-response")
         for user in ("quality", "technical", "manager", "gm", "admin")
     ],
@@ -357,6 +369,9 @@ ALLOWED = [
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
     ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
+    ("sales", "GET", "/mail/held", 200),
+    ("sales", "POST", "/mail/held/{mail_id}/attach", 404),  # no mail held
+    ("sales", "POST", "/mail/held/{mail_id}/drop", 404),
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already
