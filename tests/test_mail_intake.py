@@ -2,6 +2,7 @@
 reader takes its mails into the intake, the relay acknowledges through the SMTP catcher,
 and the development SMTP listener takes mail the same way."""
 
+import asyncio
 import smtplib
 import struct
 import zlib
@@ -12,6 +13,7 @@ from email.utils import make_msgid
 import pytest
 from sqlmodel import col, func, select
 
+from flows.read_mailbox import read_mailbox_flow
 from models.attachment import Attachment
 from models.complaint import Complaint
 from models.customer import Customer
@@ -342,3 +344,11 @@ def test_sales_attach_one_held_mail_and_drop_another_each_in_the_history(intake,
     decisions = {(h.action, h.actor, h.reason) for h in history}
     assert ("customer_message", "sales", "Called Jane: Bob is their buyer.") in decisions
     assert ("held_mail_dropped", "sales", "Spam.") in decisions
+
+
+def test_the_scheduled_flow_reads_the_mailbox_as_a_prefect_run(intake):
+    intake.deliver(mail("The seal leaks."))
+    assert asyncio.run(read_mailbox_flow()) == {"complaint": 1}
+    assert intake.unseen() == 0
+    assert asyncio.run(read_mailbox_flow()) == {}
+    assert len(complaints()) == 1
