@@ -352,3 +352,30 @@ def test_the_scheduled_flow_reads_the_mailbox_as_a_prefect_run(intake):
     assert intake.unseen() == 0
     assert asyncio.run(read_mailbox_flow()) == {}
     assert len(complaints()) == 1
+
+
+def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
+    intake, mailbox, as_user, monkeypatch
+):
+    monkeypatch.setenv("CW_DEPARTMENT_EMAILS", '{"quality": ["quality-team@example.com"]}')
+    _reset_caches()
+    complaint = mail_complaint(intake, mail("The seal leaks."))
+    drain_outbox()  # routed: quality's task is open, nobody has claimed it
+
+    def reply_told_to(text: str) -> list[str]:
+        intake.deliver(mail(text, subject=f"Re: {complaint.reference}"))
+        assert mailbox_reader.read_mailbox().outcomes == {"reply": 1}
+        with read_session() as session:
+            told = session.exec(
+                select(Notification)
+                .where(Notification.kind == NoticeKind.customer_message)
+                .order_by(col(Notification.id).desc())
+            ).first()
+        assert told is not None
+        return [told.recipient]
+
+    assert reply_told_to("First photo attached later.") == ["quality-team@example.com"]
+    quality = as_user("quality")
+    task = quality.open_task(complaint.reference, "quality_assessment")
+    assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
+    assert reply_told_to("Second message.") == ["quality@example.com"]

@@ -6,9 +6,11 @@ from sqlmodel import Session, col, select
 from models.base import id_of
 from models.complaint import Complaint
 from models.customer import Customer
-from models.enums import Department, HistoryAction
+from models.enums import Department, HistoryAction, TaskStatus
 from models.mail import CustomerMessage, InboundMail, MailOutcome
 from models.notification import NoticeKind, Notification
+from models.task import Task
+from models.user import User
 from workflow import notices
 from workflow.attachments import add_attachments
 from workflow.config import get_settings
@@ -103,10 +105,21 @@ def _add_customer_message(
     return message
 
 
+def _assignees(session: Session, complaint: Complaint) -> list[str]:
+    """The addresses of the people working on the complaint's claimed tasks."""
+    rows = session.exec(
+        select(User.email)
+        .join(Task, col(Task.assignee_id) == col(User.id))
+        .where(Task.complaint_id == complaint.id, Task.status == TaskStatus.claimed)
+    ).all()
+    return sorted({str(email) for email in rows})
+
+
 def _tell_department(
     session: Session, complaint: Complaint, parsed: ParsedMail, body: str, *, key: str
 ) -> None:
-    """The department holding the complaint (sales once it has left quality) hears of it."""
+    """Whoever has claimed a task on the complaint hears of it; else the department holding
+    it (sales once it has left quality)."""
     department = (complaint.current_department or Department.sales).value
     customer = session.get(Customer, complaint.customer_id)
     context = {
@@ -116,7 +129,9 @@ def _tell_department(
         "message_subject": parsed.subject,
         "message_body": body,
     }
-    addresses = get_settings().department_emails.get(department, [])
+    addresses = _assignees(session, complaint) or get_settings().department_emails.get(
+        department, []
+    )
     notices.queue_to_addresses(
         session, complaint, NoticeKind.customer_message, addresses, context, key
     )
