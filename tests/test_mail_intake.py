@@ -379,3 +379,11 @@ def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
     task = quality.open_task(complaint.reference, "quality_assessment")
     assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
     assert reply_told_to("Second message.") == ["quality@example.com"]
+
+
+def test_our_own_notice_come_back_to_the_intake_makes_nothing(intake, settings):
+    intake.deliver(
+        mail("Your complaint was received.", sender=f"Complaints <{settings.mail_from}>")
+    )
+    assert mailbox_reader.read_mailbox().outcomes == {"refused": 1}
+    assert complaints() == []

@@ -15,6 +15,7 @@ from models.customer import CustomerCreate
 from models.enums import Channel, HistoryAction, Kind
 from models.mail import InboundMail, MailOutcome
 from workflow.complaints import customer_by_email, log_complaint
+from workflow.config import get_settings
 from workflow.db import write_session
 from workflow.history import record_history
 from workflow.mail_bounces import take_robot_mail
@@ -56,8 +57,10 @@ def _taken(session: Session, key: str) -> InboundMail | None:
 def _take(session: Session, parsed: ParsedMail, raw: bytes) -> MailOutcome:
     if parsed.robot_reason is not None:
         return take_robot_mail(session, parsed)
-    if not parsed.sender:
-        session.add(record_of(parsed, MailOutcome.refused, reason="no sender address"))
+    if not parsed.sender or parsed.sender == get_settings().mail_from.lower():
+        # Our own address: a notice of ours came back to the intake mailbox (a loop).
+        reason = "our own address" if parsed.sender else "no sender address"
+        session.add(record_of(parsed, MailOutcome.refused, reason=reason))
         session.commit()
         return MailOutcome.refused
     answered = answered_complaint(session, parsed)
