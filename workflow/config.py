@@ -31,6 +31,7 @@ DEFAULT_FLOW_EXPECTED_SECONDS = {
     "sweep-deadlines": 600,
     "send-digests": 900,
     "checkpoint-history": 600,
+    "read-mailbox": 300,
 }
 
 
