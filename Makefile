@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser pdf run test lint format bench clean
+.PHONY: install browser pdf imap-server run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,15 @@ pdf:
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); }
 
-test: lint browser pdf
+# Debian's Dovecot for the mail intake tests (a fixture runs it on a loopback port).
+imap-server:
+	@command -v dovecot >/dev/null 2>&1 || { \
+		echo "installing Debian's dovecot-imapd for the mail intake tests"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
+
+test: lint browser pdf imap-server
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): quick by default; `make bench BENCH_ARGS=--full` for the issue's sizes.

@@ -27,6 +27,7 @@ from api.routes import (
     documents,
     eight_d,
     health,
+    mail,
     overdue,
     policies,
     recurrence,
@@ -231,6 +232,7 @@ def create_app() -> FastAPI:
         admin.router,
         recurrence.router,
         actions.router,
+        mail.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -43,6 +43,7 @@ def use_environment(directory: Path, **extra: str) -> Settings:
         "CW_DATABASE_URL": "",
         "CW_API_PORT": str(free_port()),
         "CW_SMTP_PORT": str(free_port()),
+        "CW_INBOUND_SMTP_PORT": str(free_port()),
         "CW_PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
         "CW_INTAKE_RATE": "1000000/second",
         "CW_FAILED_LOGIN_RATE": "1000/second",

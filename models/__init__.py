@@ -10,6 +10,7 @@ from models.deadline import Deadline, DeadlinePolicyRow
 from models.heartbeat import RelayHeartbeat
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
+from models.mail import CustomerMessage, InboundMail
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.quality import (
@@ -33,12 +34,14 @@ __all__ = [
     "Complaint",
     "ComplaintLink",
     "Customer",
+    "CustomerMessage",
     "Deadline",
     "DeadlinePolicyRow",
     "DefectCode",
     "EffectivenessCheck",
     "HistoryEntry",
     "IdempotencyRecord",
+    "InboundMail",
     "Notification",
     "OutboxEvent",
     "Product",

@@ -213,3 +213,6 @@ class HistoryAction(StrEnum):
     related_dismissed = "related_dismissed"
     recurrence_alert = "recurrence_alert"
     related_linked = "related_linked"
+    customer_message = "customer_message"
+    notice_bounced = "notice_bounced"
+    held_mail_dropped = "held_mail_dropped"

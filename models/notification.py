@@ -17,6 +17,8 @@ class NoticeKind(StrEnum):
     escalation = "escalation"
     digest = "digest"
     recurrence_alert = "recurrence_alert"
+    customer_message = "customer_message"  # a customer replied by mail: told to staff
+    notice_bounced = "notice_bounced"  # one of our mails came back: told to sales
 
 
 class NoticeStatus(StrEnum):
@@ -25,6 +27,7 @@ class NoticeStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     unknown = "unknown"
+    bounced = "bounced"  # sent, then a delivery report came back: the mail did not arrive
 
 
 class NoticeChannel(StrEnum):
@@ -58,6 +61,9 @@ class Notification(NotificationBase, table=True):
     body_html: str | None = None
     next_attempt_at: datetime | None = utc_field()
     lease_until: datetime | None = utc_field()
+    message_id: str | None = Field(
+        default=None, max_length=300, index=True, description="Our Message-ID header, for replies"
+    )
 
 
 class NotificationPublic(NotificationBase):

@@ -14,8 +14,15 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, or_, select, update
 
+from models.base import id_of
 from models.notification import NoticeChannel, NoticeKind, NoticeStatus, Notification
-from notifications.sender import NOT_DELIVERED, NOTIFIER_FAILED, DeliveryResult, Notifier
+from notifications.sender import (
+    NOT_DELIVERED,
+    NOTIFIER_FAILED,
+    DeliveryResult,
+    Notifier,
+    notice_message_id,
+)
 from notifications.templates import RenderedNotice
 from workflow.clock import utcnow
 from workflow.config import get_settings
@@ -82,6 +89,8 @@ def queue_notice(
     )
     session.add(notice)
     session.flush()
+    notice.message_id = notice_message_id(id_of(notice))
+    session.add(notice)
     return notice
 
 

@@ -99,6 +99,21 @@ class _ThreadCapture(logging.Handler):
 
 _capture = _ThreadCapture()
 _plain_smtp: ContextVar[bool] = ContextVar("plain_smtp", default=False)
+_message_id: ContextVar[str | None] = ContextVar("message_id", default=None)
+_apprise_make_msgid = apprise_email.make_msgid
+
+
+def notice_message_id(notice_id: int) -> str:
+    """The ``Message-ID`` of a notice's mail: kept in the ledger, so a customer's reply
+    (``In-Reply-To``/``References``) and a bounce name the notice it answers."""
+    domain = get_settings().mail_from.rpartition("@")[2] or "localhost"
+    return f"<notice-{notice_id}@{domain}>"
+
+
+def _our_message_id(idstring: str | None = None, domain: str | None = None) -> str:
+    """Apprise makes a random Message-ID for each mail and does not tell it: a notice's mail
+    carries the one the ledger keeps instead."""
+    return _message_id.get() or _apprise_make_msgid(idstring, domain)
 
 
 class _SslSeenByAppriseEmail:
@@ -162,6 +177,7 @@ def install() -> None:
         apprise_log.setLevel(logging.DEBUG)
         apprise_log.propagate = False
         apprise_email.ssl = _SslSeenByAppriseEmail()  # type: ignore[assignment]
+        apprise_email.make_msgid = _our_message_id
         sys.addaudithook(_refuse_private_connects)
         _installed.append(True)
 
@@ -217,9 +233,11 @@ class AppriseNotifier:
         self, target_url: str, subject: str, body_html: str, notice_id: int
     ) -> DeliveryResult:
         token = _plain_smtp.set(is_plain_smtp(target_url))
+        message_token = _message_id.set(notice_message_id(notice_id))
         try:
             return self._send(target_url, subject, body_html, notice_id)
         finally:
+            _message_id.reset(message_token)
             _plain_smtp.reset(token)
 
     def _send(

@@ -40,6 +40,7 @@ def stack_environment(database: dict[str, str], **extra: str) -> dict[str, str]:
         "CW_ENVIRONMENT": "development",
         "CW_API_PORT": str(free_port()),
         "CW_SMTP_PORT": str(free_port()),
+        "CW_INBOUND_SMTP_PORT": str(free_port()),
         "CW_PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
         "CW_INTAKE_RATE": "1000/second",
         # The stack's own limit per part: under load the default 90 s is too short here.

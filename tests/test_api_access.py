@@ -86,6 +86,7 @@ class World:
             sales_task=self.sales_task,
             other=self.reviewed,
             notice_id=1,
+            mail_id=1,
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             action_id=999_999,  # no such action: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
@@ -202,6 +203,8 @@ def _body_for(method: str, path: str) -> dict | None:
             "description": "Tighten the incoming inspection of seals.",
             "owner_department": "technical",
         },
+        "/attach": {"reason": "Called the customer: the sender is their buyer."},
+        "/drop": {"reason": "Not about this complaint."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -310,6 +313,15 @@ FORBIDDEN = [
         )
     ],
     *[
+        (user, method, path)
+        for user in ("quality", "technical", "manager", "gm", "admin")
+        for method, path in (
+            ("GET", "/mail/held"),
+            ("POST", "/mail/held/{mail_id}/attach"),
+            ("POST", "/mail/held/{mail_id}/drop"),
+        )
+    ],
+    *[
         (user, "POST", "/complaints/{resolved}/customer-response")
         for user in ("quality", "technical", "manager", "gm", "admin")
     ],
@@ -403,6 +415,9 @@ ALLOWED = [
     ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
     *[(user, "GET", "/complaints/{reference}/actions", 200) for user in EVERYONE],
     ("quality", "POST", "/actions/{action_id}/cancel", 404),
+    ("sales", "GET", "/mail/held", 200),
+    ("sales", "POST", "/mail/held/{mail_id}/attach", 404),  # no mail held
+    ("sales", "POST", "/mail/held/{mail_id}/drop", 404),
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already

@@ -39,6 +39,10 @@ CONTEXT = {
     "last_seen": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
     "window_days": 90,
     "threshold": 3,
+    "message_subject": "Re: <b>leak</b>",
+    "message_body": "<script>alert('y')</script> still leaks",
+    "bounced_subject": "Your complaint",
+    "bounced_recipient": "jane@acme.example",
 }
 
 

@@ -320,6 +320,21 @@ def smtp() -> None:
             pass
 
 
+@app.command("inbound-smtp")
+def inbound_smtp() -> None:
+    """Development: take mail sent to 127.0.0.1:CW_INBOUND_SMTP_PORT into the mail intake."""
+    from workflow.inbound_smtp import InboundSmtp
+
+    port = get_settings().inbound_smtp_port
+    with InboundSmtp("127.0.0.1", port):
+        typer.echo(f"inbound mail listener on 127.0.0.1:{port}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
 @app.command()
 def relay() -> None:
     """Run the event delivery process."""

@@ -3,7 +3,7 @@
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,8 +159,10 @@ def log_complaint(
     actor: Actor,
     idempotency_key: str | None,
     attachments: Sequence[NewAttachment] = (),
+    before_commit: Callable[[Session, Complaint], None] | None = None,
 ) -> IntakeResult:
-    """Record a complaint with its attachments, history and outbox event in one commit."""
+    """Record a complaint with its attachments, history and outbox event in one commit;
+    ``before_commit`` adds the caller's own rows to that commit (the mail it came from)."""
     require_permission(actor.role, Action.log_complaint)
     assert actor.user_id is not None
     request_hash = _request_hash(data)
@@ -187,6 +189,8 @@ def log_complaint(
         first=True,
     )
     emit_event(session, complaint_id=id_of(complaint), kind=EventKind.complaint_logged)
+    if before_commit is not None:
+        before_commit(session, complaint)
     body = _created(complaint)
     if idempotency_key:
         session.add(

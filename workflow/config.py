@@ -31,6 +31,7 @@ DEFAULT_FLOW_EXPECTED_SECONDS = {
     "sweep-deadlines": 600,
     "send-digests": 900,
     "checkpoint-history": 600,
+    "read-mailbox": 300,
 }
 
 
@@ -151,6 +152,17 @@ class Settings(BaseSettings):
     )
     history_checkpoint_file: Path | None = Field(
         default=None, description="Append-only log of checkpoints; empty: var/checkpoints/"
+    )
+    # Mail intake (docs/architecture.md, "Mail intake"): empty host = no IMAP reading.
+    imap_host: str = Field(default="", description="IMAP server of the complaints mailbox")
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_tls: bool = Field(default=True, description="IMAP over TLS (port 993); false: plain")
+    imap_batch: int = Field(default=50, ge=1, le=500, description="Mails read per run at most")
+    inbound_smtp_port: int = Field(
+        default=2525, ge=0, le=65535, description="Development inbound mail listener; 0: off"
     )
 
     @model_validator(mode="after")

@@ -142,6 +142,8 @@ def stack_commands(settings: Settings, *, worker: bool) -> dict[str, list[str]]:
             f"--forwarded-allow-ips={','.join(settings.trusted_proxies)}",
         ],
     }
+    if settings.inbound_smtp_port:
+        commands["inbound-smtp"] = [python, "-m", "workflow.cli", "inbound-smtp"]
     if worker:
         commands["worker"] = [python, "-m", "workflow.prefect_worker"]
     return commands
@@ -199,6 +201,11 @@ def launch_stack(settings: Settings, *, worker: bool) -> SupervisedStack:
                 "SMTP catcher": (settings.smtp_host, settings.smtp_port),
                 "Prefect server": ("127.0.0.1", prefect_port(settings)),
                 "API": (settings.api_host, settings.api_port),
+                **(
+                    {"inbound mail listener": ("127.0.0.1", settings.inbound_smtp_port)}
+                    if settings.inbound_smtp_port
+                    else {}
+                ),
             }
         )
         for name, command in stack_commands(settings, worker=worker).items():

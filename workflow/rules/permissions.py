@@ -55,6 +55,7 @@ class Action(StrEnum):
     manage_recurrence_rule = "manage_recurrence_rule"
     read_dossier = "read_dossier"
     read_register = "read_register"
+    handle_held_mail = "handle_held_mail"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -112,6 +113,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     # complaints at once, so it goes to those who answer auditors and customers for them.
     Action.read_dossier: STAFF_ROLES,
     Action.read_register: OVERSEERS | {Role.sales, Role.quality},
+    Action.handle_held_mail: frozenset({Role.sales}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),
