@@ -18,7 +18,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.contract import INPUT_RULES, AnswerOptions, document_input_rules
 from api.errors import COMMON_RESPONSES, PUBLIC_RESPONSES, install_error_handlers
 from api.json_guard import RefuseUnstorableJson
-from api.routes import admin, auth, complaints, health, overdue, policies, reports, tasks
+from api.routes import (
+    admin,
+    auth,
+    codes,
+    complaints,
+    health,
+    overdue,
+    policies,
+    products,
+    reports,
+    tasks,
+)
 from api.web.session import SESSION_ID
 from api.web.setup import SESSION_COOKIE, install_web
 from workflow.config import get_settings
@@ -212,6 +223,8 @@ def create_app() -> FastAPI:
         policies.router,
         reports.router,
         admin.router,
+        products.router,
+        codes.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -5,6 +5,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
+from models.catalogue import CodeRef, ProductRef
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
 from workflow.config import get_settings
@@ -113,6 +114,18 @@ class ComplaintCreate(ComplaintBase):
         }
     }
 
+    product: str | None = Field(  # type: ignore[assignment]
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The item as the customer names it; required unless `product_id` is given "
+        "(then the catalogue name). Text that is an active product's part number or name "
+        "(any case) links that product; other text stays unmapped until quality maps it.",
+        schema_extra={"examples": ["Pump P-200"]},
+    )
+    product_id: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_ID, description="A product of the catalogue (optional)."
+    )
     quantity_affected: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     customer_id: StrictInt | None = Field(
         default=None, ge=1, le=MAX_ID, description="An existing customer, or give `customer`."
@@ -140,6 +153,12 @@ class ComplaintCreate(ComplaintBase):
         if (info.data["customer_id"] is None) == (customer is None):
             raise ValueError("give exactly one of customer_id or customer")
         return customer
+
+    @model_validator(mode="after")
+    def _product_named(self) -> "ComplaintCreate":
+        if self.product_id is None and not (self.product or "").strip():
+            raise ValueError("give product (the item as named) or product_id")
+        return self
 
     @field_validator("received_at")
     @classmethod
@@ -188,6 +207,14 @@ class ComplaintPublic(ComplaintBase):
     updated_at: datetime
     version: int
     overdue: bool
+    catalogue_product: ProductRef | None = Field(
+        default=None, description="The catalogue product it points at; null while unmapped."
+    )
+    product_mapped: bool = Field(
+        default=False, description="False: `product` names an item quality has not mapped yet."
+    )
+    defect_code: CodeRef | None = Field(default=None, description="Quality's first assessment.")
+    cause_code: CodeRef | None = Field(default=None, description="Quality's result.")
 
 
 class CustomerResponse(SQLModel):

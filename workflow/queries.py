@@ -15,6 +15,7 @@ from models.resolution import Resolution, ResolutionPublic
 from models.task import Task, TaskPublic
 from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
+from workflow.catalogue_view import catalogue_fields
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
@@ -45,6 +46,7 @@ class ComplaintFilter:
     received_by_id: int | None = None
     overdue: bool | None = None
     text: str | None = None
+    product_unmapped: bool | None = None
 
 
 def _is_late(due_at: datetime | None, now: datetime) -> bool:
@@ -71,6 +73,9 @@ def list_complaints(
     if filters.overdue is not None:
         late = col(Complaint.status).in_(OPEN_STATUSES) & (col(Complaint.due_at) < now)
         query = query.where(late if filters.overdue else ~late)
+    if filters.product_unmapped is not None:
+        unmapped = col(Complaint.product_id).is_(None)
+        query = query.where(unmapped if filters.product_unmapped else ~unmapped)
     if filters.text:
         # The text is searched for as it is: % and _ in it are not wildcards.
         query = query.where(
@@ -158,6 +163,7 @@ def complaint_public(session: Session, complaint: Complaint) -> ComplaintPublic:
             "customer": CustomerPublic.model_validate(customer, from_attributes=True),
             "received_by": names.get(complaint.received_by_id, "?"),
             "overdue": complaint.status in OPEN_STATUSES and _is_late(complaint.due_at, utcnow()),
+            **catalogue_fields(session, complaint),
         },
     )
 

@@ -37,6 +37,7 @@ COMPLAINT_ACTIONS = (
     Action.record_acceptance,
     Action.reopen,
     Action.read_customer_link,
+    Action.map_product,
 )
 
 
