@@ -24,6 +24,7 @@ _SUBTASK_DEPARTMENTS = " or ".join(
     [", ".join(d.value for d in SUBTASK_DEPARTMENTS[:-1]), SUBTASK_DEPARTMENTS[-1].value]
 )
 _NO_INVESTIGATION = "Required, not blank, when `investigate` is false."
+_DEFECT_CODE = "An active code of `GET /codes/defects` (unknown or inactive: 422)."
 
 # (schema, property) -> the description that states the rule its model checks.
 FIELD_RULES: dict[tuple[str, str], str] = {
@@ -38,6 +39,17 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     "exactly one of `customer_id` and `customer`.",
     ("ComplaintCreate", "customer"): "A new customer, inline. Give exactly one of "
     "`customer_id` and `customer`.",
+    ("ComplaintCreate", "product"): "The item as the customer names it. Required, not blank, "
+    "unless `product_id` is given (then the catalogue name by default). Text that is an "
+    "active product's part number or name (any case) links that product; other text stays "
+    "unmapped until quality maps it.",
+    ("ComplaintCreate", "product_id"): "A product of the catalogue (unknown or no longer "
+    "sold: 422).",
+    ("Assessment", "defect_code"): _DEFECT_CODE + " Required when `valid` is true.",
+    ("QualityResult", "defect_code"): _DEFECT_CODE + " Required when `valid` is true and the "
+    "first assessment recorded none; replaces it when given.",
+    ("QualityResult", "cause_code"): "An active code of `GET /codes/causes` (unknown or "
+    "inactive: 422). Required when `investigate` is true.",
 }
 # (method, path, query parameter) -> the rule the route checks.
 PARAMETER_RULES: dict[tuple[str, str, str], str] = {

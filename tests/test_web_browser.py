@@ -191,6 +191,8 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
     result = quality.locator("#result-form")
     result.get_by_label("Valid", exact=True).check()
     result.get_by_label("Investigate", exact=True).check()
+    result.get_by_label("Defect code (required when valid)").select_option("EL-MOTR")
+    result.get_by_label("Cause code (required when investigated)").select_option("MAT-BTCH")
     result.get_by_label("Containment", exact=True).fill("Lot L-2026-200 blocked.")
     result.get_by_label("Root cause").fill("Capacitor from a faulty batch.")
     result.get_by_label("Corrective action").fill("Batch scrapped.")

@@ -60,6 +60,15 @@ def list_codes(session: Session, kind: str) -> list[AnyCode]:
     return list(session.exec(causes).all())
 
 
+def code_groups(session: Session, kind: str) -> list[tuple[str, list[AnyCode]]]:
+    """The active codes by family (or category), in order: for a select with optgroups."""
+    groups: dict[str, list[AnyCode]] = {}
+    for code in list_codes(session, kind):
+        if code.active:
+            groups.setdefault(group_of(code), []).append(code)
+    return list(groups.items())
+
+
 def create_code(
     session: Session, *, data: DefectCodeCreate | CauseCodeCreate, actor: Actor
 ) -> AnyCode:

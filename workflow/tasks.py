@@ -25,6 +25,7 @@ from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
 from workflow.notices import announce_task
+from workflow.quality_codes import assess_complaint, result_codes
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
@@ -40,6 +41,7 @@ from workflow.rules import (
     require_task_action,
     subtask_department_refusal,
 )
+from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 
 Completion = QualityResult | SalesReview | SubtaskAnswer
@@ -114,7 +116,8 @@ def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
 def _return_quality_result(
     session: Session, task: Task, complaint: Complaint, result: QualityResult, actor: Actor
 ) -> None:
-    changes = {}
+    changes, noted = result_codes(session, complaint, result)
+    old_severity = complaint.severity
     if result.severity is not None and result.severity is not complaint.severity:
         changes["severity"] = result.severity
     apply_transition(
@@ -125,9 +128,11 @@ def _return_quality_result(
         changes=changes,
         reason=result.no_investigation_reason,
         expected_version=result.version,
+        noted=noted,
     )
+    apply_severity_change(session, complaint, old_severity, task=task, actor=actor)
     resolution = Resolution.model_validate(
-        result.model_dump(exclude={"kind", "severity", "version"}),
+        result.model_dump(exclude={"kind", "severity", "version", "defect_code", "cause_code"}),
         update={
             "complaint_id": complaint.id,
             "revision": complaint.cycle,
@@ -206,13 +211,21 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
 
 
 def _record_milestone(
-    session: Session, *, task_id: int, actor: Actor, action: Action, fields: dict
+    session: Session,
+    *,
+    task_id: int,
+    actor: Actor,
+    action: Action,
+    fields: dict,
+    assessment: Assessment | None = None,
 ) -> Task:
     task, complaint = _locked_for(session, task_id, action, actor)
     step = MILESTONE_ACTIONS[action]
     _take(session, task, actor)
     task.result = {**task.result, step.value: fields}
     deadlines.stop_task_clocks(session, task, {step})
+    if assessment is not None:
+        assess_complaint(session, task, complaint, assessment, actor)
     record_history(
         session,
         complaint_id=id_of(complaint),
@@ -230,7 +243,12 @@ def record_assessment(
     """Quality's first decision: valid, severity, investigate or why not. Meets its clock."""
     fields = assessment.model_dump(mode="json")
     return _record_milestone(
-        session, task_id=task_id, actor=actor, action=Action.record_assessment, fields=fields
+        session,
+        task_id=task_id,
+        actor=actor,
+        action=Action.record_assessment,
+        fields=fields,
+        assessment=assessment,
     )
 
 
