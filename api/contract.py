@@ -93,16 +93,16 @@ class AnswerOptions:
     def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self._paths: list[tuple[Any, set[str]]] | None = None
+        self._paths: list[tuple[Any, set[str], int]] | None = None
 
-    def _methods_by_path(self) -> list[tuple[Any, set[str]]]:
+    def _methods_by_path(self) -> list[tuple[Any, set[str], int]]:
         if self._paths is None:
             paths = [
-                (compile_path(path)[0], {method.upper() for method in operations})
+                (compile_path(path)[0], {method.upper() for method in operations}, path.count("{"))
                 for path, operations in self.api.openapi()["paths"].items()
             ]
             paths += [
-                (route.path_regex, set(route.methods or ()))
+                (route.path_regex, set(route.methods or ()), route.path.count("{"))
                 for route in self.api.routes
                 if isinstance(route, Route) and route.path.startswith("/api/")
             ]
@@ -110,7 +110,13 @@ class AnswerOptions:
         return self._paths
 
     def allowed(self, path: str) -> set[str]:
-        methods = {m for regex, ms in self._methods_by_path() if regex.match(path) for m in ms}
+        found = [(n, ms) for regex, ms, n in self._methods_by_path() if regex.match(path)]
+        if not found:
+            return set()
+        # A literal path (/products/import) is not also its parameter sibling's
+        # (/products/{product_id}), as the router itself tells them apart.
+        fewest = min(n for n, _ in found)
+        methods = {m for n, ms in found if n == fewest for m in ms}
         if "GET" in methods:
             methods.add("HEAD")
         return methods | {"OPTIONS"} if methods else set()

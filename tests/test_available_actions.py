@@ -35,32 +35,34 @@ ACTORS: dict[str, Actor] = {
 }
 ACTORS[CUSTOMER] = Actor("customer", CUSTOMER)
 LINK = {A.read_customer_link}
+MAP = {A.map_product}  # quality maps a complaint to a catalogue product in any status
 
 # Status -> role -> actions on the complaint itself (acknowledged already). Roles not named
 # may do nothing on it.
 ON_THE_COMPLAINT: dict[Status, dict[str, set[Action]]] = {
-    Status.received: {Role.sales: LINK, Role.admin: LINK},
+    Status.received: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
     Status.with_quality: {
         Role.sales: {A.wait_for_customer} | LINK,
-        Role.quality: {A.wait_for_customer},
+        Role.quality: {A.wait_for_customer} | MAP,
         Role.admin: LINK,
     },
     Status.with_sales: {
         Role.sales: {A.wait_for_customer} | LINK,
-        Role.quality: {A.wait_for_customer},
+        Role.quality: {A.wait_for_customer} | MAP,
         Role.admin: LINK,
     },
-    Status.approved: {Role.sales: LINK, Role.admin: LINK},
+    Status.approved: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
     Status.resolved: {
         Role.sales: {A.record_acceptance, A.reopen} | LINK,
         CUSTOMER: {A.record_acceptance, A.reopen},
+        Role.quality: MAP,
         Role.admin: LINK,
     },
-    Status.closed: {Role.sales: LINK, Role.admin: LINK},
-    Status.reopened: {Role.sales: LINK, Role.admin: LINK},
+    Status.closed: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
+    Status.reopened: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
     Status.waiting_on_customer: {
         Role.sales: {A.resume_after_customer} | LINK,
-        Role.quality: {A.resume_after_customer},
+        Role.quality: {A.resume_after_customer} | MAP,
         Role.admin: LINK,
     },
 }

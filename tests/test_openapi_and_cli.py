@@ -11,7 +11,18 @@ from api.main import app as api_app
 from tests.support import drain_outbox
 from workflow.cli import app as cli
 
-BODIES = ["ComplaintCreate", "QualityResult", "SalesReview", "CustomerResponse"]
+BODIES = [
+    "ComplaintCreate",
+    "QualityResult",
+    "SalesReview",
+    "CustomerResponse",
+    "ProductCreate",
+    "ProductUpdate",
+    "ProductMapping",
+    "DefectCodeCreate",
+    "CauseCodeCreate",
+    "CodeUpdate",
+]
 
 
 def test_every_operation_has_a_summary_a_description_and_error_answers():

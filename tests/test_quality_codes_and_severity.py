@@ -228,3 +228,20 @@ def test_the_severity_service_changes_nothing_when_the_severity_is_kept(as_user)
         apply_severity_change(session, complaint, complaint.severity, task=task, actor=actor)
         session.commit()
     assert quality.record(reference)["history"] == before["history"]
+
+
+def test_the_deadline_report_groups_complaints_by_defect_and_by_cause_code(as_user):
+    sales, quality, manager = as_user("sales"), as_user("quality"), as_user("manager")
+    coded = {"LK-SEAL": "MAT-BTCH", "EL-MOTR": "MAN-ERR"}
+    for defect, cause in coded.items():
+        _, task_id = _routed(sales, quality)
+        body = quality_result(defect_code=defect, cause_code=cause)
+        assert quality.post(f"/tasks/{task_id}/complete", json=body).status_code == 200
+    sales.log_complaint()  # not assessed yet
+    for group_by, expected in (
+        ("defect_code", {"LK-SEAL (leak)", "EL-MOTR (electrical)", "(no code yet)"}),
+        ("cause_code", {"MAT-BTCH (material)", "MAN-ERR (man)", "(no code yet)"}),
+    ):
+        rows = manager.get("/reports/deadlines", params={"group_by": group_by})
+        assert rows.status_code == 200, rows.text
+        assert {r["group"]: r["complaints"] for r in rows.json()} == dict.fromkeys(expected, 1)

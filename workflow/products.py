@@ -163,3 +163,9 @@ def product_for_intake(
     assert text is not None
     match = matching_product(session, text)
     return text, match.id if match else None
+
+
+def active_products(session: Session, limit: int = 2_000) -> list[Product]:
+    """The products that may be chosen, by part number (for a page's select)."""
+    query = select(Product).where(Product.active == True)  # noqa: E712
+    return list(session.exec(query.order_by(col(Product.part_number)).limit(limit)))

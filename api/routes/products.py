@@ -79,7 +79,12 @@ def master_data_changes(
     return [MasterDataChangePublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/{product_id}", summary="One product", responses={404: {"description": "No such"}})
+@router.get(
+    "/{product_id:int}",
+    summary="One product",
+    description="A product of the catalogue, sold or no longer sold.",
+    responses={404: {"description": "No such product"}},
+)
 def read_product(
     product_id: ProductId,
     session: SessionDep,
@@ -89,7 +94,7 @@ def read_product(
 
 
 @router.patch(
-    "/{product_id}",
+    "/{product_id:int}",
     summary="Rename, move or deactivate a product",
     description="Quality and admins. Only the fields given change; a deactivated product "
     "stays on the complaints that point at it but is no longer matched at intake.",

@@ -5,7 +5,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.web.pages import WEB_DIR
-from api.web.routes import auth, complaints, customer, managers, tasks
+from api.web.routes import auth, catalogue, complaints, customer, managers, tasks
 from workflow.config import get_settings
 
 SESSION_COOKIE = "cw_session"
@@ -14,7 +14,7 @@ SESSION_COOKIE = "cw_session"
 def install_web(app: FastAPI) -> None:
     settings = get_settings()
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
-    for module in (auth, complaints, tasks, managers, customer):
+    for module in (auth, complaints, tasks, managers, customer, catalogue):
         app.include_router(module.router)
     app.add_middleware(
         SessionMiddleware,

@@ -42,6 +42,7 @@ from workflow.db import read_session, write_session
 from workflow.errors import InvalidInput
 from workflow.facts import facts_of
 from workflow.notices import status_url
+from workflow.products import active_products
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
 from workflow.rules import Action, Actor, Channel, Kind, Remedy, Severity, Status, available_actions
 
@@ -246,6 +247,7 @@ def complaint_page(
             "actions": actions,
             "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
             "ack_channels": [c for c in Channel if c is not Channel.email],
+            "catalogue": active_products(session) if Action.map_product in actions else [],
         },
     )
 
