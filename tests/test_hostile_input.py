@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from api.main import app
 from api.web.routes import auth as web_auth
+from api.web.routes import catalogue as web_catalogue
 from api.web.routes import complaints as web_complaints
 from api.web.routes import customer as web_customer
 from api.web.routes import managers as web_managers
@@ -264,6 +265,13 @@ FORM_FIELDS = [
     "defect_code",
     "cause_code",
     "product_id",
+    "part_number",
+    "name",
+    "family",
+    "active",
+    "code",
+    "label",
+    "group",
     "containment",
     "root_cause",
     "corrective_action",
@@ -289,7 +297,7 @@ HOSTILE_FORM_VALUES = {
 }
 WEB_FORMS = sorted(
     route.path
-    for module in (web_auth, web_complaints, web_customer, web_managers, web_tasks)
+    for module in (web_auth, web_catalogue, web_complaints, web_customer, web_managers, web_tasks)
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
 )
@@ -319,6 +327,9 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "task_id": str(task_id),
         "subtask_id": str(subtask.json()["id"]),
         "token": token,
+        "product_id": "1",
+        "kind": "defect",
+        "code_id": "1",
     }
 
 
@@ -335,7 +346,8 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(
         base_url=base_url, limits=httpx.Limits(max_connections=1), follow_redirects=False
     )
-    user = "quality" if path.startswith("/tasks") else "sales"
+    quality_pages = ("/tasks", "/products", "/codes")
+    user = "quality" if path.startswith(quality_pages) or path.endswith("/product") else "sales"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(

@@ -314,3 +314,31 @@ def test_pages_fit_a_phone(browser, web):
         sales.goto(path)
         assert sales.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         check_page(sales, name)
+
+
+def test_quality_keeps_the_catalogue_and_maps_a_complaint_in_the_browser(browser, web):
+    reference = Api(web, "sales").log_complaint(product="the blue pump")["reference"]
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    quality.goto("/products")
+    add = quality.locator("form[method=post][action='/products']")
+    add.get_by_label("Part number", exact=True).fill("P-300")
+    add.get_by_label("Name", exact=True).fill("Pump P-300")
+    add.get_by_label("Product family", exact=True).fill("pumps")
+    add.get_by_role("button", name="Add product").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Product P-300 added")
+    expect(quality.locator("#products")).to_contain_text("Pump P-300")
+    check_page(quality, "14-products")
+
+    quality.goto("/codes")
+    expect(quality.locator("#defect-codes")).to_contain_text("Seal leak")
+    expect(quality.locator("#cause-codes")).to_contain_text("Gauge out of calibration")
+    check_page(quality, "15-codes")
+
+    quality.goto(f"/complaints/{reference}")
+    expect(quality.locator("#catalogue-product")).to_contain_text("not mapped")
+    check_page(quality, "16-complaint-not-mapped")
+    quality.get_by_label("Product", exact=True).select_option(label="P-300 · Pump P-300")
+    quality.get_by_label("Why this product").fill("The customer's blue pumps are P-300.")
+    quality.get_by_role("button", name="Map product").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Product mapped")
+    expect(quality.locator("#catalogue-product")).to_contain_text("P-300 · Pump P-300 (pumps)")
