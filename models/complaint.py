@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Index, UniqueConstraint
@@ -154,11 +155,14 @@ class ComplaintCreate(ComplaintBase):
             raise ValueError("give exactly one of customer_id or customer")
         return customer
 
-    @model_validator(mode="after")
-    def _product_named(self) -> "ComplaintCreate":
-        if self.product_id is None and not (self.product or "").strip():
-            raise ValueError("give product (the item as named) or product_id")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _product_named(cls, data: Any) -> Any:
+        """Without ``product_id`` the text is required: a missing one is reported at
+        ``product`` like any blank required field."""
+        if isinstance(data, dict) and data.get("product_id") is None and not data.get("product"):
+            return {**data, "product": ""}
+        return data
 
     @field_validator("received_at")
     @classmethod

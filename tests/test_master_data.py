@@ -194,7 +194,7 @@ def test_intake_links_a_product_named_exactly_and_leaves_other_text_unmapped(as_
 
     neither = sales.post("/complaints", json={**_payload(), "product": None})
     assert neither.status_code == 422
-    assert "product" in neither.text
+    assert neither.json()["detail"][0]["loc"] == ["body", "product"]
     missing = sales.post("/complaints", json={**_payload(), "product_id": 999999})
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["body", "product_id"]
@@ -243,3 +243,25 @@ def test_quality_maps_an_unmapped_complaint_and_the_history_keeps_old_and_new(as
     retired = quality.post(f"/complaints/{reference}/product", json=body)
     assert retired.status_code == 422
     assert "no longer sold" in retired.text
+
+
+def test_products_are_imported_from_the_command_line_and_a_bad_file_is_refused_in_words(
+    settings, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from workflow.cli import app
+
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(CSV_HEADER + "P-200,Pump P-200,pumps,true\n")
+    bad.write_text(CSV_HEADER + "P-300,,pumps,true\n")
+    done = CliRunner().invoke(app, ["import-products", str(good), "--user", "quality"])
+    assert done.exit_code == 0, done.output
+    assert "1 new, 0 changed, 0 unchanged" in done.output
+    refused = CliRunner().invoke(app, ["import-products", str(bad)])
+    assert refused.exit_code == 1
+    assert "line 2: name" in refused.output
+    assert "nothing imported" in refused.output
+    sales = CliRunner().invoke(app, ["import-products", str(good), "--user", "sales"])
+    assert sales.exit_code == 1
+    assert [e.action for e in _changes("product")] == ["products_imported"]
