@@ -74,7 +74,7 @@ def test_the_record_lists_what_the_reader_may_do_now(as_user):
 
     as_sales, as_quality = sales.record(reference), quality.record(reference)
     assert as_sales["available_actions"] == ["read_customer_link", "wait_for_customer"]
-    assert as_quality["available_actions"] == ["wait_for_customer"]
+    assert as_quality["available_actions"] == ["map_product", "wait_for_customer"]
     assert technical.record(reference)["available_actions"] == []
     (task,) = as_quality["tasks"]
     assert task["available_actions"] == [

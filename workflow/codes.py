@@ -12,7 +12,7 @@ from models.enums import HistoryAction
 from models.quality import CauseCode, DefectCode
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
-from workflow.master_log import log_change
+from workflow.master_log import apply_changes, log_change
 from workflow.rules import Action, Actor, require_permission
 
 AnyCode = DefectCode | CauseCode
@@ -99,17 +99,13 @@ def create_code(
     return code
 
 
-def _changes(code: AnyCode, update: CodeUpdate) -> dict[str, Any]:
+def _wanted(code: AnyCode, update: CodeUpdate) -> dict[str, Any]:
     wanted = update.model_dump(exclude_unset=True, exclude={"reason"})
     if isinstance(code, DefectCode) and "category" in wanted:
         raise InvalidInput("category", "a defect code has a family, not a category")
     if isinstance(code, CauseCode) and "family" in wanted:
         raise InvalidInput("family", "a cause code has a category, not a family")
-    return {
-        name: {"old": getattr(code, name), "new": value}
-        for name, value in wanted.items()
-        if value is not None and getattr(code, name) != value
-    }
+    return wanted
 
 
 def update_code(
@@ -119,11 +115,9 @@ def update_code(
     code = find_code(session, kind, code_id=code_id, lock=True)
     if code is None:
         raise NotFound(f"no {kind} code {code_id}")
-    changes = _changes(code, update)
+    changes = apply_changes(code, _wanted(code, update))
     if not changes:
         return code
-    for name, change in changes.items():
-        setattr(code, name, change["new"])
     session.add(code)
     log_change(
         session,

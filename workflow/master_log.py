@@ -7,12 +7,25 @@ as deadline policies do, written in the caller's transaction by this one functio
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models.catalogue import MasterDataChange
 from models.enums import HistoryAction
 from workflow.clock import utcnow
 from workflow.rules import Actor
+
+
+def apply_changes(row: SQLModel, wanted: dict[str, Any]) -> dict[str, Any]:
+    """Set the fields given (not None) that differ on ``row``; the changes as
+    ``{field: {"old": ..., "new": ...}}``, for the log."""
+    changes = {
+        name: {"old": getattr(row, name), "new": value}
+        for name, value in wanted.items()
+        if value is not None and getattr(row, name) != value
+    }
+    for name, change in changes.items():
+        setattr(row, name, change["new"])
+    return changes
 
 
 def log_change(

@@ -1,6 +1,8 @@
 """Products: the catalogue quality and admins keep, its CSV import, and the look-ups intake
 and quality use to point a complaint at a product."""
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, or_, select
 
@@ -11,7 +13,7 @@ from models.quality import Product
 from models.views import Page
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
-from workflow.master_log import log_change
+from workflow.master_log import apply_changes, log_change
 from workflow.rules import Action, Actor, require_permission
 
 ENTITY = "product"
@@ -104,15 +106,9 @@ def create_product(session: Session, *, data: ProductCreate, actor: Actor) -> Pr
     return product
 
 
-def apply_product_changes(product: Product, wanted: dict) -> dict:
-    """Set the fields that differ; the changes as {field: {old, new}}."""
-    changes = {
-        name: {"old": getattr(product, name), "new": value}
-        for name, value in wanted.items()
-        if value is not None and getattr(product, name) != value
-    }
-    for name, change in changes.items():
-        setattr(product, name, change["new"])
+def apply_product_changes(product: Product, wanted: dict[str, Any]) -> dict[str, Any]:
+    """Set the fields that differ (and the time of the change); the changes for the log."""
+    changes = apply_changes(product, wanted)
     if changes:
         product.updated_at = utcnow()
     return changes
