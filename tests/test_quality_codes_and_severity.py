@@ -9,8 +9,7 @@ from sqlmodel import col, select
 
 from models.notification import NoticeKind, Notification
 from tests.support import drain_outbox, first_assessment, freeze_at, quality_result
-from workflow.db import read_session, write_session
-from workflow.rules import Actor, Role
+from workflow.db import read_session
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -210,24 +209,6 @@ def test_the_defect_code_of_the_assessment_is_kept_when_the_result_names_none(as
     done = quality.post(f"/tasks/{task_id}/complete", json=quality_result(defect_code=None))
     assert done.status_code == 200, done.text
     assert quality.record(reference)["defect_code"]["code"] == "DM-TOL"
-
-
-def test_the_severity_service_changes_nothing_when_the_severity_is_kept(as_user):
-    from models.complaint import Complaint
-    from models.task import Task
-    from workflow.severity import apply_severity_change
-
-    sales, quality = as_user("sales"), as_user("quality")
-    reference, task_id = _routed(sales, quality, severity="major")
-    before = quality.record(reference)
-    with write_session() as session:
-        complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
-        task = session.get(Task, task_id)
-        assert task is not None
-        actor = Actor(name="quality", role=Role.quality)
-        apply_severity_change(session, complaint, complaint.severity, task=task, actor=actor)
-        session.commit()
-    assert quality.record(reference)["history"] == before["history"]
 
 
 def test_the_deadline_report_groups_complaints_by_defect_and_by_cause_code(as_user):
