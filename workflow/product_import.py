@@ -5,14 +5,16 @@ import csv
 import io
 
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.base import id_of
 from models.catalogue import ImportLineError, ImportReport, ProductCreate
 from models.enums import HistoryAction
+from models.quality import Product
+from workflow.clock import utcnow
 from workflow.errors import InvalidInput
 from workflow.master_log import log_change
-from workflow.products import add_product, apply_product_changes, product_by_part_number
+from workflow.products import apply_product_changes
 from workflow.rules import Action, Actor, require_permission
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -89,32 +91,43 @@ def parse_products(content: bytes) -> list[ProductCreate]:
     return products
 
 
+def _products_by_part_number(session: Session) -> dict[str, Product]:
+    """The whole catalogue, read once: one query per line made a 20,000-line file take 100 s."""
+    return {p.part_number.lower(): p for p in session.exec(select(Product))}
+
+
 def import_products(session: Session, *, content: bytes, actor: Actor) -> ImportReport:
     require_permission(actor.role, Action.manage_products)
+    lines = parse_products(content)
     report = ImportReport(created=0, updated=0, unchanged=0)
+    known = _products_by_part_number(session)
+    created: list[Product] = []
     changed: list[dict] = []
-    for data in parse_products(content):
-        product = product_by_part_number(session, data.part_number)
+    now = utcnow()
+    for data in lines:
+        product = known.get(data.part_number.lower())
         if product is None:
-            product = add_product(session, data)
-            report.created += 1
-            changed.append({"id": product.id, "part_number": data.part_number, "new": True})
+            created.append(
+                Product.model_validate(data, update={"created_at": now, "updated_at": now})
+            )
             continue
-        fields = data.model_dump(include={"name", "family", "active"})
-        changes = apply_product_changes(product, fields)
-        if not changes:
-            report.unchanged += 1
-            continue
-        session.add(product)
-        report.updated += 1
-        changed.append({"id": id_of(product), "part_number": product.part_number, **changes})
+        changes = apply_product_changes(
+            product, data.model_dump(include={"name", "family", "active"})
+        )
+        if changes:
+            changed.append({"id": id_of(product), "part_number": product.part_number, **changes})
+    session.add_all(created)
+    session.flush()
+    report.created, report.updated = len(created), len(changed)
+    report.unchanged = len(lines) - report.created - report.updated
+    new = [{"id": p.id, "part_number": p.part_number, "new": True} for p in created]
     log_change(
         session,
         actor=actor,
         entity="product",
         entity_id=None,
         action=HistoryAction.products_imported,
-        changes={**report.model_dump(), "products": changed},
+        changes={**report.model_dump(), "products": new + changed},
     )
     session.commit()
     return report
