@@ -24,6 +24,7 @@ _SUBTASK_DEPARTMENTS = " or ".join(
     [", ".join(d.value for d in SUBTASK_DEPARTMENTS[:-1]), SUBTASK_DEPARTMENTS[-1].value]
 )
 _NO_INVESTIGATION = "Required, not blank, when `investigate` is false."
+_DEFECT_CODE = "An active code of `GET /codes/defects` (unknown or inactive: 422)."
 
 # (schema, property) -> the description that states the rule its model checks.
 FIELD_RULES: dict[tuple[str, str], str] = {
@@ -38,6 +39,17 @@ FIELD_RULES: dict[tuple[str, str], str] = {
     "exactly one of `customer_id` and `customer`.",
     ("ComplaintCreate", "customer"): "A new customer, inline. Give exactly one of "
     "`customer_id` and `customer`.",
+    ("ComplaintCreate", "product"): "The item as the customer names it. Required, not blank, "
+    "unless `product_id` is given (then the catalogue name by default). Text that is an "
+    "active product's part number or name (any case) links that product; other text stays "
+    "unmapped until quality maps it.",
+    ("ComplaintCreate", "product_id"): "A product of the catalogue (unknown or no longer "
+    "sold: 422).",
+    ("Assessment", "defect_code"): _DEFECT_CODE + " Required when `valid` is true.",
+    ("QualityResult", "defect_code"): _DEFECT_CODE + " Required when `valid` is true and the "
+    "first assessment recorded none; replaces it when given.",
+    ("QualityResult", "cause_code"): "An active code of `GET /codes/causes` (unknown or "
+    "inactive: 422). Required when `investigate` is true.",
 }
 # (method, path, query parameter) -> the rule the route checks.
 PARAMETER_RULES: dict[tuple[str, str, str], str] = {
@@ -81,16 +93,16 @@ class AnswerOptions:
     def __init__(self, app: ASGIApp, api: FastAPI) -> None:
         self.app = app
         self.api = api
-        self._paths: list[tuple[Any, set[str]]] | None = None
+        self._paths: list[tuple[Any, set[str], int]] | None = None
 
-    def _methods_by_path(self) -> list[tuple[Any, set[str]]]:
+    def _methods_by_path(self) -> list[tuple[Any, set[str], int]]:
         if self._paths is None:
             paths = [
-                (compile_path(path)[0], {method.upper() for method in operations})
+                (compile_path(path)[0], {method.upper() for method in operations}, path.count("{"))
                 for path, operations in self.api.openapi()["paths"].items()
             ]
             paths += [
-                (route.path_regex, set(route.methods or ()))
+                (route.path_regex, set(route.methods or ()), route.path.count("{"))
                 for route in self.api.routes
                 if isinstance(route, Route) and route.path.startswith("/api/")
             ]
@@ -98,7 +110,13 @@ class AnswerOptions:
         return self._paths
 
     def allowed(self, path: str) -> set[str]:
-        methods = {m for regex, ms in self._methods_by_path() if regex.match(path) for m in ms}
+        found = [(n, ms) for regex, ms, n in self._methods_by_path() if regex.match(path)]
+        if not found:
+            return set()
+        # A literal path (/products/import) is not also its parameter sibling's
+        # (/products/{product_id}), as the router itself tells them apart.
+        fewest = min(n for n, _ in found)
+        methods = {m for n, ms in found if n == fewest for m in ms}
         if "GET" in methods:
             methods.add("HEAD")
         return methods | {"OPTIONS"} if methods else set()

@@ -22,6 +22,7 @@ from api.routes import (
     actions,
     admin,
     auth,
+    codes,
     complaints,
     corrections,
     documents,
@@ -30,6 +31,7 @@ from api.routes import (
     mail,
     overdue,
     policies,
+    products,
     recurrence,
     reports,
     tasks,
@@ -233,6 +235,8 @@ def create_app() -> FastAPI:
         recurrence.router,
         actions.router,
         mail.router,
+        products.router,
+        codes.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

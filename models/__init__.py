@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 """
 
 from models.attachment import Attachment
+from models.catalogue import MasterDataChange
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
 from models.deadline import Deadline, DeadlinePolicyRow
@@ -42,6 +43,7 @@ __all__ = [
     "HistoryEntry",
     "IdempotencyRecord",
     "InboundMail",
+    "MasterDataChange",
     "Notification",
     "OutboxEvent",
     "Product",

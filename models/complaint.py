@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 from sqlalchemy import Index, UniqueConstraint
@@ -6,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
 from models.capa import CapaActionPublic, EffectivenessCheckPublic
+from models.catalogue import CodeRef, ProductRef
 from models.customer import CustomerCreate, CustomerPublic
 from models.enums import Channel, Department, Kind, Remedy, Severity, Status
 from models.recurrence import RelatedPublic
@@ -121,6 +123,18 @@ class ComplaintCreate(ComplaintBase):
         }
     }
 
+    product: str | None = Field(  # type: ignore[assignment]
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The item as the customer names it; required unless `product_id` is given "
+        "(then the catalogue name). Text that is an active product's part number or name "
+        "(any case) links that product; other text stays unmapped until quality maps it.",
+        schema_extra={"examples": ["Pump P-200"]},
+    )
+    product_id: StrictInt | None = Field(
+        default=None, ge=1, le=MAX_ID, description="A product of the catalogue (optional)."
+    )
     quantity_affected: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     customer_id: StrictInt | None = Field(
         default=None, ge=1, le=MAX_ID, description="An existing customer, or give `customer`."
@@ -148,6 +162,15 @@ class ComplaintCreate(ComplaintBase):
         if (info.data["customer_id"] is None) == (customer is None):
             raise ValueError("give exactly one of customer_id or customer")
         return customer
+
+    @model_validator(mode="before")
+    @classmethod
+    def _product_named(cls, data: Any) -> Any:
+        """Without ``product_id`` the text is required: a missing one is reported at
+        ``product`` like any blank required field."""
+        if isinstance(data, dict) and data.get("product_id") is None and not data.get("product"):
+            return {**data, "product": ""}
+        return data
 
     @field_validator("received_at")
     @classmethod
@@ -217,6 +240,14 @@ class ComplaintPublic(ComplaintBase):
     effectiveness_check: EffectivenessCheckPublic | None = Field(
         default=None, description="The latest round's effectiveness check, if any."
     )
+    catalogue_product: ProductRef | None = Field(
+        default=None, description="The catalogue product it points at; null while unmapped."
+    )
+    product_mapped: bool = Field(
+        default=False, description="False: `product` names an item quality has not mapped yet."
+    )
+    defect_code: CodeRef | None = Field(default=None, description="Quality's first assessment.")
+    cause_code: CodeRef | None = Field(default=None, description="Quality's result.")
 
 
 class CustomerResponse(SQLModel):

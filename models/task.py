@@ -72,6 +72,8 @@ class QualityResult(SQLModel):
                     "kind": "quality_assessment",
                     "valid": True,
                     "investigate": True,
+                    "defect_code": "LK-SEAL",
+                    "cause_code": "MAT-BTCH",
                     "containment": "Lot L-2026-114 blocked in stock.",
                     "root_cause": "Seal batch out of specification.",
                     "corrective_action": "Supplier batch rejected.",
@@ -97,6 +99,19 @@ class QualityResult(SQLModel):
     no_investigation_reason: str | None = Field(
         default=None, max_length=5_000, description="Required when investigate is false."
     )
+    defect_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="What is wrong (`GET /codes/defects`); required when valid is true and the "
+        "first assessment recorded none; replaces the assessment's when given.",
+        schema_extra={"examples": ["LK-SEAL"]},
+    )
+    cause_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Why it went wrong (`GET /codes/causes`); required when investigate is true.",
+        schema_extra={"examples": ["MAT-BTCH"]},
+    )
     containment: str | None = Field(default=None, max_length=10_000)
     root_cause: str | None = Field(default=None, max_length=10_000)
     corrective_action: str | None = Field(default=None, max_length=10_000)
@@ -115,6 +130,8 @@ class QualityResult(SQLModel):
     def _reason_when_not_investigated(self) -> "QualityResult":
         if not self.investigate and not (self.no_investigation_reason or "").strip():
             raise ValueError("no_investigation_reason is required when investigate is false")
+        if self.investigate and not (self.cause_code or "").strip():
+            raise ValueError("cause_code is required when investigate is true")
         return self
 
 
@@ -265,7 +282,17 @@ class Assessment(SQLModel):
     """Quality's first assessment, recorded before the investigation ends (optional)."""
 
     valid: StrictBool
-    severity: Severity | None = Field(default=None, description="Confirmed or changed severity.")
+    severity: Severity | None = Field(
+        default=None,
+        description="Confirmed or changed severity. A change re-times the running clocks; "
+        "critical also starts the containment clock and alerts the general manager.",
+    )
+    defect_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="What is wrong (`GET /codes/defects`); required when valid is true.",
+        schema_extra={"examples": ["LK-SEAL"]},
+    )
     investigate: StrictBool
     no_investigation_reason: str | None = Field(default=None, max_length=5_000)
 
@@ -273,6 +300,8 @@ class Assessment(SQLModel):
     def _reason_when_not_investigated(self) -> "Assessment":
         if not self.investigate and not (self.no_investigation_reason or "").strip():
             raise ValueError("no_investigation_reason is required when investigate is false")
+        if self.valid and not (self.defect_code or "").strip():
+            raise ValueError("defect_code is required when valid is true")
         return self
 
 

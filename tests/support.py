@@ -68,6 +68,8 @@ def quality_result(**overrides: Any) -> dict[str, Any]:
         "kind": "quality_assessment",
         "valid": True,
         "investigate": True,
+        "defect_code": "LK-SEAL",
+        "cause_code": "MAT-BTCH",
         "containment": "Stock of lot L-2026-114 blocked.",
         "root_cause": "Seal material from one supplier batch was out of specification.",
         "corrective_action": "Supplier batch rejected; incoming inspection of seals tightened.",
@@ -76,6 +78,11 @@ def quality_result(**overrides: Any) -> dict[str, Any]:
     }
     result.update(overrides)
     return result
+
+
+def first_assessment(**overrides: Any) -> dict[str, Any]:
+    """A valid first assessment: the defect code is required with valid true."""
+    return {"valid": True, "investigate": True, "defect_code": "LK-SEAL", **overrides}
 
 
 def drain_outbox(max_rounds: int = 20) -> int:

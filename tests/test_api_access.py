@@ -89,6 +89,8 @@ class World:
             mail_id=1,
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             action_id=999_999,  # no such action: refused before it is looked up, or 404
+            product_id=999_999,
+            code_id=999_999,
             event_id="00000000-0000-4000-8000-000000000000",
         )
 
@@ -184,13 +186,24 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"threshold": 3, "window_days": 60, "reason": "Audit finding 2026-14."}
     if path.endswith("/related/{other}"):
         return {"status": "confirmed", "reason": "Same seal batch, same failure."}
+    master_data: dict[str, dict[str, object] | None] = {
+        "/products": {"part_number": "ACC-1", "name": "Access pump", "family": "pumps"},
+        "/products/import": None,  # a CSV body; none: refused for who asks, else 422
+        "/products/{product_id}": {"name": "Renamed pump"},
+        "/codes/defects": {"code": "ACC-LEAK", "family": "leak", "label": "Access leak"},
+        "/codes/causes": {"code": "ACC-MAN", "category": "man", "label": "Access cause"},
+        "/codes/defects/{code_id}": {"label": "Relabelled"},
+        "/codes/causes/{code_id}": {"label": "Relabelled"},
+    }
+    if path in master_data:
+        return master_data[path]
     bodies: dict[str, dict[str, object] | None] = {
         "/customer-response": {"accepted": True},
         "/wait-for-customer": {"reason": "Asked for photos of the seal."},
         "/customer-answered": {"note": "Photos received by e-mail."},
         "/acknowledgement": {"channel": "phone", "note": "Called the customer back."},
         "/claim": None,
-        "/assessment": {"valid": True, "investigate": True},
+        "/assessment": {"valid": True, "investigate": True, "defect_code": "LK-SEAL"},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
         "/resend": {"reason": "Checked the mail server's log."},
         "/retry": {"reason": "Fixed what made its handler fail."},
@@ -205,6 +218,7 @@ def _body_for(method: str, path: str) -> dict | None:
         },
         "/attach": {"reason": "Called the customer: the sender is their buyer."},
         "/drop": {"reason": "Not about this complaint."},
+        "/product": {"product_id": 999_999, "reason": "Access check."},
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -344,6 +358,24 @@ FORBIDDEN = [
         for user in ("sales", "technical")
         for path in ("/recurrence-rule", "/recurrence-rule/history", "/reports/recurrence")
     ],
+    *[
+        (user, method, path)
+        for user in ("sales", "technical", "manager", "gm")
+        for method, path in (
+            ("POST", "/products"),
+            ("PATCH", "/products/{product_id}"),
+            ("POST", "/products/import"),
+            ("GET", "/products/changes"),
+            ("POST", "/codes/defects"),
+            ("PATCH", "/codes/defects/{code_id}"),
+            ("POST", "/codes/causes"),
+            ("PATCH", "/codes/causes/{code_id}"),
+        )
+    ],
+    *[
+        (user, "POST", "/complaints/{reference}/product")
+        for user in ("sales", "technical", "manager", "gm", "admin")
+    ],
     ("sales", "GET", "/tasks?department=quality"),
     ("sales", "GET", "/tasks?department=technical"),
     ("quality", "GET", "/tasks?department=sales"),
@@ -418,6 +450,19 @@ ALLOWED = [
     ("sales", "GET", "/mail/held", 200),
     ("sales", "POST", "/mail/held/{mail_id}/attach", 404),  # no mail held
     ("sales", "POST", "/mail/held/{mail_id}/drop", 404),
+    *[(user, "GET", "/products", 200) for user in EVERYONE],
+    *[(user, "GET", "/codes/defects", 200) for user in EVERYONE],
+    *[(user, "GET", "/codes/causes", 200) for user in EVERYONE],
+    *[(user, "GET", "/products/{product_id}", 404) for user in EVERYONE],  # no such product
+    *[(user, "GET", "/products/changes", 200) for user in ("quality", "admin")],
+    ("quality", "POST", "/products", 201),
+    ("admin", "POST", "/codes/defects", 201),
+    ("quality", "POST", "/codes/causes", 201),
+    ("admin", "POST", "/products/import", 422),  # no file
+    *[(user, "PATCH", "/products/{product_id}", 404) for user in ("quality", "admin")],
+    *[(user, "PATCH", "/codes/defects/{code_id}", 404) for user in ("quality", "admin")],
+    *[(user, "PATCH", "/codes/causes/{code_id}", 404) for user in ("quality", "admin")],
+    ("quality", "POST", "/complaints/{reference}/product", 422),  # no such product
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already

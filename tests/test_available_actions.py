@@ -40,6 +40,7 @@ ACTORS: dict[str, Actor] = {
 }
 ACTORS[CUSTOMER] = Actor("customer", CUSTOMER)
 LINK = {A.read_customer_link}
+MAP = {A.map_product}  # quality maps a complaint to a catalogue product in any status
 
 # Fixing the record: sales and quality correct fields while it is on record, and end an open
 # one (withdrawn, duplicate); an ended one is not corrected any more.
@@ -49,33 +50,33 @@ END = {A.correct_complaint, A.withdraw, A.mark_duplicate}
 # Status -> role -> actions on the complaint itself (acknowledged already). Roles not named
 # may do nothing on it.
 ON_THE_COMPLAINT: dict[Status, dict[str, set[Action]]] = {
-    Status.received: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
+    Status.received: {Role.sales: LINK | END, Role.quality: END | MAP, Role.admin: LINK},
     Status.with_quality: {
         Role.sales: {A.wait_for_customer} | LINK | END,
-        Role.quality: {A.wait_for_customer} | END,
+        Role.quality: {A.wait_for_customer} | END | MAP,
         Role.admin: LINK,
     },
     Status.with_sales: {
         Role.sales: {A.wait_for_customer} | LINK | END,
-        Role.quality: {A.wait_for_customer} | END,
+        Role.quality: {A.wait_for_customer} | END | MAP,
         Role.admin: LINK,
     },
-    Status.approved: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
+    Status.approved: {Role.sales: LINK | END, Role.quality: END | MAP, Role.admin: LINK},
     Status.resolved: {
         Role.sales: {A.record_acceptance, A.reopen} | LINK | FIX,
-        Role.quality: FIX,
+        Role.quality: FIX | MAP,
         CUSTOMER: {A.record_acceptance, A.reopen},
         Role.admin: LINK,
     },
-    Status.closed: {Role.sales: LINK | FIX, Role.quality: FIX, Role.admin: LINK},
-    Status.reopened: {Role.sales: LINK | END, Role.quality: END, Role.admin: LINK},
+    Status.closed: {Role.sales: LINK | FIX, Role.quality: FIX | MAP, Role.admin: LINK},
+    Status.reopened: {Role.sales: LINK | END, Role.quality: END | MAP, Role.admin: LINK},
     Status.waiting_on_customer: {
         Role.sales: {A.resume_after_customer} | LINK | END,
-        Role.quality: {A.resume_after_customer} | END,
+        Role.quality: {A.resume_after_customer} | END | MAP,
         Role.admin: LINK,
     },
-    Status.withdrawn: {Role.sales: LINK, Role.admin: LINK},
-    Status.duplicate: {Role.sales: LINK, Role.admin: LINK},
+    Status.withdrawn: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
+    Status.duplicate: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},
 }
 
 # Quality reviews related complaints in every status: the quality loop outlives the answer.

@@ -237,7 +237,7 @@ def test_report_figures_match_a_hand_count(as_user):
         == 200
     )
     freeze_at(berlin(2026, 11, 23, 13, 0))
-    assessment = {"valid": True, "investigate": True}
+    assessment = {"valid": True, "investigate": True, "defect_code": "LK-SEAL"}
     assert quality.post(f"/tasks/{task_major}/assessment", json=assessment).status_code == 200
     freeze_at(berlin(2026, 11, 23, 14, 0))
     quality.post(f"/tasks/{task_major}/complete", json=quality_result())

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from api.main import app
 from api.web.routes import actions as web_actions
 from api.web.routes import auth as web_auth
+from api.web.routes import catalogue as web_catalogue
 from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
@@ -264,6 +265,16 @@ FORM_FIELDS = [
     "valid",
     "investigate",
     "no_investigation_reason",
+    "defect_code",
+    "cause_code",
+    "product_id",
+    "part_number",
+    "name",
+    "family",
+    "active",
+    "code",
+    "label",
+    "group",
     "containment",
     "root_cause",
     "corrective_action",
@@ -307,6 +318,7 @@ WEB_FORMS = sorted(
     route.path
     for module in (
         web_auth,
+        web_catalogue,
         web_complaints,
         web_corrections,
         web_customer,
@@ -351,6 +363,9 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "action_id": str(action.json()["id"]),
         "token": token,
         "other": reference,
+        "product_id": "1",
+        "kind": "defect",
+        "code_id": "1",
     }
 
 
@@ -367,7 +382,11 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(
         base_url=base_url, limits=httpx.Limits(max_connections=1), follow_redirects=False
     )
-    user = "quality" if path.startswith("/tasks") or "/related/" in path else "sales"
+    quality_pages = ("/tasks", "/products", "/codes")
+    quality_user = (
+        path.startswith(quality_pages) or path.endswith("/product") or "/related/" in path
+    )
+    user = "quality" if quality_user else "sales"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(

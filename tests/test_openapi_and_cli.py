@@ -22,6 +22,12 @@ BODIES = [
     "ActionCancellation",
     "ActionDone",
     "EffectivenessVerdict",
+    "ProductCreate",
+    "ProductUpdate",
+    "ProductMapping",
+    "DefectCodeCreate",
+    "CauseCodeCreate",
+    "CodeUpdate",
 ]
 
 

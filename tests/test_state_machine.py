@@ -78,7 +78,7 @@ def test_the_record_lists_what_the_reader_may_do_now(as_user):
         [*fixes, "read_customer_link", "wait_for_customer"]
     )
     assert as_quality["available_actions"] == sorted(
-        [*fixes, "open_action", "review_related", "wait_for_customer"]
+        [*fixes, "map_product", "open_action", "review_related", "wait_for_customer"]
     )
     assert technical.record(reference)["available_actions"] == []
     (task,) = as_quality["tasks"]

@@ -191,6 +191,8 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
     result = quality.locator("#result-form")
     result.get_by_label("Valid", exact=True).check()
     result.get_by_label("Investigate", exact=True).check()
+    result.get_by_label("Defect code (required when valid)").select_option("EL-MOTR")
+    result.get_by_label("Cause code (required when investigated)").select_option("MAT-BTCH")
     result.get_by_label("Containment", exact=True).fill("Lot L-2026-200 blocked.")
     result.get_by_label("Root cause").fill("Capacitor from a faulty batch.")
     result.get_by_label("Corrective action").fill("Batch scrapped.")
@@ -349,3 +351,31 @@ def test_quality_confirms_and_dismisses_related_complaints_on_its_pages(browser,
     sales_row = sales.get_by_role("region", name="Related complaints").get_by_role("row")
     expect(sales_row.filter(has_text=newer)).to_contain_text("dismissed")
     expect(sales.get_by_role("button", name="Confirm")).to_have_count(0)
+
+
+def test_quality_keeps_the_catalogue_and_maps_a_complaint_in_the_browser(browser, web):
+    reference = Api(web, "sales").log_complaint(product="the blue pump")["reference"]
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    quality.goto("/products")
+    add = quality.locator("form[method=post][action='/products']")
+    add.get_by_label("Part number").fill("P-300")  # the label also says "required"
+    add.get_by_label("Name").fill("Pump P-300")
+    add.get_by_label("Product family").fill("pumps")
+    add.get_by_role("button", name="Add product").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Product P-300 added")
+    expect(quality.locator("#products")).to_contain_text("Pump P-300")
+    check_page(quality, "16-products")
+
+    quality.goto("/codes")
+    expect(quality.locator("#defect-codes")).to_contain_text("Seal leak")
+    expect(quality.locator("#cause-codes")).to_contain_text("Gauge out of calibration")
+    check_page(quality, "17-codes")
+
+    quality.goto(f"/complaints/{reference}")
+    expect(quality.locator("#catalogue-product")).to_contain_text("not mapped")
+    check_page(quality, "18-complaint-not-mapped")
+    quality.get_by_label("Product", exact=True).select_option(label="P-300 · Pump P-300")
+    quality.get_by_label("Why this product").fill("The customer's blue pumps are P-300.")
+    quality.get_by_role("button", name="Map product").click()
+    expect(quality.get_by_role("status").first).to_contain_text("Product mapped")
+    expect(quality.locator("#catalogue-product")).to_contain_text("P-300 · Pump P-300 (pumps)")

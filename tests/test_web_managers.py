@@ -90,8 +90,11 @@ def test_dashboard_figures_match_a_hand_count(settings, base_url, signed_in):
         "7 to 14 days": 3,
         "over 14 days": 0,
     }
-    assert [(c.label, c.count) for c in figures.top_root_causes] == [
-        ("Seal material from one supplier batch was out of specificat\u2026", 1)  # 60 chars
+    assert [(c.label, c.count) for c in figures.top_defect_codes] == [
+        ("LK-SEAL Seal leak (leak)", 1)
+    ]
+    assert [(c.label, c.count) for c in figures.top_cause_codes] == [
+        ("MAT-BTCH Faulty raw-material batch (material)", 1)
     ]
 
     # On-time shares agree with the deadline report the API already gives.
@@ -111,6 +114,7 @@ def test_dashboard_figures_match_a_hand_count(settings, base_url, signed_in):
     assert "Pump P-200</th><td>3</td>" in figures_of["products"]
     assert "week of 16 Nov</th><td>4 received, 1 closed</td>" in figures_of["weekly"]
     assert "7 to 14 days</th><td>3</td>" in figures_of["age"]
+    assert "LK-SEAL Seal leak (leak)</th><td>1</td>" in figures_of["defects"]
     assert page.text.count('role="img"') == 6
 
 

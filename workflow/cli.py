@@ -201,6 +201,40 @@ def set_policy(
     typer.echo(f"policy for {step} set to {hours:g} h")
 
 
+@app.command("import-products")
+def import_products_file(
+    path: Annotated[str, typer.Argument(help="CSV: part_number,name,family,active")],
+    user: Annotated[str, typer.Option(help="The quality user or admin importing")] = "admin",
+) -> None:
+    """Import products from a CSV file (upsert by part number; all or nothing)."""
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from models.user import User
+    from workflow.db import write_session
+    from workflow.errors import InvalidInput, NotAllowed
+    from workflow.product_import import ImportRefused, import_products
+    from workflow.transitions import actor_of_user
+
+    try:
+        content = Path(path).read_bytes()
+        with write_session() as session:
+            found = session.exec(select(User).where(User.username == user)).first()
+            if found is None:
+                raise NotAllowed(f"no user {user}")
+            report = import_products(session, content=content, actor=actor_of_user(found))
+    except ImportRefused as refused:
+        for error in refused.errors:
+            typer.echo(f"line {error.line}: {error.error}", err=True)
+        typer.echo(f"nothing imported: {refused}", err=True)
+        raise typer.Exit(1) from refused
+    except (OSError, InvalidInput, NotAllowed) as exc:
+        typer.echo(f"nothing imported: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{report.created} new, {report.updated} changed, {report.unchanged} unchanged")
+
+
 @app.command()
 def sweep() -> None:
     """Run the deadline sweep once (reminders and escalations that are due)."""

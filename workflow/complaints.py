@@ -29,6 +29,7 @@ from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from workflow.facts import facts_of
 from workflow.history import record_history
 from workflow.outbox import emit_event
+from workflow.products import product_for_intake
 from workflow.references import next_reference
 from workflow.rules import (
     CUSTOMER_CONTACT,
@@ -110,9 +111,12 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
     now = utcnow()
     received_at = data.received_at or now
     customer = _customer_for(session, data)
+    product, product_id = product_for_intake(session, data.product_id, data.product)
     complaint = Complaint.model_validate(
         data.model_dump(exclude={"customer", "customer_id", "received_at"}),
         update={
+            "product": product,
+            "product_id": product_id,
             "reference": next_reference(session, data.kind, received_at.year),
             "customer_id": customer.id,
             "received_at": received_at,

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, func, select
 
 from models.complaint import Complaint
 from models.deadline import Deadline
+from models.quality import CauseCode, DefectCode
 from models.recurrence import ClusterPublic
-from models.resolution import Resolution
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.recurrence_report import ParetoBar, defect_pareto, recurrence_clusters
@@ -70,7 +70,8 @@ class Dashboard:
     on_time: list[OnTime]
     open_by_age: list[Count]
     top_products: list[Count]
-    top_root_causes: list[Count]
+    top_defect_codes: list[Count]
+    top_cause_codes: list[Count]
     defect_pareto: list[ParetoBar]  # last 90 days, most frequent defect code first
     open_clusters: list[ClusterPublic]  # clusters meeting the recurrence rule in its window
 
@@ -144,19 +145,34 @@ def top_products(session: Session, now: datetime) -> list[Count]:
     return [Count(_shorten(product), int(n)) for product, n in rows]
 
 
-def top_root_causes(session: Session, now: datetime) -> list[Count]:
-    """The defects behind complaints: quality's root causes, as written, most frequent first."""
+def _code_label(code: str, label: str, group: str) -> str:
+    return _shorten(f"{code} {label} ({group})")
+
+
+def top_defect_codes(session: Session, now: datetime) -> list[Count]:
+    """What is wrong, by quality's defect code (with its family), most frequent first."""
     rows = session.exec(
-        select(Resolution.root_cause, func.count().label("n"))
-        .where(
-            col(Resolution.root_cause).is_not(None),
-            col(Resolution.decided_at) >= now - timedelta(days=RECENT_DAYS),
-        )
-        .group_by(Resolution.root_cause)
-        .order_by(func.count().desc(), col(Resolution.root_cause))
+        select(DefectCode.code, DefectCode.label, DefectCode.family, func.count().label("n"))
+        .join(Complaint, col(Complaint.defect_code_id) == DefectCode.id)
+        .where(col(Complaint.received_at) >= now - timedelta(days=RECENT_DAYS))
+        .group_by(DefectCode.code, DefectCode.label, DefectCode.family)
+        .order_by(func.count().desc(), DefectCode.code)
         .limit(TOP)
     ).all()
-    return [Count(_shorten(cause or ""), int(n)) for cause, n in rows]
+    return [Count(_code_label(code, label, family), int(n)) for code, label, family, n in rows]
+
+
+def top_cause_codes(session: Session, now: datetime) -> list[Count]:
+    """Why it went wrong, by quality's cause code (with its 6M category)."""
+    rows = session.exec(
+        select(CauseCode.code, CauseCode.label, CauseCode.category, func.count().label("n"))
+        .join(Complaint, col(Complaint.cause_code_id) == CauseCode.id)
+        .where(col(Complaint.received_at) >= now - timedelta(days=RECENT_DAYS))
+        .group_by(CauseCode.code, CauseCode.label, CauseCode.category)
+        .order_by(func.count().desc(), CauseCode.code)
+        .limit(TOP)
+    ).all()
+    return [Count(_code_label(code, label, category), int(n)) for code, label, category, n in rows]
 
 
 def dashboard(session: Session) -> Dashboard:
@@ -167,7 +183,8 @@ def dashboard(session: Session) -> Dashboard:
         on_time=on_time_by_department(session, now),
         open_by_age=open_by_age(session, now),
         top_products=top_products(session, now),
-        top_root_causes=top_root_causes(session, now),
+        top_defect_codes=top_defect_codes(session, now),
+        top_cause_codes=top_cause_codes(session, now),
         defect_pareto=defect_pareto(session, since=now - timedelta(days=RECENT_DAYS)),
         open_clusters=[
             c

@@ -6,6 +6,7 @@ Each clock keeps ``next_check_at``, the next moment the sweep has something to d
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,7 @@ from workflow.rules import (
     Department,
     EscalationLevel,
     PolicyKey,
+    Severity,
     Step,
     match_policy,
 )
@@ -286,3 +288,41 @@ def sync_due_dates(session: Session, complaint: Complaint) -> None:
     task_dues = [c.due_at for c in clocks if c.step in COMPLAINT_DUE_STEPS]
     complaint.due_at = min(task_dues) if task_dues else complaint.reply_due_at
     session.add(complaint)
+
+
+def retime_clocks(session: Session, complaint: Complaint, old: Severity) -> list[dict[str, Any]]:
+    """Every running clock of the complaint on the policy for its present severity: same
+    start, the new policy's hours (time paused still added), reminder and escalation state
+    cleared where the new dates lie ahead. Met clocks, and clocks whose policy does not
+    depend on severity (a sub-task's own time, an action's due date), are left as they are.
+    Returns what moved, for the history."""
+    policies, calendar, now = effective_policies(session), company_calendar(), utcnow()
+    moved = []
+    for clock in running_clocks(session, id_of(complaint)):
+        before = match_policy(policies, clock.step, complaint.kind, old)
+        policy = match_policy(policies, clock.step, complaint.kind, complaint.severity)
+        if policy is None or policy == before:
+            continue
+        old_due = clock.due_at
+        shift = {"business_time": policy.business_time}
+        clock.hours, clock.business_time = policy.hours, policy.business_time
+        clock.reminder_fraction = policy.reminder_fraction
+        clock.escalation_interval_hours = policy.escalation_interval_hours
+        clock.due_at = calendar.add_hours(
+            clock.started_at, policy.hours + clock.paused_hours, **shift
+        )
+        clock.remind_at = calendar.add_hours(
+            clock.started_at, policy.hours * policy.reminder_fraction + clock.paused_hours, **shift
+        )
+        if clock.remind_at > now:
+            clock.reminded_at = None
+        if clock.due_at > now:
+            clock.escalation_level, clock.escalated_at = EscalationLevel.none, None
+        clock.next_check_at = next_check(clock)
+        session.add(clock)
+        moved.append(
+            {"step": clock.step, "task_id": clock.task_id, "hours": policy.hours,
+             "old_due_at": old_due, "due_at": clock.due_at}
+        )  # fmt: skip
+    sync_due_dates(session, complaint)
+    return moved

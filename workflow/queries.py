@@ -17,6 +17,7 @@ from models.task import Task, TaskPublic
 from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.capa_queries import actions_public, latest_check_public
+from workflow.catalogue_view import catalogue_fields
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
@@ -48,6 +49,7 @@ class ComplaintFilter:
     received_by_id: int | None = None
     overdue: bool | None = None
     text: str | None = None
+    product_unmapped: bool | None = None
 
 
 def _is_late(due_at: datetime | None, now: datetime) -> bool:
@@ -74,6 +76,9 @@ def list_complaints(
     if filters.overdue is not None:
         late = col(Complaint.status).in_(OPEN_STATUSES) & (col(Complaint.due_at) < now)
         query = query.where(late if filters.overdue else ~late)
+    if filters.product_unmapped is not None:
+        unmapped = col(Complaint.product_id).is_(None)
+        query = query.where(unmapped if filters.product_unmapped else ~unmapped)
     if filters.text:
         # The text is searched for as it is: % and _ in it are not wildcards.
         query = query.where(
@@ -182,6 +187,7 @@ def complaint_public(
             "related": related_of(session, complaint),
             "actions": actions_public(session, id_of(complaint), actor),
             "effectiveness_check": latest_check_public(session, id_of(complaint)),
+            **catalogue_fields(session, complaint),
         },
     )
 

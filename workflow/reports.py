@@ -19,6 +19,7 @@ from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
 from models.history import HistoryEntry
+from models.quality import CauseCode, DefectCode
 from models.task import Task
 from workflow.clock import utcnow
 from workflow.deadlines import clock_figures
@@ -37,6 +38,8 @@ class GroupBy(StrEnum):
     severity = "severity"
     product = "product"
     customer = "customer"
+    defect_code = "defect_code"  # quality's defect code, with its family
+    cause_code = "cause_code"  # quality's cause code, with its 6M category
 
 
 class ReportRow(SQLModel):
@@ -80,12 +83,27 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _complaint_key(group_by: GroupBy, names: dict[int, str]) -> Callable[[Complaint], str]:
+NO_CODE = "(no code yet)"
+
+
+def code_labels(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+    """Each defect and cause code's report label: code, then its family or category."""
+    defects = {id_of(d): f"{d.code} ({d.family})" for d in session.exec(select(DefectCode))}
+    causes = {id_of(c): f"{c.code} ({c.category.value})" for c in session.exec(select(CauseCode))}
+    return defects, causes
+
+
+def _complaint_key(
+    group_by: GroupBy, names: dict[int, str], codes: tuple[dict[int, str], dict[int, str]]
+) -> Callable[[Complaint], str]:
+    defects, causes = codes
     return {
         GroupBy.department: lambda c: c.current_department.value if c.current_department else "-",
         GroupBy.severity: lambda c: c.severity.value,
         GroupBy.product: lambda c: c.product,
         GroupBy.customer: lambda c: names.get(c.customer_id, "?"),
+        GroupBy.defect_code: lambda c: defects.get(c.defect_code_id or -1, NO_CODE),
+        GroupBy.cause_code: lambda c: causes.get(c.cause_code_id or -1, NO_CODE),
     }[group_by]
 
 
@@ -108,7 +126,7 @@ def deadline_report(
             )
         )
     }
-    complaint_key = _complaint_key(group_by, names)
+    complaint_key = _complaint_key(group_by, names, code_labels(session))
 
     def clock_key(clock: Deadline) -> str:
         if group_by is GroupBy.department:

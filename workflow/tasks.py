@@ -29,6 +29,7 @@ from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
 from workflow.notices import announce_task
+from workflow.quality_codes import assess_complaint, result_codes
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
@@ -44,6 +45,7 @@ from workflow.rules import (
     require_task_action,
     subtask_department_refusal,
 )
+from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 
 Completion = QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict
@@ -118,7 +120,8 @@ def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
 def _return_quality_result(
     session: Session, task: Task, complaint: Complaint, result: QualityResult, actor: Actor
 ) -> None:
-    changes = {}
+    changes, noted = result_codes(session, complaint, result)
+    old_severity = complaint.severity
     if result.severity is not None and result.severity is not complaint.severity:
         changes["severity"] = result.severity
     apply_transition(
@@ -129,9 +132,11 @@ def _return_quality_result(
         changes=changes,
         reason=result.no_investigation_reason,
         expected_version=result.version,
+        noted=noted,
     )
+    apply_severity_change(session, complaint, old_severity, task=task, actor=actor)
     resolution = Resolution.model_validate(
-        result.model_dump(exclude={"kind", "severity", "version"}),
+        result.model_dump(exclude={"kind", "severity", "version", "defect_code", "cause_code"}),
         update={
             "complaint_id": complaint.id,
             "revision": complaint.cycle,
@@ -238,12 +243,15 @@ def _record_milestone(
     action: Action,
     fields: dict,
     then: Callable[[Session, Complaint], None] | None = None,
+    assessment: Assessment | None = None,
 ) -> Task:
     task, complaint = _locked_for(session, task_id, action, actor)
     step = MILESTONE_ACTIONS[action]
     _take(session, task, actor)
     task.result = {**task.result, step.value: fields}
     deadlines.stop_task_clocks(session, task, {step})
+    if assessment is not None:
+        assess_complaint(session, task, complaint, assessment, actor)
     record_history(
         session,
         complaint_id=id_of(complaint),
@@ -269,6 +277,7 @@ def record_assessment(
         action=Action.record_assessment,
         fields=fields,
         then=recurrence.detect,  # the defect code is known now: look again
+        assessment=assessment,
     )
 
 

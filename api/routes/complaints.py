@@ -5,6 +5,7 @@ from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, WriteSessionDep, allowed
 from api.ratelimit import check_intake_rate
+from models.catalogue import ProductMapping
 from models.complaint import (
     MAX_ID,
     AcknowledgementRecord,
@@ -22,6 +23,7 @@ from workflow.complaints import (
     wait_for_customer,
 )
 from workflow.config import get_settings
+from workflow.product_mapping import map_product
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints
 from workflow.rules import Action, Department, Kind, Severity, Status
 from workflow.transitions import Actor
@@ -79,7 +81,8 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
     "",
     summary="Search complaints",
     description="Newest first. `overdue=true` lists open complaints whose current step is past "
-    "its due date; `q` searches reference, product, lot, description and customer name.",
+    "its due date; `q` searches reference, product, lot, description and customer name; "
+    "`product_unmapped=true` lists those quality has still to map to a catalogue product.",
 )
 def search_complaints(
     session: SessionDep,
@@ -90,6 +93,10 @@ def search_complaints(
     department: Department | None = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     overdue: bool | None = None,
+    product_unmapped: Annotated[
+        bool | None,
+        Query(description="true: complaints whose product is not mapped to the catalogue"),
+    ] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00]+$")] = None,
     limit: PageSize = 50,
     offset: Offset = 0,
@@ -102,6 +109,7 @@ def search_complaints(
         customer_id=customer_id,
         overdue=overdue,
         text=q,
+        product_unmapped=product_unmapped,
     )
     return list_complaints(
         session, filters, limit=min(limit, get_settings().max_page_size), offset=offset
@@ -218,4 +226,25 @@ def acknowledgement(
     actor: Annotated[Actor, allowed(Action.record_acknowledgement)],
 ) -> ComplaintRecord:
     record_acknowledgement(session, reference=reference, record=body, actor=actor)
+    return complaint_record(session, reference, actor)
+
+
+@router.post(
+    "/{reference}/product",
+    summary="Map the complaint to a catalogue product",
+    description="Quality points an unmapped (or wrongly mapped) complaint at a product of the "
+    "catalogue, saying why; the free text `product` stays as received. The history keeps "
+    "the old and the new product.",
+    responses={
+        404: {"description": "No such complaint"},
+        422: {"description": "No such product, or the product is no longer sold"},
+    },
+)
+def map_to_product(
+    reference: str,
+    body: ProductMapping,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.map_product)],
+) -> ComplaintRecord:
+    map_product(session, reference=reference, mapping=body, actor=actor)
     return complaint_record(session, reference, actor)

@@ -8,6 +8,7 @@ from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
     auth,
+    catalogue,
     complaints,
     corrections,
     customer,
@@ -34,6 +35,7 @@ def install_web(app: FastAPI) -> None:
         related,
         documents,
         actions,
+        catalogue,
     ):
         app.include_router(module.router)
     app.add_middleware(

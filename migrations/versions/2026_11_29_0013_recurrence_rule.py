@@ -5,7 +5,7 @@
   on one product and defect code within 90 days).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 15:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

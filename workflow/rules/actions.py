@@ -43,6 +43,7 @@ COMPLAINT_ACTIONS = (
     Action.read_customer_link,
     Action.review_related,  # any state: the quality loop outlives the customer's answer
     Action.open_action,
+    Action.map_product,
 )
 
 

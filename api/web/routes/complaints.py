@@ -44,6 +44,7 @@ from workflow.eight_d import eight_d_report
 from workflow.errors import InvalidInput
 from workflow.facts import facts_of
 from workflow.notices import status_url
+from workflow.products import active_products
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
 from workflow.rules import Action, Actor, Channel, Kind, Remedy, Severity, Status, available_actions
 
@@ -250,6 +251,7 @@ def complaint_page(
             "status_link": status_url(complaint) if Action.read_customer_link in actions else None,
             "ack_channels": [c for c in Channel if c is not Channel.email],
             **capa_page_context(session, complaint, actor),
+            "catalogue": active_products(session) if Action.map_product in actions else [],
         },
     )
 

@@ -146,7 +146,8 @@ def dashboard_page(
         count_chart(
             "products", "Top products complained about, last 90 days", figures.top_products
         ),
-        count_chart("causes", "Top root causes found, last 90 days", figures.top_root_causes),
+        count_chart("defects", "Top defect codes, last 90 days", figures.top_defect_codes),
+        count_chart("causes", "Top cause codes, last 90 days", figures.top_cause_codes),
         pareto_chart("pareto", "Defect codes, last 90 days (Pareto)", figures.defect_pareto),
     ]
     context = {"title": "Dashboard", "d": figures, "charts": charts}

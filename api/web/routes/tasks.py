@@ -24,6 +24,7 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
+from workflow.codes import code_groups
 from workflow.errors import NotFound
 from workflow.facts import facts_of, task_facts
 from workflow.notices import resolution_preview
@@ -147,6 +148,8 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "result_refusal": task_refusal(Action.return_result, facts, facts_of(complaint), actor),
         "finished": is_finished(task.status),
         "severities": list(Severity),
+        "defect_groups": code_groups(session, "defect"),
+        "cause_groups": code_groups(session, "cause"),
         "subtasks": subtasks,
         "subtask_departments": SUBTASK_DEPARTMENTS,
         "values": {},
@@ -196,6 +199,8 @@ def _assessment_data(values: dict[str, str]) -> dict[str, Any]:
         "valid": choice(values, "valid"),
         "investigate": choice(values, "investigate"),
         "severity": values.get("severity") or None,
+        "defect_code": values.get("defect_code", "").strip() or None,
+        "cause_code": values.get("cause_code", "").strip() or None,
     }
     return {**data, **text_fields(values, QUALITY_TEXT_FIELDS)}
 
