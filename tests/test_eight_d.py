@@ -1,19 +1,17 @@
 """The complaint file arranged as an 8D report, over real HTTP, from a record built the way
 people build it (intake, quality's assessment and containment, the result, sales' approval,
-the customer's acceptance), with actions and an effectiveness check in the database."""
-
-from datetime import UTC, datetime, timedelta
+the customer's acceptance, actions opened and worked through the API); only the
+effectiveness check's verdict, 60 days on, is written straight to the database."""
 
 from sqlmodel import select
 
 from models.complaint import Complaint
-from models.enums import ActionKind, ActionStatus, CauseCategory, Department, Verdict
-from models.quality import CapaAction, CauseCode, DefectCode, EffectivenessCheck
-from tests.support import Api, drain_outbox, quality_result
+from models.enums import Verdict
+from models.quality import EffectivenessCheck
+from tests.capa_support import complete_action, open_action, production_user
+from tests.support import Api, drain_outbox, first_assessment, quality_result
 from tests.test_web_pages import browser  # noqa: F401  (the signed-in page client)
 from workflow.db import write_session
-
-T0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def _closed_complaint(base_url: str) -> str:
@@ -21,10 +19,7 @@ def _closed_complaint(base_url: str) -> str:
     reference = sales.log_complaint(description="Seal of pump P-200 leaks at 6 bar.")["reference"]
     drain_outbox()
     task = quality.open_task(reference, "quality_assessment")
-    assessed = quality.post(
-        f"/tasks/{task['id']}/assessment",
-        json={"valid": True, "investigate": True, "severity": "major"},
-    )
+    assessed = quality.post(f"/tasks/{task['id']}/assessment", json=first_assessment())
     assert assessed.status_code == 200, assessed.text
     contained = quality.post(
         f"/tasks/{task['id']}/containment", json={"containment": "Lot L-2026-114 blocked."}
@@ -44,75 +39,41 @@ def _closed_complaint(base_url: str) -> str:
     return reference
 
 
-def _action(complaint_id: int, kind: ActionKind, description: str, **fields) -> CapaAction:
-    values = {
-        "owner_department": Department.production,
-        "due_at": T0 + timedelta(days=10),
-        "created_by": "quality",
-        "created_at": T0,
-        **fields,
-    }
-    return CapaAction(complaint_id=complaint_id, kind=kind, description=description, **values)
-
-
-def _add_quality_loop(reference: str) -> None:
-    """Codes, actions (one of each kind, one cancelled) and an effective check."""
+def _add_quality_loop(base_url: str, reference: str) -> None:
+    """Actions of every kind opened by quality and worked by production (one cancelled),
+    then an effective check as the sweep and quality would record it 60 days on."""
+    quality, production = Api(base_url, "quality"), production_user(base_url)
+    contain = open_action(
+        quality, reference, kind="containment", description="Sort stock at the warehouse"
+    )
+    complete_action(production, contain, evidence="Sorted: 14 pumps held")
+    fix = open_action(quality, reference, description="Reject supplier batch S-88")
+    redesign = open_action(quality, reference, description="Re-design the seal groove")
+    prevent = open_action(
+        quality, reference, kind="preventive", description="Hardness test at incoming"
+    )
+    assert prevent["status"] == "open"
+    cancelled = quality.post(
+        f"/actions/{redesign['id']}/cancel", json={"reason": "Batch rejection is enough"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    complete_action(production, fix, evidence="Return note RN-4411")
     with write_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
-        assert complaint.id is not None
-        defect = DefectCode(code="T-LK-SEAL", family="Leak", label="Seal leak", created_at=T0)
-        cause = CauseCode(
-            code="T-MAT-SUP",
-            category=CauseCategory.material,
-            label="Supplier material out of specification",
-            created_at=T0,
-        )
-        session.add_all([defect, cause])
-        session.flush()
-        complaint.defect_code_id, complaint.cause_code_id = defect.id, cause.id
-        complaint.quality_record_complete_at = T0 + timedelta(days=70)
-        closed = {"status": ActionStatus.done, "closed_by": "production", "closed_at": T0}
-        session.add_all(
-            [
-                complaint,
-                _action(
-                    complaint.id, ActionKind.containment, "Sort stock at the warehouse", **closed
-                ),
-                _action(
-                    complaint.id,
-                    ActionKind.corrective,
-                    "Reject supplier batch S-88",
-                    evidence="Return note RN-4411",
-                    **closed,
-                ),
-                _action(
-                    complaint.id,
-                    ActionKind.corrective,
-                    "Re-design the seal groove",
-                    status=ActionStatus.cancelled,
-                    cancel_reason="Batch rejection is enough",
-                ),
-                _action(complaint.id, ActionKind.preventive, "Hardness test at incoming"),
-                EffectivenessCheck(
-                    complaint_id=complaint.id,
-                    round=1,
-                    actions_closed_at=T0,
-                    scheduled_for=T0 + timedelta(days=60),
-                    verdict=Verdict.effective,
-                    reasoning="No leak reported since the batch was rejected.",
-                    recurrences=[],
-                    decided_by="quality",
-                    decided_at=T0 + timedelta(days=70),
-                    created_at=T0,
-                ),
-            ]
-        )
+        check = session.exec(
+            select(EffectivenessCheck).where(EffectivenessCheck.complaint_id == complaint.id)
+        ).one()  # scheduled when the last corrective action of the round was done
+        check.verdict = Verdict.effective
+        check.reasoning = "No leak reported since the batch was rejected."
+        check.decided_by, check.decided_at = "quality", check.scheduled_for
+        complaint.quality_record_complete_at = check.scheduled_for
+        session.add_all([check, complaint])
         session.commit()
 
 
 def test_a_complete_record_reads_as_an_8d_report_section_by_section(base_url):
     reference = _closed_complaint(base_url)
-    _add_quality_loop(reference)
+    _add_quality_loop(base_url, reference)
     answer = Api(base_url, "technical").get(f"/complaints/{reference}/8d")
     assert answer.status_code == 200, answer.text
     report = answer.json()
@@ -129,7 +90,7 @@ def test_a_complete_record_reads_as_an_8d_report_section_by_section(base_url):
     ]
 
     team = {m["name"]: m for m in report["d1_team"]}
-    assert set(team) == {"sales", "quality"}  # the flows are not people
+    assert set(team) == {"sales", "quality", "petra"}  # the flows are not people
     assert team["quality"]["department"] == "quality"
     assert "first assessment recorded" in team["quality"]["contributions"]
     assert "approve result" in team["sales"]["contributions"]
@@ -142,7 +103,7 @@ def test_a_complete_record_reads_as_an_8d_report_section_by_section(base_url):
         12,
     )
     assert (d2["valid"], d2["investigated"], d2["assessed_by"]) == (True, True, "quality")
-    assert d2["defect_code"] == {"code": "T-LK-SEAL", "label": "Seal leak", "group": "Leak"}
+    assert d2["defect_code"] == {"code": "LK-SEAL", "label": "Seal leak", "group": "leak"}
 
     assert report["d3_containment"]["recorded"] == [
         "Lot L-2026-114 blocked.",
@@ -153,7 +114,11 @@ def test_a_complete_record_reads_as_an_8d_report_section_by_section(base_url):
     ]
     d4 = report["d4_root_cause"]
     assert d4["root_cause"] == quality_result()["root_cause"]
-    assert d4["cause_code"]["group"] == "material"
+    assert d4["cause_code"] == {
+        "code": "MAT-BTCH",
+        "label": "Faulty raw-material batch",
+        "group": "material",
+    }
 
     d5 = report["d5_corrective_actions"]
     assert d5["planned"] == quality_result()["corrective_action"]
@@ -199,13 +164,13 @@ def test_the_8d_report_is_for_signed_in_staff_and_names_an_unknown_reference(bas
 
 def test_the_complaint_page_shows_the_8d_section(base_url, browser):  # noqa: F811
     reference = _closed_complaint(base_url)
-    _add_quality_loop(reference)
+    _add_quality_loop(base_url, reference)
     page = browser("manager").client.get(f"/complaints/{reference}")
     assert page.status_code == 200
     section = page.text[page.text.index('id="eight-d"') :]
     for expected in (
         "D0 Symptom and emergency response",
-        "T-LK-SEAL Seal leak (Leak)",
+        "LK-SEAL Seal leak (leak)",
         "Reject supplier batch S-88",
         "Return note RN-4411",
         "<strong>effective</strong>",
