@@ -5,6 +5,7 @@ from sqlmodel import col, select
 
 from models.deadline import Deadline
 from models.outbox import OutboxEvent
+from tests.capa_support import open_action
 from tests.support import Api, drain_outbox
 from tests.test_web_pages import browser  # noqa: F401  (the signed-in page client)
 from workflow.db import read_session
@@ -79,6 +80,7 @@ def test_a_withdrawn_complaint_ends_its_tasks_and_clocks_and_stays_on_record(bas
     reference = sales.log_complaint()["reference"]
     drain_outbox()
     task = quality.open_task(reference, "quality_assessment")
+    action = open_action(quality, reference, owner=None, kind="containment")
     answer = sales.post(
         f"/complaints/{reference}/withdraw", json={"reason": "Logged for the wrong customer."}
     )
@@ -91,7 +93,10 @@ def test_a_withdrawn_complaint_ends_its_tasks_and_clocks_and_stays_on_record(bas
     assert all(d["met_at"] for d in record["deadlines"])
     [entry] = _history(sales, reference, "withdraw")
     assert entry["reason"] == "Logged for the wrong customer."
-    assert entry["changes"]["tasks_cancelled"] == [task["id"]]
+    assert entry["changes"]["tasks_cancelled"] == [task["id"], action["task_id"]]
+    [ended_action] = [a for a in record["actions"] if a["id"] == action["id"]]
+    assert ended_action["status"] == "cancelled"
+    assert ended_action["cancel_reason"] == "Logged for the wrong customer."
     assert quality.get("/tasks").json()["items"] == []
 
     again = sales.post(f"/complaints/{reference}/withdraw", json={"reason": "Twice."})

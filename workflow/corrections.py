@@ -9,7 +9,8 @@ from sqlmodel import Session, col, select
 from models.base import id_of
 from models.complaint import Complaint
 from models.correction import ComplaintCorrection, DuplicateMark, Withdrawal
-from models.enums import HistoryAction
+from models.enums import ActionStatus, HistoryAction
+from models.quality import CapaAction
 from models.task import Task
 from workflow import deadlines
 from workflow.clock import utcnow
@@ -66,20 +67,31 @@ def correct_complaint(
     return complaint
 
 
-def _end_open_work(session: Session, complaint: Complaint, actor: Actor) -> list[int]:
-    """Nothing more is owed on an ended complaint: its open tasks are cancelled and every
-    clock stops. The ids of the tasks cancelled."""
+def _end_open_work(session: Session, complaint: Complaint, actor: Actor, reason: str) -> list[int]:
+    """Nothing more is owed on an ended complaint: its open tasks (and the actions they
+    carry) are cancelled with the reason and every clock stops. The ids of the tasks."""
     tasks = session.exec(
         select(Task).where(
             Task.complaint_id == complaint.id, col(Task.status).in_(list(OPEN_TASK_STATUSES))
         )
     ).all()
+    now = utcnow()
     for task in tasks:
         deadlines.stop_task_clocks(session, task)
         task.status = TaskStatus.cancelled
-        task.done_at = utcnow()
+        task.done_at = now
         task.completed_by_id = actor.user_id
+        task.result = {**task.result, "cancelled_because": reason}
         session.add(task)
+    open_actions = session.exec(
+        select(CapaAction).where(
+            CapaAction.complaint_id == complaint.id, CapaAction.status == ActionStatus.open
+        )
+    ).all()
+    for action in open_actions:
+        action.status, action.cancel_reason = ActionStatus.cancelled, reason
+        action.closed_by, action.closed_at = actor.name, now
+        session.add(action)
     deadlines.stop_clocks(session, id_of(complaint))
     return [id_of(t) for t in tasks]
 
@@ -101,7 +113,10 @@ def _end(
         action=action,
         actor=actor,
         changes={"due_at": None, "closed_at": utcnow(), **(changes or {})},
-        noted={**(noted or {}), "tasks_cancelled": _end_open_work(session, complaint, actor)},
+        noted={
+            **(noted or {}),
+            "tasks_cancelled": _end_open_work(session, complaint, actor, reason),
+        },
         reason=reason,
         expected_version=version,
     )
