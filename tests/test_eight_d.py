@@ -3,6 +3,10 @@ people build it (intake, quality's assessment and containment, the result, sales
 the customer's acceptance, actions opened and worked through the API); only the
 effectiveness check's verdict, 60 days on, is written straight to the database."""
 
+import io
+import re
+
+from pypdf import PdfReader
 from sqlmodel import select
 
 from models.complaint import Complaint
@@ -177,3 +181,40 @@ def test_the_complaint_page_shows_the_8d_section(base_url, browser):  # noqa: F8
         "D8 Closure",
     ):
         assert expected in section, expected
+
+
+def _pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def test_the_8d_pdf_is_the_customers_form_without_internal_notes(base_url, browser):  # noqa: F811
+    reference = _closed_complaint(base_url)
+    _add_quality_loop(base_url, reference)
+    answer = Api(base_url, "quality").get(f"/complaints/{reference}/8d.pdf")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    text = _pdf_text(answer.content)
+    for expected in (
+        f"8D report {reference}",
+        "Example Manufacturing",  # the company's name (CW_COMPANY_NAME)
+        "Jane Miller, Acme",
+        "PO-7781",  # the customer's order
+        *(f"D{n} " for n in range(9)),
+        "LK-SEAL Seal leak",
+        "MAT-BTCH Faulty raw-material batch",
+        "Reject supplier batch S-88",
+        "Return note RN-4411",
+        "Effectiveness check 1: effective",
+        quality_result()["customer_summary"],
+    ):
+        assert expected in text, expected
+    for internal in ("approve result", "History", "notice", "Re-design the seal groove"):
+        assert internal not in text, internal  # no history, no notices, no cancelled plans
+
+    page = browser("sales").client.get(f"/complaints/{reference}")
+    assert f'href="/complaints/{reference}/8d.pdf"' in page.text
+    from_page = browser("sales").client.get(f"/complaints/{reference}/8d.pdf")
+    assert from_page.status_code == 200
+    assert from_page.content.startswith(b"%PDF")
+    assert Api(base_url).get(f"/complaints/{reference}/8d.pdf").status_code == 401

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: str = ""
     mail_from: str = "complaints@example.com"
+    company_name: str = Field(
+        default="Example Manufacturing", description="Printed on documents for customers (8D)"
+    )
     smtp_timeout_seconds: int = 15
     department_emails: dict[str, list[str]] = Field(
         default_factory=lambda: dict(DEFAULT_DEPARTMENT_EMAILS)

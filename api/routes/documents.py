@@ -1,6 +1,5 @@
-"""The auditor's documents: a complaint's dossier (PDF) and the complaint register (PDF, Excel,
-CSV, or JSON). The 8D report (`/complaints/{reference}/8d.pdf`) belongs here beside the
-dossier: a template in `workflow/documents/templates/` rendered with `pdf_document`."""
+"""The auditor's documents: a complaint's dossier and its 8D report (PDF), and the complaint
+register (PDF, Excel, CSV, or JSON)."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from api.deps import SessionDep, allowed
 from api.routes.reports import Day
 from workflow.clock import utcnow
-from workflow.documents.dossier import dossier_pdf
+from workflow.documents.dossier import dossier_pdf, eight_d_pdf
 from workflow.documents.register import (
     Register,
     RegisterFilter,
@@ -71,6 +70,21 @@ def complaint_dossier(
     reference: str, session: SessionDep, actor: Annotated[Actor, allowed(Action.read_dossier)]
 ) -> Response:
     return attachment(dossier_pdf(session, reference, actor), PDF, f"{reference}-dossier.pdf")
+
+
+@router.get(
+    "/complaints/{reference}/8d.pdf",
+    summary="The complaint's 8D report as PDF",
+    description="The customer-facing form, D0 to D8, with the company's name (`CW_COMPANY_NAME`) "
+    "and the complaint's references: what `GET /complaints/{reference}/8d` returns, without "
+    "internal notes (no history, no comments, no notices).",
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}}, 404: {"description": "No such complaint"}},
+)
+def complaint_eight_d(
+    reference: str, session: SessionDep, actor: Annotated[Actor, allowed(Action.read_dossier)]
+) -> Response:
+    return attachment(eight_d_pdf(session, reference, actor), PDF, f"{reference}-8D.pdf")
 
 
 @dataclass(frozen=True)

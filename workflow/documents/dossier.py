@@ -21,8 +21,10 @@ from models.views import ComplaintRecord
 from workflow.attachments import list_attachments
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
+from workflow.config import get_settings
 from workflow.documents.chain_check import ChainCheck, check_complaint_chain
 from workflow.documents.render import local_time, pdf_document
+from workflow.eight_d import eight_d_report
 from workflow.queries import complaint_record
 from workflow.rules import Actor
 
@@ -118,3 +120,16 @@ def dossier_context(dossier: Dossier) -> dict[str, Any]:
 
 def dossier_pdf(session: Session, reference: str, actor: Actor) -> bytes:
     return pdf_document("dossier.html", dossier_context(gather_dossier(session, reference, actor)))
+
+
+def eight_d_pdf(session: Session, reference: str, actor: Actor) -> bytes:
+    """The 8D report as the customer receives it: the company's name, no internal notes."""
+    report = eight_d_report(session, reference)
+    return pdf_document(
+        "eight_d.html",
+        {
+            "r": report,
+            "company": get_settings().company_name,
+            "generated": f"Generated {local_time(report.generated_at)} by {actor.name}",
+        },
+    )

@@ -1,5 +1,6 @@
-"""The documents from the pages: the dossier button on a complaint's page, the register buttons
-on the managers' pages and the search page. Same services and rules as the API's routes."""
+"""The documents from the pages: the dossier and 8D buttons on a complaint's page, the
+register buttons on the managers' pages and the search page. Same services and rules as the
+API's routes."""
 
 from typing import Annotated
 
@@ -17,7 +18,7 @@ from api.routes.documents import (
 )
 from api.web.routes import page_router
 from api.web.session import page_for
-from workflow.documents.dossier import dossier_pdf
+from workflow.documents.dossier import dossier_pdf, eight_d_pdf
 from workflow.documents.register import complaint_register
 from workflow.rules import Action, Actor
 
@@ -29,6 +30,13 @@ def dossier_file(
     reference: str, session: SessionDep, actor: Annotated[Actor, page_for(Action.read_dossier)]
 ) -> Response:
     return attachment(dossier_pdf(session, reference, actor), PDF, f"{reference}-dossier.pdf")
+
+
+@router.get("/complaints/{reference}/8d.pdf")
+def eight_d_file(
+    reference: str, session: SessionDep, actor: Annotated[Actor, page_for(Action.read_dossier)]
+) -> Response:
+    return attachment(eight_d_pdf(session, reference, actor), PDF, f"{reference}-8D.pdf")
 
 
 @router.get("/register")
