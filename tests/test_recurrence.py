@@ -131,8 +131,8 @@ def _catalogue(part_number: str, defect_code: str) -> tuple[int, int]:
 
 
 def _coded_complaint(sales: Any, quality: Any, product_defect: tuple[int, int], n: int) -> str:
-    """A complaint on the product, quality's first assessment recording the defect code (set
-    directly here: recording it belongs to the catalogue's part of the work)."""
+    """A complaint on the product (mapped directly here), quality's first assessment
+    recording the defect code."""
     reference = sales.log_complaint(
         product=f"Item {product_defect[0]}",
         lot_number=f"LOT-{product_defect[0]}-{n}",
@@ -141,12 +141,15 @@ def _coded_complaint(sales: Any, quality: Any, product_defect: tuple[int, int], 
     drain_outbox()
     with write_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
-        complaint.product_id, complaint.defect_code_id = product_defect
+        complaint.product_id = product_defect[0]
         session.add(complaint)
         session.commit()
+        defect = session.get(DefectCode, product_defect[1])
+        assert defect is not None
     task = quality.open_task(reference, "quality_assessment")
     assessed = quality.post(
-        f"/tasks/{task['id']}/assessment", json={"valid": True, "investigate": True}
+        f"/tasks/{task['id']}/assessment",
+        json={"valid": True, "investigate": True, "defect_code": defect.code},
     )
     assert assessed.status_code == 200, assessed.text
     return reference
