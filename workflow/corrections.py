@@ -25,6 +25,7 @@ from workflow.rules import (
     require_complaint_action,
     require_permission,
 )
+from workflow.tasks import close_task
 from workflow.transitions import (
     apply_transition,
     check_version,
@@ -75,14 +76,10 @@ def _end_open_work(session: Session, complaint: Complaint, actor: Actor, reason:
             Task.complaint_id == complaint.id, col(Task.status).in_(list(OPEN_TASK_STATUSES))
         )
     ).all()
-    now = utcnow()
     for task in tasks:
-        deadlines.stop_task_clocks(session, task)
-        task.status = TaskStatus.cancelled
-        task.done_at = now
-        task.completed_by_id = actor.user_id
-        task.result = {**task.result, "cancelled_because": reason}
-        session.add(task)
+        cancelled = {**task.result, "cancelled_because": reason}
+        close_task(session, task, actor, TaskStatus.cancelled, cancelled)
+    now = utcnow()
     open_actions = session.exec(
         select(CapaAction).where(
             CapaAction.complaint_id == complaint.id, CapaAction.status == ActionStatus.open

@@ -102,7 +102,9 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     return task
 
 
-def _close(session: Session, task: Task, actor: Actor, status: TaskStatus, result: dict) -> None:
+def close_task(
+    session: Session, task: Task, actor: Actor, status: TaskStatus, result: dict
+) -> None:
     """The task leaves its queue as done or cancelled; its clocks stop."""
     deadlines.stop_task_clocks(session, task)
     task.status = status
@@ -114,7 +116,7 @@ def _close(session: Session, task: Task, actor: Actor, status: TaskStatus, resul
 
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
     _take(session, task, actor)
-    _close(session, task, actor, TaskStatus.done, result)
+    close_task(session, task, actor, TaskStatus.done, result)
 
 
 def _return_quality_result(
@@ -377,7 +379,7 @@ def cancel_subtask(
     if is_finished(subtask.status):
         raise RuleViolation(f"sub-task {subtask_id} is {subtask.status.value} already")
     result = {**subtask.result, "cancelled_because": reason}
-    _close(session, subtask, actor, TaskStatus.cancelled, result)
+    close_task(session, subtask, actor, TaskStatus.cancelled, result)
     record_history(
         session,
         complaint_id=id_of(complaint),

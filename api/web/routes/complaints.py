@@ -285,7 +285,7 @@ def attachment_file(
     )
 
 
-def _back_to(reference: str) -> RedirectResponse:
+def back_to_complaint(reference: str) -> RedirectResponse:
     return RedirectResponse(f"/complaints/{reference}", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -303,10 +303,10 @@ def customer_response(
     )
     if errors:
         flash(request, "; ".join(errors.values()), "error")
-        return _back_to(reference)
+        return back_to_complaint(reference)
     record_customer_response(session, reference=reference, response=answer, actor=actor)
     flash(request, "Customer accepted: closed." if answer.accepted else "Reopened to quality.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
 
 
 @router.post("/complaints/{reference}/acknowledgement")
@@ -321,10 +321,10 @@ def acknowledgement(
     record, errors = validate(AcknowledgementRecord, {"channel": channel, "note": note.strip()})
     if errors:
         flash(request, "; ".join(errors.values()), "error")
-        return _back_to(reference)
+        return back_to_complaint(reference)
     record_acknowledgement(session, reference=reference, record=record, actor=actor)
     flash(request, "Acknowledgement recorded: its clock is met.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
 
 
 @router.post("/complaints/{reference}/wait")
@@ -337,7 +337,7 @@ def wait(
 ) -> Response:
     wait_for_customer(session, reference=reference, reason=reason, actor=actor, version=None)
     flash(request, "Waiting on the customer: every clock of this complaint is stopped.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
 
 
 @router.post("/complaints/{reference}/resume")
@@ -350,4 +350,4 @@ def resume(
 ) -> Response:
     customer_answered(session, reference=reference, note=note, actor=actor, version=None)
     flash(request, "The customer answered: the clocks run again, moved by the time waited.")
-    return _back_to(reference)
+    return back_to_complaint(reference)

@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import Form, Request, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Form, Request
+from fastapi.responses import Response
 
 from api.deps import WriteSessionDep
 from api.web.forms import validate
 from api.web.pages import flash
 from api.web.routes import page_router
+from api.web.routes.complaints import back_to_complaint
 from api.web.session import page_for
 from models.correction import ComplaintCorrection, DuplicateMark, Withdrawal
 from workflow.corrections import correct_complaint, mark_duplicate, withdraw
@@ -16,10 +17,6 @@ from workflow.errors import InvalidInput
 from workflow.rules import Action, Actor
 
 router = page_router()
-
-
-def _back_to(reference: str) -> RedirectResponse:
-    return RedirectResponse(f"/complaints/{reference}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 def _first_error(model: type, data: dict) -> object:
@@ -92,7 +89,7 @@ def correct(
     assert isinstance(correction, ComplaintCorrection)
     correct_complaint(session, reference=reference, correction=correction, actor=actor)
     flash(request, "Corrected; the history keeps the old values and your reason.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
 
 
 @router.post("/complaints/{reference}/withdraw")
@@ -105,7 +102,7 @@ def withdraw_page(
 ) -> Response:
     withdraw(session, reference=reference, withdrawal=Withdrawal(reason=reason), actor=actor)
     flash(request, f"{reference} is withdrawn: its tasks are cancelled and its clocks stopped.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
 
 
 @router.post("/complaints/{reference}/duplicate")
@@ -120,4 +117,4 @@ def duplicate_page(
     mark = DuplicateMark(original=original.strip(), reason=reason)
     mark_duplicate(session, reference=reference, mark=mark, actor=actor)
     flash(request, f"{reference} is closed as a duplicate of {mark.original}.")
-    return _back_to(reference)
+    return back_to_complaint(reference)
