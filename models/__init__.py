@@ -14,6 +14,7 @@ from models.idempotency import IdempotencyRecord
 from models.mail import CustomerMessage, InboundMail
 from models.notification import Notification
 from models.outbox import OutboxEvent
+from models.personal import PersonalValue
 from models.quality import (
     CapaAction,
     CauseCode,
@@ -46,6 +47,7 @@ __all__ = [
     "MasterDataChange",
     "Notification",
     "OutboxEvent",
+    "PersonalValue",
     "Product",
     "RecurrenceAlert",
     "RecurrenceRuleRow",

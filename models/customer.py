@@ -68,6 +68,7 @@ class Customer(CustomerBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     notification_targets: list[str] = json_field(default_factory=list)
     created_at: datetime = utc_field(nullable=False)
+    erased_at: datetime | None = utc_field()
 
 
 class CustomerCreate(CustomerBase):
@@ -113,3 +114,6 @@ class CustomerCreate(CustomerBase):
 class CustomerPublic(CustomerBase):
     id: int
     notification_targets: list[str]
+    erased_at: datetime | None = Field(
+        default=None, description="When the customer's personal data was erased on request."
+    )

@@ -216,3 +216,4 @@ class HistoryAction(StrEnum):
     customer_message = "customer_message"
     notice_bounced = "notice_bounced"
     held_mail_dropped = "held_mail_dropped"
+    personal_data_erased = "personal_data_erased"

@@ -91,6 +91,7 @@ class World:
             action_id=999_999,  # no such action: refused before it is looked up, or 404
             product_id=999_999,
             code_id=999_999,
+            customer_id=999_999,  # no such customer: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
         )
 
@@ -211,6 +212,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/cancel": {"reason": "The supplier's 8D already answers it."},
         "/withdraw": {"reason": "Logged for the wrong customer."},
         "/duplicate": {"original": "CMP-2026-000001", "reason": "Logged twice."},
+        "/erase": {"reason": "The customer asked to be forgotten."},
         "/actions": {
             "kind": "corrective",
             "description": "Tighten the incoming inspection of seals.",
@@ -324,6 +326,7 @@ FORBIDDEN = [
             ("GET", "/admin/history/verify"),
             ("GET", "/admin/events/failed"),
             ("POST", "/admin/events/{event_id}/retry"),
+            ("POST", "/customers/{customer_id}/erase"),
         )
     ],
     *[
@@ -441,6 +444,7 @@ ALLOWED = [
     *[(user, "GET", DOSSIER, 200) for user in EVERYONE],
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
+    ("admin", "POST", "/customers/{customer_id}/erase", 404),  # no such customer
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event

@@ -237,6 +237,7 @@ def record_customer_response(
             changes={"customer_accepted": True, "due_at": None},
             reason=response.comment,
             expected_version=response.version,
+            customer_wrote_reason=True,
         )
         # The quality loop's actions and checks run on after the customer's answer.
         deadlines.stop_clocks(session, id_of(complaint), set(Step) - QUALITY_LOOP_STEPS)
@@ -250,6 +251,7 @@ def record_customer_response(
             changes={"customer_accepted": False},
             reason=response.comment,
             expected_version=response.version,
+            customer_wrote_reason=True,
         )
     session.commit()
     return complaint

@@ -5,6 +5,8 @@ read-then-write never fails on lock upgrade, and WAL lets readers go on meanwhil
 PostgreSQL needs neither; there the write engine is the same engine.
 """
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 from workflow.config import get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,6 +36,9 @@ def _configure_sqlite(
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Overwrite what is deleted or replaced: an erased customer's values must not stay
+        # readable in the file's free space (docs/architecture.md, "Personal data").
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if max_page_count:
             cursor.execute(f"PRAGMA max_page_count={int(max_page_count)}")
@@ -77,6 +84,27 @@ def get_engine() -> Engine:
 def get_write_engine() -> Engine:
     url = get_settings().sqlalchemy_url
     return build_engine(url, immediate=True) if is_sqlite(url) else get_engine()
+
+
+def clear_write_ahead_log(attempts: int = 8) -> bool:
+    """SQLite: copy the write-ahead log into the database and empty it, so replaced values
+    no longer linger in its old frames. False when readers kept it from finishing."""
+    url = get_settings().sqlalchemy_url
+    if not is_sqlite(url):
+        return True
+    connection = get_engine().raw_connection()
+    try:
+        for attempt in range(attempts):
+            cursor = connection.cursor()
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor.close()
+            if not busy:
+                return True
+            time.sleep(0.2 * (attempt + 1))
+        logger.warning("the write-ahead log is still in use: it is emptied at a later checkpoint")
+        return False
+    finally:
+        connection.close()
 
 
 def reset_engines() -> None:

@@ -28,6 +28,8 @@ from sqlmodel import select as sqlmodel_select
 from models.base import table_of
 from models.enums import HistoryAction
 from models.history import HistoryEntry, HistoryHead
+from models.personal import PersonalValue
+from workflow import personal_data
 from workflow.clock import utcnow
 from workflow.config import get_settings
 
@@ -130,12 +132,18 @@ def record_history(
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
     first: bool = False,
+    customer_wrote_reason: bool = False,
 ) -> HistoryEntry:
     """Record one entry; it joins the chain when the session commits.
 
     The caller holds the complaint's row lock, so ``seq`` cannot race. ``first``: the
-    complaint was created in this transaction (no entry to look up)."""
+    complaint was created in this transaction (no entry to look up). Personal values are
+    kept outside the entry (``workflow.personal_data``): those in ``changes``, and ``reason``
+    when the customer wrote it."""
     pending: list[HistoryEntry] = session.info.setdefault(_PENDING, [])
+    plain = json.loads(json.dumps(changes or {}, default=_json_default))
+    if customer_wrote_reason:
+        reason = personal_data.seal_reason(session, complaint_id, reason)
     entry = HistoryEntry(
         complaint_id=complaint_id,
         seq=1 if first else _next_seq(session, complaint_id, pending),
@@ -144,7 +152,7 @@ def record_history(
         action=action.value,
         from_status=from_status,
         to_status=to_status,
-        changes=json.loads(json.dumps(changes or {}, default=_json_default)),
+        changes=personal_data.seal_changes(session, complaint_id, plain),
         reason=reason,
         **UNSEALED,
     )
@@ -187,10 +195,23 @@ def _forget_pending_entries(session: Session, transaction: SessionTransaction) -
 
 
 def list_history(session: Session, complaint_id: int) -> list[HistoryEntry]:
-    return list(
+    """A complaint's entries as people read them: personal values in place, or erased.
+    Copies, not the sealed rows, so nothing read here can be written back."""
+    sealed = list(
         session.exec(
             sqlmodel_select(HistoryEntry)
             .where(HistoryEntry.complaint_id == complaint_id)
             .order_by(col(HistoryEntry.seq))
         )
     )
+    values = personal_data.load_values(
+        session, (i for e in sealed for i in personal_data.referenced_ids(e.changes, e.reason))
+    )
+    return [_revealed(entry, values) for entry in sealed]
+
+
+def _revealed(entry: HistoryEntry, values: dict[str, PersonalValue]) -> HistoryEntry:
+    fields = entry.model_dump()
+    fields["changes"] = personal_data.reveal_changes(entry.changes, values)
+    fields["reason"] = personal_data.reveal_reason(entry.reason, values)
+    return HistoryEntry(**fields)

@@ -32,6 +32,7 @@ from models.history import HistoryEntry, HistoryHead
 from workflow.db import get_engine
 from workflow.history import GENESIS, HEAD_ROW, content_mac, history_keys, link_mac
 from workflow.history_checkpoints import Checkpoint, by_position, file_checkpoints
+from workflow.personal_data import altered_values, load_values, referenced_ids
 
 STATE_WORDS = {
     "edited": "fields edited",
@@ -51,6 +52,7 @@ class ProblemKind(StrEnum):
     history_removed = "complaint_history_removed"
     unknown_key = "unknown_key"
     unreadable_checkpoint = "unreadable_checkpoint"
+    altered_personal_value = "altered_personal_value"
 
 
 @dataclass
@@ -282,6 +284,25 @@ def _name_complaints(session: Session, problems: list[Problem]) -> None:
             problem.references = [names.get(i, f"complaint id {i}") for i in problem.complaint_ids]
 
 
+def _check_personal_values(
+    session: Session, rows: list[Mapping[str, Any]], found: "_Problems"
+) -> None:
+    """The values an entry refers to must still be what it sealed, unless erased."""
+    wanted = (i for r in rows for i in referenced_ids(r["changes"], r["reason"]))
+    values = load_values(session, wanted)
+    for row in rows:
+        for detail in altered_values(row["changes"], row["reason"], values):
+            found.append(
+                Problem(
+                    ProblemKind.altered_personal_value,
+                    f"entry {row['chain_seq']}: {detail}",
+                    row["chain_seq"],
+                    row["chain_seq"],
+                    [row["complaint_id"]],
+                )
+            )
+
+
 def _verify(session: Session, in_file: list[Checkpoint], unreadable: list[str]) -> Verification:
     head_seq = session.execute(
         select(col(HistoryHead.seq)).where(col(HistoryHead.id) == HEAD_ROW)
@@ -292,8 +313,14 @@ def _verify(session: Session, in_file: list[Checkpoint], unreadable: list[str]) 
     for line in unreadable:
         found.append(Problem(ProblemKind.unreadable_checkpoint, line))
     walker = _ChainWalker(history_keys(), checkpoints, found)
+    batch: list[Mapping[str, Any]] = []
     for row in _stream_entries(session):
         walker.see(row)
+        batch.append(row)
+        if len(batch) >= STREAM_BATCH:
+            _check_personal_values(session, batch, found)
+            batch = []
+    _check_personal_values(session, batch, found)
     walker.finish(head_seq or 0)
     for problem in _complaints_without_history(session):
         found.append(problem)

@@ -46,7 +46,7 @@ def take_mail(raw: bytes) -> MailOutcome:
             if done is None:
                 raise
             return done.outcome
-    logger.info("mail %s from %s: %s", parsed.message_key, parsed.sender, outcome.value)
+    logger.info("mail %s: %s", parsed.message_key, outcome.value)  # no address in logs
     return outcome
 
 

@@ -69,6 +69,7 @@ def apply_transition(
     reason: str | None = None,
     expected_version: int | None = None,
     noted: dict[str, Any] | None = None,
+    customer_wrote_reason: bool = False,
 ) -> None:
     """Check the rule, move the complaint, set its timestamps once, write the history and
     the transition's outbox event.
@@ -106,6 +107,7 @@ def apply_transition(
             **(noted or {}),
         },
         reason=reason,
+        customer_wrote_reason=customer_wrote_reason,
     )
     if transition.event is not None:
         emit_event(session, complaint_id=id_of(complaint), kind=transition.event)

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 from models.base import table_of
 from models.history import HistoryEntry
 from workflow.history import GENESIS, content_mac, history_keys, link_mac
+from workflow.personal_data import altered_values, load_values, referenced_ids
 
 
 @dataclass
@@ -85,4 +86,16 @@ def check_complaint_chain(session: Session, complaint_id: int) -> ChainCheck:
             problem = f"entry {row['seq']} does not link to the chain entry before it"
         if problem:
             check.problems.append(problem)
+    check.problems.extend(_altered_personal_values(session, rows))
     return check
+
+
+def _altered_personal_values(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    values = load_values(
+        session, (i for r in rows for i in referenced_ids(r["changes"], r["reason"]))
+    )
+    return [
+        f"entry {row['seq']}: {problem}"
+        for row in rows
+        for problem in altered_values(row["changes"], row["reason"], values)
+    ]

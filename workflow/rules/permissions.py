@@ -56,6 +56,7 @@ class Action(StrEnum):
     read_dossier = "read_dossier"
     read_register = "read_register"
     handle_held_mail = "handle_held_mail"
+    erase_personal_data = "erase_personal_data"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -114,6 +115,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.read_dossier: STAFF_ROLES,
     Action.read_register: OVERSEERS | {Role.sales, Role.quality},
     Action.handle_held_mail: frozenset({Role.sales}),
+    Action.erase_personal_data: frozenset({Role.admin}),
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),

@@ -131,6 +131,17 @@ def is_open(status: Status) -> bool:
     return status in OPEN_STATUSES
 
 
+def erasure_refusal(status: Status) -> str | None:
+    """Why a customer's personal data cannot be erased while they have a complaint in
+    ``status``, or None: the company still owes them an answer, or waits for theirs."""
+    if is_open(status) or status is Status.resolved:
+        return (
+            f"it is {status.value.replace('_', ' ')}: the customer is still owed an answer or "
+            "asked for one, which needs their contact details; close or withdraw it first"
+        )
+    return None
+
+
 def needs_investigation(kind: Kind) -> bool:
     """Only complaints go through quality's assessment; other feedback takes the short path."""
     return kind is Kind.complaint
