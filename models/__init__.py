@@ -25,6 +25,7 @@ from models.quality import (
 )
 from models.recurrence import RecurrenceRuleRow
 from models.resolution import Resolution
+from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from models.user import User, WebSession
 
@@ -52,6 +53,7 @@ __all__ = [
     "ReferenceCounter",
     "RelayHeartbeat",
     "Resolution",
+    "SatisfactionResponse",
     "Task",
     "User",
     "WebSession",
