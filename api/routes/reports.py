@@ -96,8 +96,9 @@ def recurrence_report(
 @router.get(
     "/satisfaction",
     summary="Customer satisfaction",
-    description="For complaints closed from `from` (inclusive) to `to` (exclusive; without "
-    "them, the last 90 days) whose customer was invited to rate them, grouped by department "
+    description="For complaints closed from `from` (inclusive) to `to` (exclusive; `to` must "
+    "be after `from`; without them, the last 90 days) whose customer was invited to rate "
+    "them, grouped by department "
     "(every department that had a task on the complaint), product, customer or severity: "
     "invitations, responses, response rate, average score (1 to 5), share satisfied (4 or 5) "
     "and share solved.",
