@@ -2,6 +2,8 @@
 once for a rating, taken on the status page; the satisfaction report counts them. Real HTTP,
 real sweeps and delivery through Prefect, mail caught by the SMTP server."""
 
+import asyncio
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -247,3 +249,33 @@ def test_the_silence_policy_is_listed_and_editable_like_the_others(as_user):
     freeze_at(berlin(2026, 11, 23, 9, 0))
     reference = resolve(as_user("sales"), as_user("quality"))
     assert answer_clock(as_user("sales").record(reference))["hours_allowed"] == 45
+
+
+def test_the_dashboard_and_the_digest_show_the_months_satisfaction(as_user, base_url, mailbox):
+    from flows.send_digests import send_digests
+
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    sales, quality = as_user("sales"), as_user("quality")
+    reference = resolve(sales, quality)
+    sales.post(f"/complaints/{reference}/customer-response", json={"accepted": True})
+    assert rate(base_url, reference, score="4", solved="yes")[0] == 303
+    sales.log_complaint()  # open work, so the managers get a digest
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 24, 10, 0))
+
+    manager = Browser(base_url)
+    assert manager.sign_in("manager").status_code == 303
+    page = manager.client.get("/dashboard").text
+    (trend,) = re.findall(r'<table id="satisfaction-figures">(.*?)</table>', page, re.S)
+    assert "2026-11</th><td>4.0 of 5, 1 of 1 answered, 100% satisfied</td>" in trend
+
+    assert asyncio.run(send_digests()) == 2
+    (digest,) = [
+        m
+        for m in mailbox.snapshot()
+        if m["To"] == QUALITY_MANAGER and m["Subject"].startswith("Daily digest")
+    ]
+    assert (
+        "Customer satisfaction this month: 1 of 1 invited customers answered, average score "
+        "4.0 of 5, 100% satisfied, 100% say the problem was solved."
+    ) in " ".join(mail_body(digest).split())
