@@ -55,6 +55,8 @@ FIELD_RULES: dict[tuple[str, str], str] = {
 PARAMETER_RULES: dict[tuple[str, str, str], str] = {
     ("get", "/api/v1/reports/deadlines", "to"): "Day after the last (UTC); must be after "
     "`from` (422 otherwise).",
+    ("get", "/api/v1/reports/satisfaction", "to"): "Day after the last (UTC); must be after "
+    "`from` (422 otherwise).",
 }
 
 

@@ -26,6 +26,7 @@ from models.quality import (
 )
 from models.recurrence import RecurrenceRuleRow
 from models.resolution import Resolution
+from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from models.user import User, WebSession
 
@@ -54,6 +55,7 @@ __all__ = [
     "ReferenceCounter",
     "RelayHeartbeat",
     "Resolution",
+    "SatisfactionResponse",
     "Task",
     "User",
     "WebSession",

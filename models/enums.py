@@ -100,6 +100,7 @@ class Step(StrEnum):
     capa_action = "capa_action"  # a containment, corrective or preventive action's due date
     effectiveness_wait = "effectiveness_wait"  # from the last corrective action to the check
     effectiveness_check = "effectiveness_check"  # quality's time to record the check
+    customer_acceptance = "customer_acceptance"  # the customer's answer to the resolution
 
 
 class ActionKind(StrEnum):
@@ -217,3 +218,5 @@ class HistoryAction(StrEnum):
     notice_bounced = "notice_bounced"
     held_mail_dropped = "held_mail_dropped"
     personal_data_erased = "personal_data_erased"
+    close_without_answer = "close_without_answer"
+    rate_satisfaction = "rate_satisfaction"

@@ -19,6 +19,9 @@ class NoticeKind(StrEnum):
     recurrence_alert = "recurrence_alert"
     customer_message = "customer_message"  # a customer replied by mail: told to staff
     notice_bounced = "notice_bounced"  # one of our mails came back: told to sales
+    closed_without_answer = "closed_without_answer"  # to the customer who did not answer
+    satisfaction_invitation = "satisfaction_invitation"  # to the customer, once per complaint
+    low_satisfaction = "low_satisfaction"  # a score of 1 or 2: told to the quality managers
 
 
 class NoticeStatus(StrEnum):

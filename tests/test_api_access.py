@@ -167,6 +167,7 @@ def _state() -> tuple:
 
 
 REPORT = "/reports/deadlines?from=2026-01-01&to=2027-01-01"
+SATISFACTION = "/reports/satisfaction?from=2026-01-01&to=2027-01-01&group_by=product"
 REGISTER = "/register?from=2026-01-01&to=2027-01-01"
 DOSSIER = "/complaints/{resolved}/dossier.pdf"
 
@@ -314,6 +315,7 @@ FORBIDDEN = [
     *[(user, "GET", "/overdue") for user in DEPARTMENT_USERS],
     *[(user, "GET", "/policies/history") for user in DEPARTMENT_USERS],
     *[(user, "GET", REPORT) for user in DEPARTMENT_USERS],
+    *[(user, "GET", SATISFACTION) for user in DEPARTMENT_USERS],
     ("technical", "GET", REGISTER),
     ("technical", "GET", f"{REGISTER}&format=pdf"),
     *[(user, "PUT", "/policies") for user in ("sales", "quality", "technical", "manager", "gm")],
@@ -432,6 +434,7 @@ ALLOWED = [
     *[(user, "GET", "/policies", 200) for user in EVERYONE],
     *[(user, "GET", "/policies/history", 200) for user in OVERSEERS],
     *[(user, "GET", REPORT, 200) for user in OVERSEERS],
+    *[(user, "GET", SATISFACTION, 200) for user in OVERSEERS],
     *[(user, "GET", "/complaints/{reference}/related", 200) for user in EVERYONE],
     ("quality", "POST", "/complaints/{reference}/related/{other}", 200),
     *[

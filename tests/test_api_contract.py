@@ -62,6 +62,14 @@ RULES: dict[str, tuple[Callable[[], str], str, str, str, str, Any]] = {
         "/reports/deadlines?from=2026-11-02&to=2026-11-01",
         None,
     ),
+    "to after from, satisfaction": (
+        lambda: _query_parameter("/api/v1/reports/satisfaction", "to"),
+        "must be after `from`",
+        "manager",
+        "GET",
+        "/reports/satisfaction?from=2026-11-02&to=2026-11-01",
+        None,
+    ),
     "a reason when not investigating": (
         lambda: _field("QualityResult", "no_investigation_reason"),
         "when `investigate` is false",

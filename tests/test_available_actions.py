@@ -287,3 +287,17 @@ def test_each_role_lands_on_the_first_page_of_its_work(role, home):
     from api.web.routes.auth import home_of
 
     assert home_of(role) == home
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("rated", [False, True])
+def test_only_the_customer_rates_and_only_a_closed_complaint_not_yet_rated(status, rated):
+    facts = ComplaintFacts(status, routed_to_quality=True, rated=rated)
+    for who, actor in ACTORS.items():
+        allowed = A.rate_satisfaction in available_actions(facts, actor)
+        assert allowed == (who == CUSTOMER and status is Status.closed and not rated), who
+
+
+def test_feedback_closed_at_intake_is_not_rated():
+    facts = ComplaintFacts(Status.closed, routed_to_quality=False)
+    assert A.rate_satisfaction not in available_actions(facts, ACTORS[CUSTOMER])

@@ -22,6 +22,7 @@ from models.notification import NoticeKind, Notification
 from models.personal import PersonalValue
 from tests.support import Api, complaint_payload, drain_outbox, quality_result
 from tests.test_mail_intake import mail
+from tests.test_satisfaction import rate
 from workflow import db
 from workflow.config import get_settings
 from workflow.mail_intake import take_mail
@@ -34,7 +35,8 @@ ADDRESS = "Hafenstraße 77, Bremerhaven"
 DESCRIPTION = "The gasket Zebedee fitted on Tuesday cracked within an hour at 6 bar."
 REPLY = "Photographs follow tomorrow, Zebedee from the Bremerhaven yard."
 COMMENT = "Accepted, the replacement gaskets from Quixoticorp order arrived."
-PERSONAL = (NAME, COMPANY, EMAIL, PHONE, ADDRESS, DESCRIPTION, REPLY, COMMENT, "Zebedee")
+RATING = "Slow answers, Zebedee had to chase twice."
+PERSONAL = (NAME, COMPANY, EMAIL, PHONE, ADDRESS, DESCRIPTION, REPLY, COMMENT, RATING, "Zebedee")
 REASON = "The customer asked to be forgotten by letter of 2026-11-28."
 
 
@@ -131,6 +133,9 @@ def _logged_and_closed(base_url: str) -> tuple[str, int]:
     drain_outbox()
     _reply_to_acknowledgement(reference)
     _closed_with_comment(sales, quality, reference)
+    status, _ = rate(base_url, reference, score="2", solved="yes", comment=RATING)
+    assert status == 303
+    drain_outbox()  # the low score is told to the quality managers, with the comment
     return reference, sales.record(reference)["customer"]["id"]
 
 
@@ -138,7 +143,14 @@ def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(ba
     reference, customer_id = _logged_and_closed(base_url)
     admin, sales = Api(base_url, "admin"), Api(base_url, "sales")
     before = sales.record(reference)
-    assert set(_found_in(_every_row_as_text())) >= {NAME, EMAIL, DESCRIPTION, REPLY, COMMENT}
+    assert set(_found_in(_every_row_as_text())) >= {
+        NAME,
+        EMAIL,
+        DESCRIPTION,
+        REPLY,
+        COMMENT,
+        RATING,
+    }
     history_before = [(h["seq"], h["action"], h["hash"]) for h in before["history"]]
 
     erased = admin.post(f"/customers/{customer_id}/erase", json={"reason": REASON})

@@ -18,6 +18,7 @@ from workflow.rules import Action, Role, RuleViolation, Status, next_status
         (Status.approved, Action.resolve, Status.resolved),
         (Status.resolved, Action.record_acceptance, Status.closed),
         (Status.resolved, Action.reopen, Status.reopened),
+        (Status.resolved, Action.close_without_answer, Status.closed),
     ],
 )
 def test_allowed_transitions_reach_their_target(status, action, target):
@@ -46,7 +47,12 @@ def test_only_sales_and_admin_log_complaints(role):
 
 
 def test_system_transitions_are_not_for_people():
-    for action in (Action.route_to_quality, Action.resolve, Action.close_as_feedback):
+    for action in (
+        Action.route_to_quality,
+        Action.resolve,
+        Action.close_as_feedback,
+        Action.close_without_answer,
+    ):
         assert not any(rules.may(role, action) for role in Role)
         assert rules.may(rules.SYSTEM, action)
 
@@ -133,3 +139,12 @@ def test_waiting_on_the_customer_returns_to_where_it_was():
     )
     with pytest.raises(RuleViolation):
         next_status(Status.resolved, Action.wait_for_customer)
+
+
+def test_the_customers_silence_closes_a_resolved_complaint_after_ten_business_days():
+    policy = rules.DEFAULT_POLICIES[(rules.Step.customer_acceptance, None, None)]
+    assert (policy.hours, policy.business_time) == (10 * rules.BUSINESS_DAY_HOURS, True)
+    action = rules.CLOSES_WHEN_DUE[rules.Step.customer_acceptance]
+    assert next_status(Status.resolved, action).target is Status.closed
+    assert action in rules.RATING_INVITED_AFTER
+    assert Action.record_acceptance in rules.RATING_INVITED_AFTER

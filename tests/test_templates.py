@@ -43,6 +43,9 @@ CONTEXT = {
     "message_body": "<script>alert('y')</script> still leaks",
     "bounced_subject": "Your complaint",
     "bounced_recipient": "jane@acme.example",
+    "score": 2,
+    "solved": False,
+    "comment": "<b>too slow</b>",
 }
 
 
@@ -112,3 +115,18 @@ def test_customer_notices_carry_the_status_link_and_staff_notices_do_not():
     for kind in (NoticeKind.new_task, NoticeKind.escalation, NoticeKind.critical_alert):
         rendered = render_notice(kind, CONTEXT)
         assert link not in rendered.body_text + rendered.body_html
+
+
+def test_the_closing_without_an_answer_says_why_and_how_to_reopen():
+    rendered = render_notice(NoticeKind.closed_without_answer, CONTEXT)
+    assert rendered.subject == "Your complaint CMP-2026-000001 is closed"
+    assert "have not heard back from you" in rendered.body_text
+    assert "we will reopen it" in rendered.body_text
+    assert STATUS_URL in rendered.body_text
+
+
+def test_a_low_score_tells_the_score_and_escapes_the_customers_comment():
+    rendered = render_notice(NoticeKind.low_satisfaction, CONTEXT)
+    assert rendered.subject == "Low satisfaction: 2/5 on CMP-2026-000001"
+    assert "<b>too slow" not in rendered.body_html
+    assert "&lt;b&gt;too slow" in rendered.body_html

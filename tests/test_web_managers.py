@@ -115,7 +115,7 @@ def test_dashboard_figures_match_a_hand_count(settings, base_url, signed_in):
     assert "week of 16 Nov</th><td>4 received, 1 closed</td>" in figures_of["weekly"]
     assert "7 to 14 days</th><td>3</td>" in figures_of["age"]
     assert "LK-SEAL Seal leak (leak)</th><td>1</td>" in figures_of["defects"]
-    assert page.text.count('role="img"') == 7
+    assert page.text.count('role="img"') == 8
 
 
 def _late_and_swept(base_url: str) -> dict[str, str]:

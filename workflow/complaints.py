@@ -24,6 +24,7 @@ from models.idempotency import IdempotencyRecord
 from workflow import deadlines
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
+from workflow.closing import after_closing
 from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from workflow.facts import facts_of
@@ -242,6 +243,7 @@ def record_customer_response(
         # The quality loop's actions and checks run on after the customer's answer.
         deadlines.stop_clocks(session, id_of(complaint), set(Step) - QUALITY_LOOP_STEPS)
         complete_record_if_nothing_to_correct(session, complaint, actor.name)
+        after_closing(session, complaint, Action.record_acceptance)
     else:
         apply_transition(
             session,
@@ -253,6 +255,7 @@ def record_customer_response(
             expected_version=response.version,
             customer_wrote_reason=True,
         )
+        deadlines.stop_clocks(session, id_of(complaint), {Step.customer_acceptance})
     session.commit()
     return complaint
 

@@ -16,15 +16,18 @@ from models.complaint import Complaint
 from models.deadline import Deadline
 from models.quality import CauseCode, DefectCode
 from models.recurrence import ClusterPublic
+from models.satisfaction import SatisfactionRow
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.recurrence_report import ParetoBar, defect_pareto, recurrence_clusters
 from workflow.recurrence_rule import current_rule
-from workflow.rules import OPEN_STATUSES, Kind
+from workflow.rules import CLOSES_WHEN_DUE, OPEN_STATUSES, Kind
+from workflow.satisfaction_report import monthly_satisfaction
 
 WEEKS = 12
 RECENT_DAYS = 90
 TOP = 5
+SATISFACTION_DAYS = 365
 LABEL_LENGTH = 60
 AGE_BUCKETS: tuple[tuple[str, timedelta | None], ...] = (
     ("under 1 day", timedelta(days=1)),
@@ -74,6 +77,7 @@ class Dashboard:
     top_cause_codes: list[Count]
     defect_pareto: list[ParetoBar]  # last 90 days, most frequent defect code first
     open_clusters: list[ClusterPublic]  # clusters meeting the recurrence rule in its window
+    satisfaction: list[SatisfactionRow]  # per month of closing, the last twelve months
 
 
 def _week_start(moment: datetime) -> date:
@@ -107,6 +111,7 @@ def on_time_by_department(session: Session, now: datetime) -> list[OnTime]:
     rows = session.exec(
         select(Deadline.department, func.count(), on_time)
         .where(col(Deadline.met_at) >= now - timedelta(days=RECENT_DAYS))
+        .where(col(Deadline.step).not_in(list(CLOSES_WHEN_DUE)))  # the customer's, not ours
         .group_by(Deadline.department)
         .order_by(Deadline.department)
     ).all()
@@ -191,4 +196,7 @@ def dashboard(session: Session) -> Dashboard:
             for c in recurrence_clusters(session, days=current_rule(session).window_days)
             if c.meets_rule
         ],
+        satisfaction=monthly_satisfaction(
+            session, start=now - timedelta(days=SATISFACTION_DAYS), end=now
+        ),
     )

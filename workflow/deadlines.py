@@ -17,6 +17,8 @@ from models.task import Task
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.rules import (
+    BUSINESS_DAY_HOURS,
+    CLOSES_WHEN_DUE,
     COMPLAINT_DUE_STEPS,
     DEFAULT_POLICIES,
     QUALITY_LOOP_STEPS,
@@ -68,6 +70,8 @@ def _read_policies(session: Session) -> dict[PolicyKey, DeadlinePolicy]:
 def next_check(clock: Deadline) -> datetime | None:
     if clock.met_at is not None or clock.paused_since is not None:
         return None
+    if clock.step in CLOSES_WHEN_DUE:
+        return clock.due_at  # nobody to remind or escalate to: the system acts when due
     if clock.escalation_level == EscalationLevel.none:
         return clock.remind_at if clock.reminded_at is None else clock.due_at
     if clock.escalation_level < TOP_LEVEL:
@@ -76,6 +80,10 @@ def next_check(clock: Deadline) -> datetime | None:
             clock.escalated_at, clock.escalation_interval_hours, business_time=clock.business_time
         )
     return None
+
+
+def hours_per_day(business_time: bool) -> float:
+    return BUSINESS_DAY_HOURS if business_time else 24.0
 
 
 def start_clock(

@@ -1,13 +1,14 @@
 """The daily digest: one mail per manager instead of one per event."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from models.complaint import Complaint
 from models.deadline import Deadline
 from models.notification import NoticeKind, Notification
+from models.satisfaction import SatisfactionRow
 from models.user import User
 from notifications.ledger import queue_notice
 from notifications.templates import render_notice
@@ -16,6 +17,7 @@ from workflow.clock import utcnow
 from workflow.deadlines import clock_figures
 from workflow.history_checkpoints import chain_head
 from workflow.rules import BUSINESS_DAY_HOURS, Department, Role
+from workflow.satisfaction_report import monthly_satisfaction
 from workflow.sweep import STEP_LABELS
 
 DIGEST_ROLES = (Role.manager, Role.general_manager)
@@ -86,6 +88,14 @@ def digest_lines(
     return overdue[:MAX_LINES], due_soon[:MAX_LINES]
 
 
+def month_satisfaction(session: Session, now: datetime) -> SatisfactionRow | None:
+    """The satisfaction figures of the complaints closed this month so far (UTC months, as
+    the dashboard's trend); None before the month's first invitation."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = monthly_satisfaction(session, start=start, end=now + timedelta(seconds=1))
+    return rows[0] if rows else None
+
+
 def queue_digest(session: Session, user: User) -> Notification | None:
     """Queue today's digest for the user, once a day; None if there is nothing to tell."""
     now = utcnow()
@@ -103,6 +113,7 @@ def queue_digest(session: Session, user: User) -> Notification | None:
         "scope": ", ".join(d.value for d in departments_of(user) or []) or "all departments",
         # The chain's head in the managers' mailboxes: a copy the database owner cannot reach.
         "history_head": chain_head(session),
+        "satisfaction": month_satisfaction(session, now),
     }
     return queue_notice(
         session,

@@ -28,6 +28,7 @@ from models.notification import Notification
 from models.personal import PersonalValue
 from models.quality import CapaAction, EffectivenessCheck
 from models.resolution import Resolution
+from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from workflow.clock import utcnow
 from workflow.errors import NotFound, RuleViolation
@@ -304,6 +305,20 @@ def _erase_mails(session: Session, ids: list[int], addresses: set[str]) -> int:
         message.sender = message.subject = message.body = ERASED
         session.add(message)
         erased += 1
+    return erased + _erase_rating_comments(session, ids)
+
+
+def _erase_rating_comments(session: Session, ids: list[int]) -> int:
+    """The score stays (a figure); the comment is the customer's words."""
+    ratings = session.exec(
+        select(SatisfactionResponse).where(col(SatisfactionResponse.complaint_id).in_(ids))
+    )
+    erased = 0
+    for rating in ratings:
+        if rating.comment:
+            rating.comment = ERASED
+            session.add(rating)
+            erased += 1
     return erased
 
 

@@ -32,7 +32,14 @@ TASK_LABELS = {
 
 # Stands for the status token in stored notices; URL-safe and untouched by HTML escaping.
 WITHHELD_TOKEN = "[customer-only]"  # noqa: S105 - a placeholder, not a secret
-CUSTOMER_KINDS = frozenset({NoticeKind.acknowledgement, NoticeKind.resolution})
+CUSTOMER_KINDS = frozenset(
+    {
+        NoticeKind.acknowledgement,
+        NoticeKind.resolution,
+        NoticeKind.closed_without_answer,
+        NoticeKind.satisfaction_invitation,
+    }
+)
 
 
 def status_url(complaint: Complaint, *, token: str | None = None) -> str | None:
@@ -205,6 +212,42 @@ def resolution_preview(
     if with_status_link:
         context["status_url"] = status_url(complaint)
     return render_notice(NoticeKind.resolution, context)
+
+
+def tell_closed_without_answer(
+    session: Session, complaint: Complaint, key: str
+) -> list[Notification]:
+    context = _context(complaint, _customer(session, complaint))
+    return _queue_to_customer(session, complaint, NoticeKind.closed_without_answer, context, key)
+
+
+def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]:
+    """The one invitation of a complaint: its dedupe key holds whatever closed it."""
+    context = _context(complaint, _customer(session, complaint))
+    key = f"satisfaction-{id_of(complaint)}"
+    return _queue_to_customer(session, complaint, NoticeKind.satisfaction_invitation, context, key)
+
+
+def _quality_managers(session: Session) -> list[str]:
+    managers = session.exec(
+        select(User).where(
+            User.role == Role.manager,
+            User.department == Department.quality,
+            User.is_active == True,  # noqa: E712
+        )
+    ).all()
+    return sorted({str(m.email) for m in managers})
+
+
+def alert_quality_managers_of_low_score(
+    session: Session, complaint: Complaint, rating: dict[str, Any]
+) -> list[Notification]:
+    context = _context(complaint, _customer(session, complaint), **rating)
+    addresses = _quality_managers(session)
+    key = f"satisfaction-{id_of(complaint)}-low"
+    return queue_to_addresses(
+        session, complaint, NoticeKind.low_satisfaction, addresses, context, key
+    )
 
 
 def alert_quality_managers_of_recurrence(

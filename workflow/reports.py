@@ -23,7 +23,7 @@ from models.quality import CauseCode, DefectCode
 from models.task import Task
 from workflow.clock import utcnow
 from workflow.deadlines import clock_figures
-from workflow.rules import OPEN_STATUSES, OPEN_TASK_STATUSES, Action, Step
+from workflow.rules import CLOSES_WHEN_DUE, OPEN_STATUSES, OPEN_TASK_STATUSES, Action, Step
 
 AGE_BUCKETS = (
     ("open_0_2_days", 0, 2),
@@ -143,7 +143,7 @@ def deadline_report(
             bucket["quality_record_complete"].append(complaint.id)
     clocks = session.exec(select(Deadline).where(col(Deadline.complaint_id).in_(ids))).all()
     for clock in clocks:
-        if clock.met_at is None:
+        if clock.met_at is None or clock.step in CLOSES_WHEN_DUE:  # the customer's clock
             continue
         bucket = groups[clock_key(clock)]
         bucket["done"].append(clock.met_at <= clock.due_at)

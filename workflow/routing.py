@@ -168,6 +168,16 @@ def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         reason="result approved by sales; resolution notice issued to the customer",
     )
     deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
+    # The customer's turn: silence closes it when this clock falls due (workflow/closing.py).
+    deadlines.start_clock(
+        session,
+        complaint,
+        Step.customer_acceptance,
+        start=utcnow(),
+        department=CUSTOMER_CONTACT,
+        cycle=complaint.cycle,
+        owner_id=complaint.received_by_id,
+    )
     queued = notices.notify_resolution(session, complaint, resolution, event.id)
     if not queued:
         _note_no_mail_address(session, complaint, "resolution notice")

@@ -19,12 +19,14 @@ from models.enums import HistoryAction
 from models.notification import NoticeKind, Notification
 from models.user import User
 from workflow.clock import utcnow
+from workflow.closing import close_silent_complaint
 from workflow.config import get_settings
 from workflow.db import read_session, write_session
 from workflow.deadlines import clock_figures, next_check
 from workflow.history import record_history
 from workflow.notices import queue_to_addresses
 from workflow.rules import (
+    CLOSES_WHEN_DUE,
     ESCALATION_LADDER,
     REMINDER_AUDIENCE,
     TOP_LEVEL,
@@ -45,6 +47,7 @@ STEP_LABELS = {
     Step.customer_reply: "Reply to the customer",
     Step.capa_action: "Corrective or preventive action",
     Step.effectiveness_check: "Effectiveness check of the corrective actions",
+    Step.customer_acceptance: "Customer's answer to the resolution (closes by itself)",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",
@@ -175,7 +178,10 @@ def process_clock(clock_id: int) -> list[int]:
         if clock.next_check_at is None or clock.next_check_at > now:
             return []  # done by an earlier or concurrent sweep
         queued: list[Notification] = []
-        if clock.escalation_level == EscalationLevel.none and now < clock.due_at:
+        if clock.step in CLOSES_WHEN_DUE:
+            if now >= clock.due_at:
+                queued = close_silent_complaint(session, complaint, clock)
+        elif clock.escalation_level == EscalationLevel.none and now < clock.due_at:
             if clock.reminded_at is None:
                 queued = _remind(session, complaint, clock, now)
         elif clock.escalation_level < TOP_LEVEL:

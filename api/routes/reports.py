@@ -8,12 +8,14 @@ from pydantic import BeforeValidator
 
 from api.deps import SessionDep, allowed
 from models.recurrence import ClusterPublic
+from models.satisfaction import SatisfactionRow
 from workflow.clock import utcnow
 from workflow.csv_export import csv_text
 from workflow.errors import InvalidInput
 from workflow.recurrence_report import recurrence_clusters
 from workflow.reports import GroupBy, ReportRow, deadline_report
 from workflow.rules import Action
+from workflow.satisfaction_report import SatisfactionGroup, satisfaction_report
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/reports", tags=["managers"])
@@ -29,6 +31,15 @@ def _iso_day_only(value: object) -> object:
 
 
 Day = Annotated[date, BeforeValidator(_iso_day_only)]
+
+
+def period(from_: date | None, to: date | None) -> tuple[datetime, datetime]:
+    """The report's days as UTC moments: `to` exclusive, by default the last 90 days."""
+    to = to or utcnow().date() + timedelta(days=1)
+    from_ = from_ or to - timedelta(days=DEFAULT_PERIOD_DAYS)
+    if to <= from_:
+        raise InvalidInput("to", "`to` must be after `from`", location="query")
+    return datetime.combine(from_, time(), tzinfo=UTC), datetime.combine(to, time(), tzinfo=UTC)
 
 
 def _as_csv(rows: list[ReportRow]) -> Response:
@@ -60,12 +71,7 @@ def deadlines_report(
     group_by: GroupBy = GroupBy.department,
     accept: Annotated[str | None, Header()] = None,
 ) -> list[ReportRow]:
-    to = to or utcnow().date() + timedelta(days=1)
-    from_ = from_ or to - timedelta(days=DEFAULT_PERIOD_DAYS)
-    if to <= from_:
-        raise InvalidInput("to", "`to` must be after `from`", location="query")
-    start = datetime.combine(from_, time(), tzinfo=UTC)
-    end = datetime.combine(to, time(), tzinfo=UTC)
+    start, end = period(from_, to)
     rows = deadline_report(session, start=start, end=end, group_by=group_by)
     if accept and "text/csv" in accept:
         return _as_csv(rows)  # type: ignore[return-value]
@@ -85,3 +91,29 @@ def recurrence_report(
     days: Annotated[int, Query(ge=1, le=3_650, description="The period, in days")] = 90,
 ) -> list[ClusterPublic]:
     return recurrence_clusters(session, days=days)
+
+
+@router.get(
+    "/satisfaction",
+    summary="Customer satisfaction",
+    description="For complaints closed from `from` (inclusive) to `to` (exclusive; `to` must "
+    "be after `from`; without them, the last 90 days) whose customer was invited to rate "
+    "them, grouped by department "
+    "(every department that had a task on the complaint), product, customer or severity: "
+    "invitations, responses, response rate, average score (1 to 5), share satisfied (4 or 5) "
+    "and share solved.",
+)
+def satisfaction(
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_reports)],
+    from_: Annotated[
+        Day | None,
+        Query(alias="from", description="First day (UTC); default: 90 days before `to`"),
+    ] = None,
+    to: Annotated[
+        Day | None, Query(description="Day after the last (UTC); default: tomorrow")
+    ] = None,
+    group_by: SatisfactionGroup = SatisfactionGroup.department,
+) -> list[SatisfactionRow]:
+    start, end = period(from_, to)
+    return satisfaction_report(session, start=start, end=end, group_by=group_by)

@@ -6,6 +6,7 @@ the same in every browser; each chart also carries its figures as text for scree
 
 from dataclasses import dataclass, field
 
+from models.satisfaction import SatisfactionRow
 from workflow.dashboard import Count, OnTime, WeekFigures
 from workflow.recurrence_report import ParetoBar
 
@@ -114,3 +115,19 @@ def pareto_chart(chart_id: str, title: str, bars: list[ParetoBar]) -> Chart:
         for b in bars
     ]
     return horizontal_bars(chart_id, title, rows)
+
+
+def satisfaction_chart(chart_id: str, title: str, months: list[SatisfactionRow]) -> Chart:
+    """Average score (of 5) per month of closing, oldest first, with the response rate."""
+    rows: list[tuple[str, float, str]] = [
+        (
+            m.group,
+            m.average_score or 0,
+            f"{m.average_score:.1f} of 5, {m.responses} of {m.invitations} answered, "
+            f"{m.satisfied_share or 0:.0%} satisfied"
+            if m.average_score is not None
+            else f"no answer yet ({m.invitations} invited)",
+        )
+        for m in months
+    ]
+    return horizontal_bars(chart_id, title, rows, top=5)

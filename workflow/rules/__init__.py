@@ -45,6 +45,7 @@ from workflow.rules.capa import (
 )
 from workflow.rules.deadlines import (
     BUSINESS_DAY_HOURS,
+    CLOSES_WHEN_DUE,
     DEFAULT_POLICIES,
     ESCALATION_LADDER,
     REMINDER_AUDIENCE,
@@ -71,6 +72,7 @@ from workflow.rules.states import (
     ENDED_BY_PERSON,
     KEEP,
     OPEN_STATUSES,
+    RATING_INVITED_AFTER,
     RESUME,
     TRANSITIONS,
     EventKind,
@@ -101,6 +103,7 @@ from workflow.rules.tasks import (
 __all__ = [
     "ACTION_DEPARTMENTS",
     "BUSINESS_DAY_HOURS",
+    "CLOSES_WHEN_DUE",
     "COMPLAINT_ACTIONS",
     "COMPLAINT_DUE_STEPS",
     "CUSTOMER",
@@ -117,6 +120,7 @@ __all__ = [
     "PERMISSIONS",
     "QUALITY_LOOP_STEPS",
     "QUEUE_WORKERS",
+    "RATING_INVITED_AFTER",
     "REMINDER_AUDIENCE",
     "RESUME",
     "STAFF_ROLES",

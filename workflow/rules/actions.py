@@ -18,6 +18,7 @@ class ComplaintFacts:
     status: Status
     acknowledged: bool = True
     routed_to_quality: bool = False  # a complaint quality has worked on (actions may follow)
+    rated: bool = False  # the customer has answered the satisfaction survey
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ COMPLAINT_ACTIONS = (
     Action.review_related,  # any state: the quality loop outlives the customer's answer
     Action.open_action,
     Action.map_product,
+    Action.rate_satisfaction,
 )
 
 
@@ -57,11 +59,23 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
         return RuleViolation(f"the complaint is {complaint.status.value}: nothing to correct")
     if action is Action.open_action and not complaint.routed_to_quality:
         return RuleViolation("actions are opened on a complaint once it has been routed to quality")
+    if action is Action.rate_satisfaction:
+        return _rating_refusal(complaint)
     if action is Action.record_acknowledgement:
         if complaint.acknowledged:
             return RuleViolation("the customer has been acknowledged already")
         if not is_open(complaint.status):
             return RuleViolation(f"the complaint is {complaint.status.value}")
+    return None
+
+
+def _rating_refusal(complaint: ComplaintFacts) -> RuleViolation | None:
+    """Once per complaint, after it closed with the customer's answer or without one (only
+    complaints go through quality and reach ``closed`` that way)."""
+    if complaint.status is not Status.closed or not complaint.routed_to_quality:
+        return RuleViolation("you can rate how we handled your complaint once it is closed")
+    if complaint.rated:
+        return RuleViolation("you have rated this complaint already: thank you")
     return None
 
 

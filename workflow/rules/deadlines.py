@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from models.enums import Department, EscalationLevel, Kind, Role, Severity, Step
+from workflow.rules.permissions import Action
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,13 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     # From the last corrective action of a round to its effectiveness check (calendar days).
     (Step.effectiveness_wait, None, None): DeadlinePolicy(hours=60 * 24, business_time=False),
     (Step.effectiveness_check, None, None): _days(5),
+    # From the resolution notice to closing it by itself when the customer stays silent.
+    (Step.customer_acceptance, None, None): _days(10),
 }
+
+# Clocks that are not ours to keep: when one falls due the system makes this transition
+# (nobody is reminded or escalated to).
+CLOSES_WHEN_DUE: dict[Step, Action] = {Step.customer_acceptance: Action.close_without_answer}
 
 
 def match_policy(

@@ -57,6 +57,8 @@ class Action(StrEnum):
     read_register = "read_register"
     handle_held_mail = "handle_held_mail"
     erase_personal_data = "erase_personal_data"
+    close_without_answer = "close_without_answer"
+    rate_satisfaction = "rate_satisfaction"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -119,6 +121,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.route_to_quality: frozenset({SYSTEM}),
     Action.close_as_feedback: frozenset({SYSTEM}),
     Action.resolve: frozenset({SYSTEM}),
+    Action.close_without_answer: frozenset({SYSTEM}),
+    Action.rate_satisfaction: frozenset({CUSTOMER}),
 }
 
 

@@ -88,6 +88,8 @@ TRANSITIONS: dict[Action, Transition] = {
         ),
         _t(Action.resolve, {Status.approved}, Status.resolved, Department.sales),
         _t(Action.record_acceptance, {Status.resolved}, Status.closed, None),
+        # The system, when the customer's answer to the resolution is overdue (CLOSES_WHEN_DUE).
+        _t(Action.close_without_answer, {Status.resolved}, Status.closed, None),
         _t(
             Action.reopen,
             {Status.resolved},
@@ -107,6 +109,10 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.mark_duplicate, set(OPEN_STATUSES), Status.duplicate, None),
     )
 }
+
+
+# The closings after which the customer is invited, once, to rate how it went.
+RATING_INVITED_AFTER = frozenset({Action.record_acceptance, Action.close_without_answer})
 
 
 def state_refusal(current: Status, action: Action) -> RuleViolation | None:

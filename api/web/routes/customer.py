@@ -17,10 +17,11 @@ from api.web.routes import page_router
 from models.base import id_of
 from models.complaint import CustomerResponse
 from models.customer import Customer
+from models.satisfaction import SatisfactionAnswer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
-from workflow.facts import facts_of
 from workflow.resolutions import latest_resolution
 from workflow.rules import CUSTOMER, Actor, Status, available_actions
+from workflow.satisfaction import rating_facts, rating_of, record_rating
 
 router = page_router()
 Token = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -59,7 +60,8 @@ def status_page(request: Request, token: Token, session: SessionDep) -> Response
             "customer": customer,
             "status_text": STATUS_FOR_CUSTOMERS[complaint.status],
             "summary": resolution.customer_summary if resolution else None,
-            "actions": available_actions(facts_of(complaint), THE_CUSTOMER),
+            "actions": available_actions(rating_facts(session, complaint), THE_CUSTOMER),
+            "rating": rating_of(session, id_of(complaint)),
             "token": token,
         },
     )
@@ -90,4 +92,23 @@ def answer(
             if response.accepted
             else "Thank you: we have reopened your complaint and will come back to you.",
         )
+    return RedirectResponse(f"/status/{token}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/status/{token}/rating")
+def rate(
+    request: Request,
+    token: Token,
+    session: WriteSessionDep,
+    score: Annotated[int, Form(ge=1, le=5)],
+    solved: Annotated[str, Form(pattern="^(yes|no)$")],
+    comment: Annotated[str, Form(max_length=5_000)] = "",
+) -> Response:
+    """Once per complaint, once it is closed: a second rating is refused (409)."""
+    complaint = get_complaint_by_status_token(session, token)
+    answer = SatisfactionAnswer(
+        score=score, solved=solved == "yes", comment=comment.strip() or None
+    )
+    record_rating(session, reference=complaint.reference, answer=answer, actor=THE_CUSTOMER)
+    flash(request, "Thank you for rating how we handled your complaint.")
     return RedirectResponse(f"/status/{token}", status_code=status.HTTP_303_SEE_OTHER)

@@ -10,7 +10,13 @@ from pydantic import BeforeValidator
 from sqlmodel import Session, select
 
 from api.deps import SessionDep
-from api.web.charts import count_chart, on_time_chart, pareto_chart, weekly_chart
+from api.web.charts import (
+    count_chart,
+    on_time_chart,
+    pareto_chart,
+    satisfaction_chart,
+    weekly_chart,
+)
 from api.web.pages import render
 from api.web.routes import page_router
 from api.web.session import page_for
@@ -149,6 +155,9 @@ def dashboard_page(
         count_chart("defects", "Top defect codes, last 90 days", figures.top_defect_codes),
         count_chart("causes", "Top cause codes, last 90 days", figures.top_cause_codes),
         pareto_chart("pareto", "Defect codes, last 90 days (Pareto)", figures.defect_pareto),
+        satisfaction_chart(
+            "satisfaction", "Customer satisfaction per month closed", figures.satisfaction
+        ),
     ]
     context = {"title": "Dashboard", "d": figures, "charts": charts}
     return render(request, "dashboard.html", {**context, **REGISTER_CHOICES})
