@@ -7,14 +7,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import select
 
 from models.user import User, UserCreate
 from tests.support import Api, drain_outbox, freeze_at, quality_result
 from tests.test_web_pages import Browser
-from workflow.db import get_engine, read_session, write_session
-from workflow.queue_view import QueueFilter, queue_counts, queue_rows
+from workflow.db import get_engine, is_sqlite, read_session, write_session
+from workflow.queue_view import QueueFilter, queue_counts, queue_query, queue_rows
 from workflow.rules import Actor, Department, Role
 from workflow.users import create_user
 
@@ -319,3 +319,21 @@ def test_a_queue_of_fifty_is_read_in_one_statement(settings, base_url):
     assert counts.total == 50
     assert rows_statements == 1, statements  # tasks, complaints, customers, users, clocks: joined
     assert len(statements) == 2, statements  # and the counts, grouped in one more
+
+
+def test_the_queue_query_reads_tasks_through_an_index_and_the_rest_by_key(settings, base_url):
+    engine = get_engine()
+    if not is_sqlite(str(engine.url)):
+        pytest.skip("PostgreSQL rightly scans tables this small; the plan is checked on SQLite")
+    Api(base_url, "sales").log_complaint()
+    drain_outbox()
+    actor = Actor(name="quality", role=Role.quality, user_id=1, department="quality")
+    query = queue_query(QueueFilter(department=Department.quality), actor, datetime.now(UTC))
+    sql = str(query.limit(101).compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as connection:
+        plan = [row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    assert plan[0].startswith("SEARCH task USING INDEX ix_task_department_status_due_at"), plan
+    for table in ("complaint", "customer", "user"):
+        assert f"SEARCH {table} USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert any(p.startswith("SEARCH deadline USING INDEX uq_deadline_task_step") for p in plan)
+    assert not any(p.startswith("SCAN") for p in plan), plan  # no table read whole

@@ -167,13 +167,10 @@ def _order(filters: QueueFilter) -> list[Any]:
     return [column, col(Task.due_at), col(Task.id)]
 
 
-def queue_rows(
-    session: Session, filters: QueueFilter, actor: Actor, *, limit: int
-) -> tuple[list[QueueRow], bool]:
-    """The queue's rows as filtered and sorted, and whether more than ``limit`` matched."""
-    now = utcnow()
+def queue_query(filters: QueueFilter, actor: Actor, now: datetime) -> Any:
+    """The rows' one statement: each task with its complaint, customer, assignee and clock."""
     clock_of_task = and_(col(Deadline.task_id) == Task.id, col(Deadline.step).in_(TASK_MAIN_STEPS))
-    query = (
+    return (
         select(Task, Complaint, Customer.name, User.username, Deadline)
         .join(Complaint, col(Complaint.id) == Task.complaint_id)
         .join(Customer, col(Customer.id) == Complaint.customer_id)
@@ -181,9 +178,15 @@ def queue_rows(
         .outerjoin(Deadline, clock_of_task)
         .where(*_filters(filters, actor, now))
         .order_by(*_order(filters))
-        .limit(limit + 1)
     )
-    rows = session.exec(query).all()
+
+
+def queue_rows(
+    session: Session, filters: QueueFilter, actor: Actor, *, limit: int
+) -> tuple[list[QueueRow], bool]:
+    """The queue's rows as filtered and sorted, and whether more than ``limit`` matched."""
+    now = utcnow()
+    rows = session.exec(queue_query(filters, actor, now).limit(limit + 1)).all()
     return [_row(*row, actor=actor, now=now) for row in rows[:limit]], len(rows) > limit
 
 
