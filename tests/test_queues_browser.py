@@ -80,9 +80,16 @@ def test_a_quality_engineer_sorts_filters_and_claims_from_the_queue(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Bo Berg")
 
-    # Nobody reloads: the table fetches itself again and shows the complaint routed since.
+    # Nobody reloads: the table fetches itself again and shows the complaint routed since,
+    # but not while someone is in it by keyboard (the swap would take their focus away).
+    link = rows.first.get_by_role("link", name=refs["major"])
+    link.focus()
     newer = Api(web, "sales").log_complaint(severity="major", customer=BERG)["reference"]
     drain()
+    quality.wait_for_timeout(17_000)  # longer than the 15 s between refreshes
+    expect(link).to_be_focused()
+    expect(rows.filter(has_text=newer)).to_have_count(0)
+    quality.locator("h1").click()  # the focus leaves the table
     expect(rows.filter(has_text=newer)).to_have_count(1, timeout=40_000)
     assert no_horizontal_scroll(quality)
 
