@@ -220,6 +220,7 @@ def test_the_managers_queue_spans_departments_and_offers_what_the_rules_allow(
     assert table[refs["valve"]]["Assignee"] == "nobody yet"
     assert 'class="badge badge-critical">critical</span>' in page  # colour and word
     assert "Claim</button>" not in page  # managers oversee; the rules give them no claim
+    assert "Claim a task" not in page
     assert page.count(">Open</a>") == 4
 
     def rows(query: str) -> list[str]:

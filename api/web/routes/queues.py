@@ -159,6 +159,7 @@ def queue_page(
             "statuses": list(Status),
             "kinds": list(TaskKind),
             "may_choose_department": may(actor.role, Action.read_any_queue),
+            "may_claim": may(actor.role, Action.claim_task),
             **_table(session, actor, params),
         },
     )
