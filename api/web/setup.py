@@ -14,6 +14,7 @@ from api.web.routes import (
     customer,
     documents,
     managers,
+    queues,
     related,
     tasks,
 )
@@ -30,6 +31,7 @@ def install_web(app: FastAPI) -> None:
         complaints,
         corrections,
         tasks,
+        queues,
         managers,
         customer,
         related,

@@ -68,6 +68,7 @@ from workflow.rules.permissions import (
     may,
     require_permission,
 )
+from workflow.rules.queues import RowAction, queue_row_actions
 from workflow.rules.states import (
     ENDED_BY_PERSON,
     KEEP,
@@ -147,6 +148,7 @@ __all__ = [
     "Remedy",
     "Role",
     "RoundFacts",
+    "RowAction",
     "RuleViolation",
     "Severity",
     "Status",
@@ -172,6 +174,7 @@ __all__ = [
     "next_status",
     "nothing_to_correct",
     "opening_refusal",
+    "queue_row_actions",
     "queue_scope",
     "require_capa_action",
     "require_complaint_action",

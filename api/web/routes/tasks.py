@@ -1,10 +1,10 @@
-"""Department queues and a task's work page: claim, assess, contain, answer, review."""
+"""A task's work page: claim, assess, contain, answer, review (the queues are in queues.py)."""
 
 from typing import Annotated, Any
 
 from fastapi import Path, Request, status
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import FieldErrors, choice, integer, text_fields, validate
@@ -40,8 +40,6 @@ from workflow.rules import (
     TaskKind,
     available_actions,
     is_finished,
-    may,
-    queue_scope,
     require_task_reader,
     task_refusal,
 )
@@ -66,54 +64,6 @@ QUALITY_TEXT_FIELDS = (
     "preventive_action",
     "customer_summary",
 )
-
-
-def _claimable(session: Session, task_ids: list[int], actor: Actor) -> set[int]:
-    """The tasks of a queue the actor may claim now, as the rules say."""
-    rows = session.exec(
-        select(Task, Complaint)
-        .join(Complaint, col(Complaint.id) == Task.complaint_id)
-        .where(col(Task.id).in_(task_ids))
-    ).all()
-    return {
-        task.id
-        for task, complaint in rows
-        if task.id is not None
-        and Action.claim_task in available_actions(facts_of(complaint), actor, task_facts(task))
-    }
-
-
-@router.get("/queue")
-def queue_page(
-    request: Request,
-    session: SessionDep,
-    actor: Annotated[Actor, page_for(Action.read_task_queue)],
-    department: Department | None = None,
-    mine: bool = False,
-) -> Response:
-    queue = queue_scope(actor, department)
-    page = list_tasks(
-        session,
-        department=queue,
-        statuses=[s.value for s in OPEN_TASK_STATUSES],
-        assignee_id=actor.user_id if mine else None,
-        limit=QUEUE_SIZE,
-        offset=0,
-    )
-    return render(
-        request,
-        "queue.html",
-        {
-            "title": f"{queue.value.capitalize() if queue else 'All'} queue",
-            "tasks": page.items,
-            "has_more": page.has_more,
-            "department": queue,
-            "departments": list(Department),
-            "may_choose_department": may(actor.role, Action.read_any_queue),
-            "claimable": _claimable(session, [t.id for t in page.items], actor),
-            "mine": mine,
-        },
-    )
 
 
 def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, Any]:
