@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     )
 
     business_timezone: str = "Europe/Berlin"
+    default_language: str = Field(
+        default="en",
+        description="Language of a customer who names none (BCP 47: en, de, fr, es, zh-Hans); "
+        "the time zone of one who names none is business_timezone",
+    )
     holiday_country: str = "DE"
     workday_start_hour: int = 8
     workday_end_hour: int = 17
