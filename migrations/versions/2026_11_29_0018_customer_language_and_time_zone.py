@@ -22,7 +22,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+EMAIL_INDEX = "ix_customer_email_lower"
+
+
+def _without_email_index() -> None:
+    # SQLite rebuilds the table for NOT NULL and cannot carry an expression index across.
+    op.drop_index(EMAIL_INDEX, table_name="customer")
+
+
+def _with_email_index() -> None:
+    op.create_index(EMAIL_INDEX, "customer", [sa.text("lower(email)")])
+
+
 def upgrade() -> None:
+    _without_email_index()
     with op.batch_alter_table("customer") as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=35), nullable=True))
         batch_op.add_column(sa.Column("time_zone", sa.String(length=64), nullable=True))
@@ -34,6 +47,7 @@ def upgrade() -> None:
     with op.batch_alter_table("customer") as batch_op:
         batch_op.alter_column("language", existing_type=sa.String(length=35), nullable=False)
         batch_op.alter_column("time_zone", existing_type=sa.String(length=64), nullable=False)
+    _with_email_index()
     with op.batch_alter_table("notification") as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=35), nullable=True))
 
@@ -41,6 +55,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("notification") as batch_op:
         batch_op.drop_column("language")
+    _without_email_index()
     with op.batch_alter_table("customer") as batch_op:
         batch_op.drop_column("time_zone")
         batch_op.drop_column("language")
+    _with_email_index()
