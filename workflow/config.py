@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
@@ -172,6 +172,20 @@ class Settings(BaseSettings):
     inbound_smtp_port: int = Field(
         default=2525, ge=0, le=65535, description="Development inbound mail listener; 0: off"
     )
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        from workflow.languages import normalise_language  # it reads these settings
+
+        return normalise_language(language)
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_time_zone(cls, time_zone: str) -> str:
+        from workflow.languages import validate_time_zone
+
+        return validate_time_zone(time_zone)
 
     @model_validator(mode="after")
     def _refuse_weak_keys(self) -> "Settings":

@@ -33,10 +33,16 @@ def normalise_language(tag: str) -> str:
     problem = f"'{tag[:40]}' is not a language tag we know; use one like en, de, fr, es or zh-Hans"
     if not cleaned or len(cleaned) > MAX_TAG_LENGTH:
         raise ValueError(problem)
+    primary = cleaned.split("-")[0].lower()
+    if not (primary.isascii() and primary.isalpha() and len(primary) in (2, 3)):
+        raise ValueError(problem)
     try:
         locale = Locale.parse(cleaned, sep="-")
     except (ValueError, TypeError, UnknownLocaleError) as exc:
         raise ValueError(problem) from exc
+    if locale.language != primary:
+        # Babel reads some codes as aliases of others (``est`` as Estonian, ``und`` as en-US).
+        raise ValueError(problem)
     return str(locale).replace("_", "-")
 
 
