@@ -162,3 +162,32 @@ def test_every_shipped_catalogue_is_complete_and_compiled(language):
     with _catalogue(language).with_suffix(".mo").open("rb") as handle:
         compiled = read_mo(handle)
     assert {m.id: m.string for m in compiled if m.id} == {m.id: m.string for m in messages}
+
+
+def test_the_staff_form_offers_the_shipped_languages_and_the_complaint_page_shows_it(base_url):
+    from tests.test_web_pages import Browser, complaint_form
+
+    sales = Browser(base_url)
+    try:
+        assert sales.sign_in("sales").status_code == 303
+        form_page = sales.client.get("/complaints/new").text
+        for code in SHIPPED_LANGUAGES:
+            assert f'<option value="{code}"' in form_page
+        bad = sales.form(
+            "/complaints/new",
+            complaint_form(customer_time_zone="Mars/Olympus"),
+            page="/complaints/new",
+        )
+        assert bad.status_code == 422
+        assert "is not a time zone we know" in bad.text
+        created = sales.form(
+            "/complaints/new",
+            complaint_form(customer_language="zh-Hans", customer_time_zone="Asia/Shanghai"),
+            page="/complaints/new",
+        )
+        assert created.status_code == 303, created.text[:2000]
+        page = sales.client.get(created.headers["location"]).text
+        assert "Chinese (Simplified) (zh-Hans) · dates in Asia/Shanghai" in page
+        assert '<html lang="en"' in page  # staff pages stay English
+    finally:
+        sales.client.close()
