@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser pdf imap-server run test lint format bench clean
+.PHONY: install browser pdf imap-server run test lint format bench clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The customer's languages (docs/architecture.md, "Languages"): extract the messages of the
+# customer's mails and status page, update every catalogue, compile them. The .po and the
+# compiled .mo are both committed: a fresh clone runs without this step.
+LOCALES := workflow/locale
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k gettext_noop -k words --no-location --sort-output \
+		--project=complaint-workflow -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
+		--ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALES) --statistics
 
 run: install pdf
 	$(BIN)/complaints run

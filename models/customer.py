@@ -6,6 +6,13 @@ from sqlalchemy import Index, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import json_field, utc_field
+from workflow.languages import (
+    MAX_TAG_LENGTH,
+    default_language,
+    default_time_zone,
+    normalise_language,
+    validate_time_zone,
+)
 
 MAX_EMAIL_LENGTH = 254
 NON_ASCII_MAILBOX = (
@@ -59,6 +66,21 @@ class CustomerBase(SQLModel):
         default=None, max_length=40, schema_extra={"examples": ["+49 30 1234"]}
     )
     address: str | None = Field(default=None, max_length=500)
+    language: str = Field(
+        default_factory=default_language,
+        max_length=MAX_TAG_LENGTH,
+        description="BCP 47 tag the customer is written to in (`de`, `zh-Hans`); mails and the "
+        "status page use the closest shipped language (en, de, fr, es, zh-Hans). Default: "
+        "the company's (CW_DEFAULT_LANGUAGE).",
+        schema_extra={"examples": ["de"]},
+    )
+    time_zone: str = Field(
+        default_factory=default_time_zone,
+        max_length=64,
+        description="IANA time zone the customer's dates are written in. Default: the "
+        "company's (CW_BUSINESS_TIMEZONE).",
+        schema_extra={"examples": ["Europe/Berlin"]},
+    )
 
 
 class Customer(CustomerBase, table=True):
@@ -96,6 +118,16 @@ class CustomerCreate(CustomerBase):
     @classmethod
     def _email_can_be_mailed(cls, email: str | None) -> str | None:
         return mailable_address(email) if email else None
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        return normalise_language(language)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, time_zone: str) -> str:
+        return validate_time_zone(time_zone)
 
     @field_validator("notification_targets")
     @classmethod

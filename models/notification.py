@@ -67,6 +67,9 @@ class Notification(NotificationBase, table=True):
     message_id: str | None = Field(
         default=None, max_length=300, index=True, description="Our Message-ID header, for replies"
     )
+    language: str | None = Field(
+        default=None, max_length=35, description="Content-Language of its mail (customers')"
+    )
 
 
 class NotificationPublic(NotificationBase):

@@ -84,6 +84,7 @@ def queue_notice(
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,
+        language=rendered.language,
         dedupe_key=dedupe_key,
         created_at=utcnow(),
     )
@@ -197,6 +198,7 @@ def send_notice(
             subject=notice.subject,
             body_html=body,
             notice_id=notice_id,
+            language=notice.language,
         )
     except Exception:  # a notifier bug must not leave the lease dangling
         logger.exception("notice %s: the notifier failed", notice_id)

@@ -58,16 +58,26 @@ def is_ambiguous(log: str) -> bool:
 
 class Notifier(Protocol):
     def send(
-        self, *, channel: str, recipient: str, subject: str, body_html: str, notice_id: int
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        subject: str,
+        body_html: str,
+        notice_id: int,
+        language: str | None = None,
     ) -> DeliveryResult: ...
 
 
-def with_notice_header(target_url: str, notice_id: int) -> str:
-    """Add our ``X-Notice-Id`` mail header so a message can be matched to its ledger row."""
+def with_notice_header(target_url: str, notice_id: int, language: str | None = None) -> str:
+    """Add our ``X-Notice-Id`` mail header so a message can be matched to its ledger row, and
+    ``Content-Language`` for a mail written in the customer's language (Apprise's e-mail
+    plugin sends every ``+Name=value`` of the URL as a header)."""
     if not target_url.lower().startswith(("mailto:", "mailtos:")):
         return target_url
     separator = "&" if "?" in target_url else "?"
-    return f"{target_url}{separator}{quote('+X-Notice-Id')}={notice_id}"
+    url = f"{target_url}{separator}{quote('+X-Notice-Id')}={notice_id}"
+    return f"{url}&{quote('+Content-Language')}={quote(language)}" if language else url
 
 
 class _ThreadCapture(logging.Handler):
@@ -206,10 +216,18 @@ class AppriseNotifier:
         install()
 
     def send(
-        self, *, channel: str, recipient: str, subject: str, body_html: str, notice_id: int
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        subject: str,
+        body_html: str,
+        notice_id: int,
+        language: str | None = None,
     ) -> DeliveryResult:
         if channel == NoticeChannel.email:
-            return self._deliver(email_target_url(recipient), subject, body_html, notice_id)
+            url = email_target_url(recipient)
+            return self._deliver(url, subject, body_html, notice_id, language)
         public_only = not get_settings().allow_private_targets
         try:
             url = validate_target(recipient)
@@ -221,7 +239,7 @@ class AppriseNotifier:
         guard = _PublicOnly() if public_only else None
         token = _public_only.set(guard)
         try:
-            result = self._deliver(url, subject, body_html, notice_id)
+            result = self._deliver(url, subject, body_html, notice_id, language)
         finally:
             _public_only.reset(token)
         if guard is not None and guard.refused:
@@ -230,21 +248,31 @@ class AppriseNotifier:
         return result
 
     def _deliver(
-        self, target_url: str, subject: str, body_html: str, notice_id: int
+        self,
+        target_url: str,
+        subject: str,
+        body_html: str,
+        notice_id: int,
+        language: str | None = None,
     ) -> DeliveryResult:
         token = _plain_smtp.set(is_plain_smtp(target_url))
         message_token = _message_id.set(notice_message_id(notice_id))
         try:
-            return self._send(target_url, subject, body_html, notice_id)
+            return self._send(target_url, subject, body_html, notice_id, language)
         finally:
             _message_id.reset(message_token)
             _plain_smtp.reset(token)
 
     def _send(
-        self, target_url: str, subject: str, body_html: str, notice_id: int
+        self,
+        target_url: str,
+        subject: str,
+        body_html: str,
+        notice_id: int,
+        language: str | None = None,
     ) -> DeliveryResult:
         sender = apprise.Apprise()
-        if not sender.add(with_notice_header(target_url, notice_id)):
+        if not sender.add(with_notice_header(target_url, notice_id, language)):
             logger.warning("notice %s: Apprise does not accept the target URL", notice_id)
             return DeliveryResult(False, NOT_DELIVERED)
         with _capture.capture() as lines:

@@ -18,7 +18,14 @@ from tests.support import drain_outbox
 from workflow.db import read_session, write_session
 
 PROJECT = Path(__file__).resolve().parent.parent
-CORE_MODULES = {"workflow.config", "workflow.db", "workflow.clock", "workflow.errors"}
+# workflow.languages: the locale settings (tags, catalogues, Babel formats), no service.
+CORE_MODULES = {
+    "workflow.config",
+    "workflow.db",
+    "workflow.clock",
+    "workflow.errors",
+    "workflow.languages",
+}
 
 
 def _imported_modules(path: Path) -> set[str]:

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only defaults, clearly marked: refused outside ENVIRONMENT=development.
@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     )
 
     business_timezone: str = "Europe/Berlin"
+    default_language: str = Field(
+        default="en",
+        description="Language of a customer who names none (BCP 47: en, de, fr, es, zh-Hans); "
+        "the time zone of one who names none is business_timezone",
+    )
     holiday_country: str = "DE"
     workday_start_hour: int = 8
     workday_end_hour: int = 17
@@ -167,6 +172,20 @@ class Settings(BaseSettings):
     inbound_smtp_port: int = Field(
         default=2525, ge=0, le=65535, description="Development inbound mail listener; 0: off"
     )
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, language: str) -> str:
+        from workflow.languages import normalise_language  # it reads these settings
+
+        return normalise_language(language)
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _known_time_zone(cls, time_zone: str) -> str:
+        from workflow.languages import validate_time_zone
+
+        return validate_time_zone(time_zone)
 
     @model_validator(mode="after")
     def _refuse_weak_keys(self) -> "Settings":

@@ -18,6 +18,8 @@ from workflow.complaints import customer_by_email, log_complaint
 from workflow.config import get_settings
 from workflow.db import write_session
 from workflow.history import record_history
+from workflow.language_detection import detect_language
+from workflow.languages import SHIPPED_LANGUAGES, shipped_language
 from workflow.mail_bounces import take_robot_mail
 from workflow.mail_common import checked_attachments, intake_actor, record_of
 from workflow.mail_parse import ParsedMail, parse_mail
@@ -69,13 +71,26 @@ def _take(session: Session, parsed: ParsedMail, raw: bytes) -> MailOutcome:
     return _take_new_complaint(session, parsed)
 
 
+def language_of(parsed: ParsedMail) -> str:
+    """The language to answer a new sender in: the mail's ``Content-Language`` if we ship it,
+    else the one its text is written in, else the company's default."""
+    if parsed.content_language:
+        return shipped_language(parsed.content_language)
+    detected = detect_language("\n".join((parsed.subject, parsed.text)))
+    return detected if detected in SHIPPED_LANGUAGES else shipped_language(None)
+
+
 def _new_complaint_data(session: Session, parsed: ParsedMail) -> ComplaintCreate:
     description = "\n\n".join(p for p in (parsed.subject, parsed.text) if p) or "(empty mail)"
     known = customer_by_email(session, parsed.sender)
     customer = (
         None
         if known
-        else CustomerCreate(name=parsed.sender_name or parsed.sender, email=parsed.sender)
+        else CustomerCreate(
+            name=parsed.sender_name or parsed.sender,
+            email=parsed.sender,
+            language=language_of(parsed),
+        )
     )
     return ComplaintCreate(
         kind=Kind.complaint,

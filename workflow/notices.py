@@ -58,6 +58,8 @@ def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str
     return {
         "reference": complaint.reference,
         "kind_label": "complaint" if complaint.kind is Kind.complaint else complaint.kind.value,
+        "kind": complaint.kind.value,
+        "investigated": needs_investigation(complaint.kind),
         "product": complaint.product,
         "lot_number": complaint.lot_number,
         "quantity_affected": complaint.quantity_affected,
@@ -96,6 +98,7 @@ def _queue_to_customer(
     session: Session, complaint: Complaint, kind: NoticeKind, context: dict[str, Any], key: str
 ) -> list[Notification]:
     customer = _customer(session, complaint)
+    context = in_customers_language(context, customer)
     addresses = [customer.email] if customer.email else []
     notices = queue_to_addresses(session, complaint, kind, addresses, context, key)
     rendered = render_notice(kind, context)
@@ -114,6 +117,11 @@ def _queue_to_customer(
     return notices
 
 
+def in_customers_language(context: dict[str, Any], customer: Customer) -> dict[str, Any]:
+    """A customer's notice is written in their language, its moments in their time zone."""
+    return {**context, "language": customer.language, "time_zone": customer.time_zone}
+
+
 def _customer(session: Session, complaint: Complaint) -> Customer:
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
@@ -121,13 +129,7 @@ def _customer(session: Session, complaint: Complaint) -> Customer:
 
 
 def acknowledge(session: Session, complaint: Complaint, key: str) -> list[Notification]:
-    next_steps = (
-        "our quality department assesses it and, where needed, investigates the cause; "
-        "we then tell you the result."
-        if needs_investigation(complaint.kind)
-        else "we pass it to the departments concerned. Thank you for helping us improve."
-    )
-    context = _context(complaint, _customer(session, complaint), next_steps=next_steps)
+    context = _context(complaint, _customer(session, complaint))
     return _queue_to_customer(session, complaint, NoticeKind.acknowledgement, context, key)
 
 
@@ -173,7 +175,14 @@ def alert_general_managers(session: Session, complaint: Complaint, key: str) -> 
 def _resolution_context(
     session: Session, complaint: Complaint, resolution: Resolution
 ) -> dict[str, Any]:
-    return _context(complaint, _customer(session, complaint), summary=resolution.customer_summary)
+    customer = _customer(session, complaint)
+    context = _context(
+        complaint,
+        customer,
+        summary=resolution.customer_summary,
+        resolved_at=complaint.resolved_at or resolution.approved_at or resolution.decided_at,
+    )
+    return in_customers_language(context, customer)
 
 
 def personal_body(notice: Notification) -> str:

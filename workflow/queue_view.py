@@ -8,7 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, or_
 
 from models.complaint import Complaint
 from models.customer import Customer
@@ -120,7 +121,7 @@ SORT_COLUMNS: dict[QueueSort, Any] = {
 
 def _scope(department: Department | None) -> list[ColumnElement[bool]]:
     """The queue itself: the department's open tasks (every department's when None)."""
-    where = [col(Task.status).in_(OPEN_TASK_STATUSES)]
+    where: list[ColumnElement[bool]] = [col(Task.status).in_(OPEN_TASK_STATUSES)]
     if department is not None:
         where.append(col(Task.department) == department)
     return where
@@ -171,7 +172,7 @@ def queue_query(filters: QueueFilter, actor: Actor, now: datetime) -> Any:
     """The rows' one statement: each task with its complaint, customer, assignee and clock."""
     clock_of_task = and_(col(Deadline.task_id) == Task.id, col(Deadline.step).in_(TASK_MAIN_STEPS))
     return (
-        select(Task, Complaint, Customer.name, User.username, Deadline)
+        sa_select(Task, Complaint, col(Customer.name), col(User.username), Deadline)
         .join(Complaint, col(Complaint.id) == Task.complaint_id)
         .join(Customer, col(Customer.id) == Complaint.customer_id)
         .outerjoin(User, col(User.id) == Task.assignee_id)
@@ -228,8 +229,15 @@ def queue_counts(session: Session, department: Department | None, actor: Actor) 
         (col(Task.assignee_id) == actor.user_id, Assigned.mine.value),
         else_="others",
     )
-    groups = session.exec(
-        select(Complaint.severity, Complaint.status, Task.kind, overdue, assigned, func.count())
+    groups = session.execute(
+        sa_select(
+            col(Complaint.severity),
+            col(Complaint.status),
+            col(Task.kind),
+            overdue,
+            assigned,
+            func.count(),
+        )
         .join(Complaint, col(Complaint.id) == Task.complaint_id)
         .where(*_scope(department))
         .group_by(Complaint.severity, Complaint.status, Task.kind, overdue, assigned)

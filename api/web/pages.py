@@ -7,15 +7,22 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from api.web.session import csrf_token, signed_in_user
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
+from workflow.languages import format_moment, install_translations, language_for_staff
 from workflow.queries import describe_lateness
 from workflow.rules import Action, is_finished, is_open, may
 
 WEB_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
+# The customer's status page is translated (its context names a ``language``); staff pages
+# name none and stay English.
+templates.env.add_extension("jinja2.ext.i18n")
+install_translations(templates.env)
 DUE_SOON = timedelta(hours=8)
 NONE = "\u2013"  # an en dash: no value
 PAGE_HEADERS = {
@@ -54,9 +61,21 @@ def label(value: object) -> str:
     return text.replace("_", " ")
 
 
-templates.env.filters.update(when=when, label=label)
+@pass_context
+def customer_when(context: Context, moment: datetime | None) -> str:
+    """A moment in the page's language and the customer's time zone."""
+    customer = context.get("customer")
+    return format_moment(moment, context.get("language"), getattr(customer, "time_zone", None))
+
+
+templates.env.filters.update(when=when, label=label, customer_when=customer_when)
 templates.env.globals.update(
-    due_state=due_state, Action=Action, may=may, is_open=is_open, is_finished=is_finished
+    due_state=due_state,
+    Action=Action,
+    may=may,
+    is_open=is_open,
+    is_finished=is_finished,
+    language_for_staff=language_for_staff,
 )
 
 

@@ -4,7 +4,7 @@
 the new history actions are new values of VARCHARs without CHECK constraints.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-29 19:15:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

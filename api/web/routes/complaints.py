@@ -43,6 +43,12 @@ from workflow.db import read_session, write_session
 from workflow.eight_d import eight_d_report
 from workflow.errors import InvalidInput
 from workflow.facts import facts_of
+from workflow.languages import (
+    SHIPPED_LANGUAGES,
+    default_time_zone,
+    language_name,
+    shipped_language,
+)
 from workflow.notices import status_url
 from workflow.products import active_products
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
@@ -62,7 +68,7 @@ COMPLAINT_FIELDS = (
     "remedy_sought",
     "severity",
 )
-CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address")
+CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address", "language", "time_zone")
 PAGE_SIZE = 25
 UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 
@@ -76,6 +82,9 @@ def _choices() -> dict[str, Any]:
         "allowed_types": ", ".join(sorted(set(ALLOWED_TYPES.values()))),
         "max_attachment_mb": MAX_ATTACHMENT_BYTES // 1_048_576,
         "max_attachments": MAX_ATTACHMENTS,
+        "languages": [(code, f"{language_name(code)} ({code})") for code in SHIPPED_LANGUAGES],
+        "default_language": shipped_language(None),
+        "default_time_zone": default_time_zone(),
     }
 
 

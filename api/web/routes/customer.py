@@ -3,11 +3,14 @@
 It shows that complaint's status and the resolution as the customer was told it, nothing
 internal, and lets the customer accept the resolution or say it does not solve the problem
 (which reopens the complaint to quality), through the same rules as sales recording it.
+
+The page is in the customer's language; ``?lang=`` shows it in another shipped language
+(the page's choice only: the customer's record keeps its language).
 """
 
 from typing import Annotated
 
-from fastapi import Form, Path, Request, status
+from fastapi import Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep, WriteSessionDep
@@ -19,6 +22,13 @@ from models.complaint import CustomerResponse
 from models.customer import Customer
 from models.satisfaction import SatisfactionAnswer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
+from workflow.languages import (
+    SHIPPED_LANGUAGES,
+    gettext_noop,
+    language_name,
+    shipped_language,
+    translations,
+)
 from workflow.resolutions import latest_resolution
 from workflow.rules import CUSTOMER, Actor, Status, available_actions
 from workflow.satisfaction import rating_facts, rating_of, record_rating
@@ -27,35 +37,67 @@ router = page_router()
 Token = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 STATUS_FOR_CUSTOMERS = {
-    Status.received: "Received: we are passing it to the people who will assess it.",
-    Status.with_quality: "Our quality department is assessing it.",
-    Status.with_sales: "Our answer is being finalised.",
-    Status.approved: "Our answer is on its way to you.",
-    Status.waiting_on_customer: "We are waiting for information from you (see our mail).",
-    Status.resolved: "Resolved: please tell us below whether this solves the problem.",
-    Status.reopened: "Reopened: we are looking at it again.",
-    Status.closed: "Closed.",
-    Status.withdrawn: "Withdrawn: this was logged by mistake; nothing more will happen on it.",
-    Status.duplicate: "Closed: you told us about this problem already; we answer it under "
-    "the other reference we sent you.",
+    Status.received: gettext_noop("Received: we are passing it to the people who will assess it."),
+    Status.with_quality: gettext_noop("Our quality department is assessing it."),
+    Status.with_sales: gettext_noop("Our answer is being finalised."),
+    Status.approved: gettext_noop("Our answer is on its way to you."),
+    Status.waiting_on_customer: gettext_noop(
+        "We are waiting for information from you (see our mail)."
+    ),
+    Status.resolved: gettext_noop(
+        "Resolved: please tell us below whether this solves the problem."
+    ),
+    Status.reopened: gettext_noop("Reopened: we are looking at it again."),
+    Status.closed: gettext_noop("Closed."),
+    Status.withdrawn: gettext_noop(
+        "Withdrawn: this was logged by mistake; nothing more will happen on it."
+    ),
+    Status.duplicate: gettext_noop(
+        "Closed: you told us about this problem already; we answer it under "
+        "the other reference we sent you."
+    ),
 }
 
 
 THE_CUSTOMER = Actor(name="customer", role=CUSTOMER)
+Language = Annotated[
+    str | None,
+    Query(max_length=35, description="Show the page in this shipped language (en, de, ...)"),
+]
+
+
+def page_language(customer: Customer, lang: str | None) -> str:
+    """The language the page is shown in: the one asked for, else the customer's."""
+    if lang is None:
+        return shipped_language(customer.language)
+    chosen = lang.replace("_", "-")
+    if chosen not in SHIPPED_LANGUAGES:
+        shipped = ", ".join(SHIPPED_LANGUAGES)
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"This page is shown in {shipped}; '{lang[:35]}' is not one of them.",
+        )
+    return chosen
 
 
 @router.get("/status/{token}")
-def status_page(request: Request, token: Token, session: SessionDep) -> Response:
+def status_page(
+    request: Request, token: Token, session: SessionDep, lang: Language = None
+) -> Response:
     complaint = get_complaint_by_status_token(session, token)
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
+    language = page_language(customer, lang)
+    title = translations(language).ugettext("Your complaint %(reference)s")
     # Only what the customer was sent: the latest resolution sales approved.
     resolution = latest_resolution(session, id_of(complaint), approved_only=True)
     return render(
         request,
         "customer_status.html",
         {
-            "title": f"Your complaint {complaint.reference}",
+            "title": title % {"reference": complaint.reference},
+            "language": language,
+            "languages": [{"code": c, "name": language_name(c)} for c in SHIPPED_LANGUAGES],
             "complaint": complaint,
             "customer": customer,
             "status_text": STATUS_FOR_CUSTOMERS[complaint.status],
@@ -74,25 +116,36 @@ def answer(
     session: WriteSessionDep,
     decision: Annotated[str, Form(pattern="^(accept|refuse)$")],
     comment: Annotated[str, Form(max_length=5_000)] = "",
+    lang: Language = None,
 ) -> Response:
     complaint = get_complaint_by_status_token(session, token)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    language = page_language(customer, lang)
+    words = translations(language).ugettext
     response, errors = validate(
         CustomerResponse,
         {"accepted": decision == "accept", "comment": comment.strip() or None},
     )
     if errors:
-        flash(request, "Please tell us in a few words why it does not solve the problem.", "error")
+        flash(
+            request,
+            words("Please tell us in a few words why it does not solve the problem."),
+            "error",
+        )
     else:
         record_customer_response(
             session, reference=complaint.reference, response=response, actor=THE_CUSTOMER
         )
         flash(
             request,
-            "Thank you: your complaint is closed."
+            words("Thank you: your complaint is closed.")
             if response.accepted
-            else "Thank you: we have reopened your complaint and will come back to you.",
+            else words("Thank you: we have reopened your complaint and will come back to you."),
         )
-    return RedirectResponse(f"/status/{token}", status_code=status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(
+        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
+    )
 
 
 @router.post("/status/{token}/rating")
@@ -103,12 +156,21 @@ def rate(
     score: Annotated[int, Form(ge=1, le=5)],
     solved: Annotated[str, Form(pattern="^(yes|no)$")],
     comment: Annotated[str, Form(max_length=5_000)] = "",
+    lang: Language = None,
 ) -> Response:
     """Once per complaint, once it is closed: a second rating is refused (409)."""
     complaint = get_complaint_by_status_token(session, token)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    language = page_language(customer, lang)
     answer = SatisfactionAnswer(
         score=score, solved=solved == "yes", comment=comment.strip() or None
     )
     record_rating(session, reference=complaint.reference, answer=answer, actor=THE_CUSTOMER)
-    flash(request, "Thank you for rating how we handled your complaint.")
-    return RedirectResponse(f"/status/{token}", status_code=status.HTTP_303_SEE_OTHER)
+    flash(
+        request,
+        translations(language).ugettext("Thank you for rating how we handled your complaint."),
+    )
+    return RedirectResponse(
+        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
+    )

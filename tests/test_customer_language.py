@@ -1,0 +1,193 @@
+"""The customer's language and time zone: a customer is written to in their language, with
+dates in their locale and time zone (mails carry ``Content-Language``); staff stay English;
+bad values are refused in plain words; every shipped catalogue is complete."""
+
+from datetime import UTC, datetime
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.support import complaint_payload, drain_outbox, freeze_at, mail_body, quality_result
+from workflow.languages import LOCALE_DIR, SHIPPED_LANGUAGES, format_moment
+
+# A Thursday evening in Berlin, already Friday morning in Shanghai.
+THURSDAY_EVENING = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
+
+
+def _customer(language: str | None = None, time_zone: str | None = None) -> dict:
+    customer = {"name": "Jane Miller", "email": "jane@acme.example"}
+    if language is not None:
+        customer["language"] = language
+    if time_zone is not None:
+        customer["time_zone"] = time_zone
+    return customer
+
+
+def subject_of(mail) -> str:
+    return str(make_header(decode_header(mail["Subject"])))
+
+
+def _mails_to_customer(mailbox, reference: str) -> list:
+    return [
+        m
+        for m in mailbox.snapshot()
+        if m["To"] == "jane@acme.example" and reference in subject_of(m)
+    ]
+
+
+def _resolve(as_user, reference: str) -> None:
+    quality, sales = as_user("quality"), as_user("sales")
+    task = quality.open_task(reference, "quality_assessment")
+    assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
+    done = quality.post(f"/tasks/{task['id']}/complete", json=quality_result())
+    assert done.status_code == 200, done.text
+    drain_outbox()
+    review = sales.open_task(reference, "sales_review")
+    approved = sales.post(
+        f"/tasks/{review['id']}/complete", json={"kind": "sales_review", "approved": True}
+    )
+    assert approved.status_code == 200, approved.text
+    drain_outbox()
+
+
+@pytest.mark.parametrize(
+    ("language", "time_zone", "acknowledged", "resolved", "resolved_on"),
+    [
+        (
+            "de",
+            "Europe/Berlin",
+            "Wir haben Ihre Reklamation",
+            "Lösung zu Ihrer Reklamation",
+            "Gelöst am 3. Dezember 2026.",
+        ),
+        (
+            "zh-Hans",
+            "Asia/Shanghai",
+            "我们已收到您的投诉",
+            "的处理结果",
+            "处理完成日期：2026年12月4日。",  # noqa: RUF001
+        ),
+    ],
+)
+def test_a_customer_gets_acknowledgement_and_resolution_in_their_language_and_time_zone(
+    as_user, mailbox, language, time_zone, acknowledged, resolved, resolved_on
+):
+    freeze_at(THURSDAY_EVENING)
+    sales = as_user("sales")
+    created = sales.log_complaint(customer=_customer(language, time_zone))
+    reference = created["reference"]
+    record = sales.record(reference)
+    assert (record["customer"]["language"], record["customer"]["time_zone"]) == (
+        language,
+        time_zone,
+    )
+    drain_outbox()
+    _resolve(as_user, reference)
+
+    acknowledgement, resolution = _mails_to_customer(mailbox, reference)
+    assert subject_of(acknowledgement).startswith(acknowledged)
+    assert resolved in subject_of(resolution)
+    for mail in (acknowledgement, resolution):
+        assert mail["Content-Language"] == language
+        assert f'<html lang="{language}">' in mail_body(mail)
+    assert resolved_on in mail_body(resolution)
+    due = datetime.fromisoformat(created["reply_due_at"])
+    assert format_moment(due, language, time_zone) in mail_body(acknowledgement)
+    # Staff are told in English, without a Content-Language.
+    staff = [m for m in mailbox.snapshot() if m["To"] != "jane@acme.example"]
+    assert staff
+    assert all(m["Content-Language"] is None for m in staff)
+    assert all('<html lang="en">' in mail_body(m) for m in staff)
+    assert any("Quality assessment" in subject_of(m) for m in staff)
+
+
+def test_a_customer_named_without_language_gets_the_company_default_in_english(
+    as_user, mailbox, settings
+):
+    sales = as_user("sales")
+    reference = sales.log_complaint(customer=_customer())["reference"]
+    customer = sales.record(reference)["customer"]
+    assert (customer["language"], customer["time_zone"]) == ("en", settings.business_timezone)
+    drain_outbox()
+    (acknowledgement,) = _mails_to_customer(mailbox, reference)
+    assert subject_of(acknowledgement).startswith("We have received your complaint")
+    assert acknowledgement["Content-Language"] == "en"
+
+
+def test_a_language_is_stored_in_its_normal_form(as_user):
+    sales = as_user("sales")
+    for number, (typed, stored) in enumerate((("DE_at", "de-AT"), ("zh_Hans", "zh-Hans"))):
+        customer = _customer(typed) | {"email": f"buyer{number}@acme.example"}
+        reference = sales.log_complaint(customer=customer)["reference"]
+        assert sales.record(reference)["customer"]["language"] == stored
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("language", "klingon-xx", "is not a language tag we know"),
+        ("language", "", "is not a language tag we know"),
+        ("time_zone", "Mars/Olympus", "is not a time zone we know"),
+        ("time_zone", "../../etc/passwd", "is not a time zone we know"),
+    ],
+)
+def test_a_bad_language_or_time_zone_is_refused_in_plain_words(as_user, field, value, words):
+    sales = as_user("sales")
+    customer = _customer() | {field: value}
+    answer = sales.post("/complaints", json=complaint_payload(customer=customer))
+    assert answer.status_code == 422, answer.text
+    (error,) = answer.json()["detail"]
+    assert error["loc"] == ["body", "customer", field]
+    assert words in error["msg"]
+    assert sales.get("/complaints").json()["items"] == []
+
+
+def _catalogue(language: str) -> Path:
+    return LOCALE_DIR / language.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+
+
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+def test_every_shipped_catalogue_is_complete_and_compiled(language):
+    with _catalogue(language).open("rb") as handle:
+        catalogue = read_po(handle)
+    with (LOCALE_DIR / "messages.pot").open("rb") as handle:
+        template = read_po(handle)
+    messages = [m for m in catalogue if m.id]
+    assert {m.id for m in messages} == {m.id for m in template if m.id}
+    assert [m.id for m in messages if not m.string] == []
+    assert [m.id for m in messages if m.fuzzy] == []
+    with _catalogue(language).with_suffix(".mo").open("rb") as handle:
+        compiled = read_mo(handle)
+    assert {m.id: m.string for m in compiled if m.id} == {m.id: m.string for m in messages}
+
+
+def test_the_staff_form_offers_the_shipped_languages_and_the_complaint_page_shows_it(base_url):
+    from tests.test_web_pages import Browser, complaint_form
+
+    sales = Browser(base_url)
+    try:
+        assert sales.sign_in("sales").status_code == 303
+        form_page = sales.client.get("/complaints/new").text
+        for code in SHIPPED_LANGUAGES:
+            assert f'<option value="{code}"' in form_page
+        bad = sales.form(
+            "/complaints/new",
+            complaint_form(customer_time_zone="Mars/Olympus"),
+            page="/complaints/new",
+        )
+        assert bad.status_code == 422
+        assert "is not a time zone we know" in bad.text
+        created = sales.form(
+            "/complaints/new",
+            complaint_form(customer_language="zh-Hans", customer_time_zone="Asia/Shanghai"),
+            page="/complaints/new",
+        )
+        assert created.status_code == 303, created.text[:2000]
+        page = sales.client.get(created.headers["location"]).text
+        assert "Chinese (Simplified) (zh-Hans) · dates in Asia/Shanghai" in page
+        assert '<html lang="en"' in page  # staff pages stay English
+    finally:
+        sales.client.close()
