@@ -9,6 +9,7 @@ from models.complaint import ComplaintPublic
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, Step
 from models.history import HistoryEntryPublic
+from models.mail import CustomerMessagePublic
 from models.notification import NotificationPublic
 from models.resolution import ResolutionPublic
 from models.task import TaskPublic
@@ -35,6 +36,11 @@ class ComplaintRecord(ComplaintPublic):
     tasks: list[TaskPublic]
     resolutions: list[ResolutionPublic]
     notifications: list[NotificationPublic]
+    customer_messages: list[CustomerMessagePublic] = Field(
+        default_factory=list,
+        description="What the customer wrote to us after intake (replies by e-mail), oldest "
+        "first.",
+    )
     history: list[HistoryEntryPublic]
 
 

@@ -23,6 +23,7 @@ from models.personal import PersonalValue
 from tests.support import Api, complaint_payload, drain_outbox, quality_result
 from tests.test_mail_intake import mail
 from tests.test_satisfaction import rate
+from tests.test_web_pages import browser  # noqa: F401  (the signed-in page client)
 from workflow import db
 from workflow.config import get_settings
 from workflow.mail_intake import take_mail
@@ -139,10 +140,13 @@ def _logged_and_closed(base_url: str) -> tuple[str, int]:
     return reference, sales.record(reference)["customer"]["id"]
 
 
-def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(base_url):
+def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(base_url, browser):  # noqa: F811
     reference, customer_id = _logged_and_closed(base_url)
     admin, sales = Api(base_url, "admin"), Api(base_url, "sales")
     before = sales.record(reference)
+    page = browser("quality").client.get(f"/complaints/{reference}").text
+    assert "Messages from the customer" in page
+    assert REPLY in page
     assert set(_found_in(_every_row_as_text())) >= {
         NAME,
         EMAIL,
@@ -152,6 +156,8 @@ def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(ba
         RATING,
     }
     history_before = [(h["seq"], h["action"], h["hash"]) for h in before["history"]]
+    [message] = before["customer_messages"]
+    assert (message["sender"], message["body"]) == (EMAIL, REPLY)
 
     erased = admin.post(f"/customers/{customer_id}/erase", json={"reason": REASON})
     assert erased.status_code == 200, erased.text
@@ -171,6 +177,10 @@ def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(ba
     assert after["customer"]["email"] is None
     assert after["customer"]["erased_at"]
     assert after["description"] == "[erased]"
+    assert [m["body"] for m in after["customer_messages"]] == ["[erased]"]
+    page = browser("quality").client.get(f"/complaints/{reference}").text
+    assert "personal data erased on" in page
+    assert not [v for v in PERSONAL if v in page]
     kept = [(h["seq"], h["action"], h["hash"]) for h in after["history"]]
     assert kept[: len(history_before)] == history_before  # not one sealed entry rewritten
     logged = after["history"][0]

@@ -11,6 +11,7 @@ from models.complaint import Complaint, ComplaintPublic, ComplaintSummary
 from models.customer import Customer, CustomerPublic
 from models.deadline import Deadline
 from models.history import HistoryEntryPublic
+from models.mail import CustomerMessage, CustomerMessagePublic
 from models.notification import Notification, NotificationPublic
 from models.resolution import Resolution, ResolutionPublic
 from models.task import Task, TaskPublic
@@ -238,6 +239,14 @@ def complaint_record(
         ],
         resolutions=[ResolutionPublic.model_validate(r, from_attributes=True) for r in resolutions],
         notifications=[NotificationPublic.model_validate(n, from_attributes=True) for n in notices],
+        customer_messages=[
+            CustomerMessagePublic.model_validate(m, from_attributes=True)
+            for m in session.exec(
+                select(CustomerMessage)
+                .where(CustomerMessage.complaint_id == complaint.id)
+                .order_by(col(CustomerMessage.received_at), col(CustomerMessage.id))
+            )
+        ],
         history=[
             HistoryEntryPublic.model_validate(h, from_attributes=True)
             for h in list_history(session, id_of(complaint))
