@@ -23,6 +23,7 @@ from models.notification import NoticeKind, NoticeStatus, Notification
 from tests.conftest import _reset_caches
 from tests.imap_server import PASSWORD, USER, DovecotServer
 from tests.support import drain_outbox, free_port
+from tests.test_web_pages import browser  # noqa: F401  (the signed-in page client)
 from workflow import mailbox as mailbox_reader
 from workflow.config import Settings
 from workflow.db import read_session
@@ -184,6 +185,41 @@ def test_a_reply_naming_our_reference_from_someone_else_is_held_for_sales(intake
         (held,) = held_mails(session)
     assert (held.sender, held.complaint_id) == ("mallory@elsewhere.example", complaint.id)
     assert held.raw is not None
+
+
+def test_sales_add_or_drop_held_mails_on_their_page_with_a_reason(intake, base_url, browser):  # noqa: F811
+    complaint = mail_complaint(intake, mail("The seal leaks."))
+    for who, words in (
+        ("Bob <bob@acme-buyer.example>", "Bob, Jane's buyer, adds photos."),
+        ("Mallory <mallory@elsewhere.example>", "Unrelated sales pitch."),
+    ):
+        intake.deliver(mail(words, sender=who, subject=f"Re: {complaint.reference}"))
+    assert mailbox_reader.read_mailbox().outcomes == {"held": 2}
+    sales = browser("sales")
+    page = sales.client.get("/mail/held")
+    assert page.status_code == 200
+    for shown in (
+        "bob@acme-buyer.example",
+        "Bob, Jane&#39;s buyer, adds photos.",
+        "mallory@elsewhere.example",
+        complaint.reference,
+    ):
+        assert shown in page.text
+    assert browser("quality").client.get("/mail/held").status_code == 403
+    with read_session() as session:
+        bob, mallory = (m.id for m in held_mails(session))
+    attached = sales.form(
+        f"/mail/held/{bob}/attach", {"reason": "Called Jane: Bob buys for her."}, page="/mail/held"
+    )
+    assert attached.status_code == 303
+    dropped = sales.form(f"/mail/held/{mallory}/drop", {"reason": "Spam."}, page="/mail/held")
+    assert dropped.status_code == 303
+    with read_session() as session:
+        (message,) = session.exec(select(CustomerMessage)).all()
+        outcomes = {m.sender: m.outcome for m in session.exec(select(InboundMail))}
+    assert message.body == "Bob, Jane's buyer, adds photos."
+    assert outcomes["mallory@elsewhere.example"] == "dropped"
+    assert 'id="no-held-mail"' in sales.client.get("/mail/held").text
 
 
 def test_an_auto_reply_and_a_bounce_make_nothing_and_the_bounce_marks_our_notice(intake, mailbox):
