@@ -2,7 +2,7 @@
 dates in their locale and time zone (mails carry ``Content-Language``); staff stay English;
 bad values are refused in plain words; every shipped catalogue is complete."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -10,7 +10,15 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from tests.support import complaint_payload, drain_outbox, freeze_at, mail_body, quality_result
+from tests.support import (
+    complaint_payload,
+    drain_outbox,
+    freeze_at,
+    mail_body,
+    quality_result,
+    sweep,
+)
+from tests.test_satisfaction import answer_clock, status_link
 from workflow.languages import LOCALE_DIR, SHIPPED_LANGUAGES, format_moment
 
 # A Thursday evening in Berlin, already Friday morning in Shanghai.
@@ -102,6 +110,64 @@ def test_a_customer_gets_acknowledgement_and_resolution_in_their_language_and_ti
     assert all(m["Content-Language"] is None for m in staff)
     assert all('<html lang="en">' in mail_body(m) for m in staff)
     assert any("Quality assessment" in subject_of(m) for m in staff)
+
+
+def test_a_german_customer_closed_without_an_answer_is_told_and_asked_to_rate_in_german(
+    as_user, mailbox
+):
+    freeze_at(THURSDAY_EVENING)
+    sales = as_user("sales")
+    reference = sales.log_complaint(customer=_customer("de", "Europe/Berlin"))["reference"]
+    drain_outbox()
+    _resolve(as_user, reference)
+    due = datetime.fromisoformat(answer_clock(sales.record(reference))["due_at"])
+    freeze_at(due + timedelta(minutes=1))
+    sweep()
+    drain_outbox()
+    assert sales.record(reference)["status"] == "closed"
+
+    closed, invitation = _mails_to_customer(mailbox, reference)[2:]
+    assert subject_of(closed) == f"Ihre Reklamation {reference} ist abgeschlossen"
+    assert subject_of(invitation) == f"Wie haben wir Ihre Reklamation {reference} bearbeitet?"
+    for mail in (closed, invitation):
+        assert mail["Content-Language"] == "de"
+        assert '<html lang="de">' in mail_body(mail)
+        assert status_link(reference) in mail_body(mail)
+    assert "seitdem nichts mehr von Ihnen gehört" in mail_body(closed)
+    assert "Sie können nur einmal bewerten." in mail_body(invitation)
+
+
+def test_a_german_customer_rates_on_a_german_form_and_is_thanked_in_german(as_user, base_url):
+    from tests.test_web_pages import Browser
+
+    sales = as_user("sales")
+    reference = sales.log_complaint(customer=_customer("de", "Europe/Berlin"))["reference"]
+    drain_outbox()
+    _resolve(as_user, reference)
+    accepted = sales.post(f"/complaints/{reference}/customer-response", json={"accepted": True})
+    assert accepted.status_code == 200, accepted.text
+    customer, link = Browser(base_url), status_link(reference)
+    try:
+        form = customer.client.get(link).text
+        for german in (
+            "Wie haben wir Ihre Reklamation bearbeitet?",
+            "Ihre Zufriedenheit insgesamt, von 1 (sehr unzufrieden) bis 5 (sehr zufrieden)",
+            "Wurde Ihr Problem gelöst?",
+            "Möchten Sie uns noch etwas sagen? (freiwillig)",
+            "Bewertung senden",
+        ):
+            assert german in form
+        rating = {"score": "4", "solved": "yes", "comment": ""}
+        sent = customer.form(f"{link}/rating", rating, page=link)
+        assert sent.status_code == 303, sent.text[:2000]
+        thanked = customer.client.get(sent.headers["location"]).text
+        assert "Vielen Dank, dass Sie unsere Bearbeitung bewertet haben." in thanked
+        assert "Sie haben unsere Bearbeitung mit 4 von 5 bewertet, Problem gelöst." in thanked
+        again = customer.form(f"{link}/rating", rating, page=link)
+        assert again.status_code == 409
+        assert "Sie haben diese Reklamation bereits bewertet" in again.text
+    finally:
+        customer.client.close()
 
 
 def test_a_customer_named_without_language_gets_the_company_default_in_english(

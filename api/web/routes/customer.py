@@ -22,6 +22,7 @@ from models.complaint import CustomerResponse
 from models.customer import Customer
 from models.satisfaction import SatisfactionAnswer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
+from workflow.errors import RuleViolation
 from workflow.languages import (
     SHIPPED_LANGUAGES,
     gettext_noop,
@@ -59,6 +60,12 @@ STATUS_FOR_CUSTOMERS = {
 }
 
 
+# The refusals a customer can meet when rating (workflow/rules/actions.py words them), marked
+# for the catalogues so the 409 page says them in the customer's language.
+RATING_REFUSALS = (
+    gettext_noop("you can rate how we handled your complaint once it is closed"),
+    gettext_noop("you have rated this complaint already: thank you"),
+)
 THE_CUSTOMER = Actor(name="customer", role=CUSTOMER)
 Language = Annotated[
     str | None,
@@ -163,14 +170,15 @@ def rate(
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
     language = page_language(customer, lang)
+    words = translations(language).ugettext
     answer = SatisfactionAnswer(
         score=score, solved=solved == "yes", comment=comment.strip() or None
     )
-    record_rating(session, reference=complaint.reference, answer=answer, actor=THE_CUSTOMER)
-    flash(
-        request,
-        translations(language).ugettext("Thank you for rating how we handled your complaint."),
-    )
+    try:
+        record_rating(session, reference=complaint.reference, answer=answer, actor=THE_CUSTOMER)
+    except RuleViolation as refusal:
+        raise RuleViolation(words(str(refusal))) from refusal
+    flash(request, words("Thank you for rating how we handled your complaint."))
     return RedirectResponse(
         f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
     )
