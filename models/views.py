@@ -38,8 +38,7 @@ class ComplaintRecord(ComplaintPublic):
     notifications: list[NotificationPublic]
     customer_messages: list[CustomerMessagePublic] = Field(
         default_factory=list,
-        description="What the customer wrote to us after intake (replies by e-mail), oldest "
-        "first.",
+        description="What the customer wrote to us after intake (replies by e-mail), oldest first.",
     )
     history: list[HistoryEntryPublic]
 
