@@ -73,6 +73,7 @@ ON_THE_COMPLAINT: dict[Status, dict[str, set[Action]]] = {
     Status.waiting_on_customer: {
         Role.sales: {A.resume_after_customer} | LINK | END,
         Role.quality: {A.resume_after_customer} | END | MAP,
+        CUSTOMER: {A.resume_after_customer},  # answers on their status page
         Role.admin: LINK,
     },
     Status.withdrawn: {Role.sales: LINK, Role.quality: MAP, Role.admin: LINK},

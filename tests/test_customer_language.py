@@ -257,3 +257,50 @@ def test_the_staff_form_offers_the_shipped_languages_and_the_complaint_page_show
         assert '<html lang="en"' in page  # staff pages stay English
     finally:
         sales.client.close()
+
+
+def test_a_german_customer_is_asked_in_german_and_answers_on_the_status_page(
+    as_user, base_url, mailbox
+):
+    from tests.test_web_pages import Browser
+
+    sales, quality = as_user("sales"), as_user("quality")
+    reference = sales.log_complaint(customer=_customer("de", "Europe/Berlin"))["reference"]
+    drain_outbox()
+    task = quality.open_task(reference, "quality_assessment")
+    assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
+    question = "Bitte senden Sie uns zwei Fotos der undichten Dichtung."
+    waiting = quality.post(f"/complaints/{reference}/wait-for-customer", json={"reason": question})
+    assert waiting.status_code == 200, waiting.text
+    drain_outbox()
+    [asked] = [m for m in _mails_to_customer(mailbox, reference) if "benötigen" in subject_of(m)]
+    assert subject_of(asked) == f"Ihre Reklamation {reference}: Wir benötigen etwas von Ihnen"
+    assert asked["Content-Language"] == "de"
+    assert question in mail_body(asked)
+    assert status_link(reference) in mail_body(asked)
+
+    customer, link = Browser(base_url), status_link(reference)
+    try:
+        page = customer.client.get(link).text
+        assert "Wir benötigen etwas von Ihnen" in page
+        assert question in page
+        empty = customer.form(f"{link}/reply", {"answer": "  "}, page=link)
+        assert empty.status_code == 303
+        assert sales.record(reference)["status"] == "waiting_on_customer"
+        answer = "Die Fotos sind unterwegs, die Dichtung ist an zwei Stellen gerissen."
+        sent = customer.form(f"{link}/reply", {"answer": answer}, page=link)
+        assert sent.status_code == 303, sent.text[:2000]
+        thanked = customer.client.get(sent.headers["location"]).text
+        assert "Ihre Antwort ist bei uns angekommen" in thanked
+        assert 'id="reply-form"' not in thanked
+        again = customer.form(f"{link}/reply", {"answer": answer}, page=link)
+        assert again.status_code == 409  # nothing is asked of them any more
+    finally:
+        customer.client.close()
+    record = sales.record(reference)
+    assert record["status"] == "with_quality"
+    resumed = next(h for h in record["history"] if h["action"] == "resume_after_customer")
+    assert (resumed["actor"], resumed["reason"]) == ("customer", answer)
+    drain_outbox()
+    told = [m for m in mailbox.snapshot() if m["To"] == "quality@example.com"]
+    assert any(answer in mail_body(m) for m in told)

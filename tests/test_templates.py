@@ -33,6 +33,7 @@ CONTEXT = {
     "level_label": "head of the department",
     "assignee": None,
     "status_url": STATUS_URL,
+    "question": "Two photos of the <b>seal</b>, please.",
     "cluster_product": "P-200 Pump",
     "cluster_defect": "SEAL-LEAK Seal leak",
     "cluster_count": 3,

@@ -21,7 +21,7 @@ from models.complaint import (
 from models.customer import Customer
 from models.enums import HistoryAction
 from models.idempotency import IdempotencyRecord
-from workflow import deadlines
+from workflow import deadlines, notices
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
 from workflow.closing import after_closing
@@ -263,7 +263,8 @@ def record_customer_response(
 def wait_for_customer(
     session: Session, *, reference: str, reason: str, actor: Actor, version: int | None
 ) -> Complaint:
-    """Stop every clock of the complaint while the company waits on the customer."""
+    """Stop every clock of the complaint while the company waits on the customer, and ask the
+    customer (by mail, in their language) for what is needed: ``reason``."""
     complaint = lock_complaint(session, reference)
     apply_transition(
         session,
@@ -274,14 +275,25 @@ def wait_for_customer(
         expected_version=version,
     )
     deadlines.pause_clocks(session, id_of(complaint))
+    notices.ask_customer(
+        session, complaint, reason, key=f"question-{id_of(complaint)}-{complaint.version}"
+    )
     session.commit()
     return complaint
 
 
 def customer_answered(
-    session: Session, *, reference: str, note: str, actor: Actor, version: int | None
+    session: Session,
+    *,
+    reference: str,
+    note: str,
+    actor: Actor,
+    version: int | None,
+    customer_wrote_note: bool = False,
+    before_commit: Callable[[Session, Complaint], None] | None = None,
 ) -> Complaint:
-    """Restart the clocks; their due dates move by the time paused."""
+    """Restart the clocks; their due dates move by the time paused. ``customer_wrote_note``:
+    the note is the customer's own answer (personal data, kept apart from the history)."""
     complaint = lock_complaint(session, reference)
     apply_transition(
         session,
@@ -290,6 +302,7 @@ def customer_answered(
         actor=actor,
         reason=note,
         expected_version=version,
+        customer_wrote_reason=customer_wrote_note,
     )
     paused_hours = deadlines.resume_clocks(session, id_of(complaint))
     deadlines.sync_due_dates(session, complaint)
@@ -304,6 +317,8 @@ def customer_answered(
             "reply_due_at": complaint.reply_due_at,
         },
     )
+    if before_commit is not None:
+        before_commit(session, complaint)
     session.commit()
     return complaint
 

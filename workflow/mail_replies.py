@@ -101,7 +101,7 @@ def _add_customer_message(
         },
         reason=reason,
     )
-    _tell_department(session, complaint, parsed, body, key=f"mail:{mail.id}")
+    tell_department(session, complaint, subject=parsed.subject, body=body, key=f"mail:{mail.id}")
     return message
 
 
@@ -115,18 +115,18 @@ def _assignees(session: Session, complaint: Complaint) -> list[str]:
     return sorted({str(email) for email in rows})
 
 
-def _tell_department(
-    session: Session, complaint: Complaint, parsed: ParsedMail, body: str, *, key: str
+def tell_department(
+    session: Session, complaint: Complaint, *, subject: str, body: str, key: str
 ) -> None:
-    """Whoever has claimed a task on the complaint hears of it; else the department holding
-    it (sales once it has left quality)."""
+    """The customer wrote to us: whoever has claimed a task on the complaint hears of it; else
+    the department holding it (sales once it has left quality)."""
     department = (complaint.current_department or Department.sales).value
     customer = session.get(Customer, complaint.customer_id)
     context = {
         "reference": complaint.reference,
         "product": complaint.product,
-        "customer_name": customer.name if customer else parsed.sender,
-        "message_subject": parsed.subject,
+        "customer_name": customer.name if customer else "the customer",
+        "message_subject": subject,
         "message_body": body,
     }
     addresses = _assignees(session, complaint) or get_settings().department_emails.get(

@@ -38,6 +38,7 @@ CUSTOMER_KINDS = frozenset(
         NoticeKind.resolution,
         NoticeKind.closed_without_answer,
         NoticeKind.satisfaction_invitation,
+        NoticeKind.customer_question,
     }
 )
 
@@ -228,6 +229,14 @@ def tell_closed_without_answer(
 ) -> list[Notification]:
     context = _context(complaint, _customer(session, complaint))
     return _queue_to_customer(session, complaint, NoticeKind.closed_without_answer, context, key)
+
+
+def ask_customer(
+    session: Session, complaint: Complaint, question: str, key: str
+) -> list[Notification]:
+    """What the company waits for from the customer, with the page to answer on."""
+    context = _context(complaint, _customer(session, complaint), question=question)
+    return _queue_to_customer(session, complaint, NoticeKind.customer_question, context, key)
 
 
 def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]:

@@ -88,7 +88,9 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.record_acceptance: frozenset({Role.sales, CUSTOMER}),
     Action.reopen: frozenset({Role.sales, CUSTOMER}),
     Action.wait_for_customer: frozenset({Role.sales, Role.quality}),
-    Action.resume_after_customer: frozenset({Role.sales, Role.quality}),
+    # The customer answers on their status page; sales or quality record an answer given
+    # otherwise (by phone, by mail).
+    Action.resume_after_customer: frozenset({Role.sales, Role.quality, CUSTOMER}),
     Action.correct_complaint: frozenset({Role.sales, Role.quality}),
     Action.withdraw: frozenset({Role.sales, Role.quality}),
     Action.mark_duplicate: frozenset({Role.sales, Role.quality}),

@@ -22,6 +22,7 @@ from models.complaint import CustomerResponse
 from models.customer import Customer
 from models.satisfaction import SatisfactionAnswer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
+from workflow.customer_answers import MAX_ANSWER_CHARACTERS, customer_replied, open_question
 from workflow.errors import RuleViolation
 from workflow.languages import (
     SHIPPED_LANGUAGES,
@@ -111,6 +112,7 @@ def status_page(
             "summary": resolution.customer_summary if resolution else None,
             "actions": available_actions(rating_facts(session, complaint), THE_CUSTOMER),
             "rating": rating_of(session, id_of(complaint)),
+            "question": open_question(session, complaint),
             "token": token,
         },
     )
@@ -179,6 +181,35 @@ def rate(
     except RuleViolation as refusal:
         raise RuleViolation(words(str(refusal))) from refusal
     flash(request, words("Thank you for rating how we handled your complaint."))
+    return RedirectResponse(
+        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.post("/status/{token}/reply")
+def reply(
+    request: Request,
+    token: Token,
+    session: WriteSessionDep,
+    answer: Annotated[str, Form(max_length=MAX_ANSWER_CHARACTERS)] = "",
+    lang: Language = None,
+) -> Response:
+    """The customer's answer to what we asked: the clocks restart, the department is told."""
+    complaint = get_complaint_by_status_token(session, token)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    language = page_language(customer, lang)
+    words = translations(language).ugettext
+    if not answer.strip():
+        flash(request, words("Please write your answer before sending it."), "error")
+    else:
+        customer_replied(
+            session, reference=complaint.reference, answer=answer.strip(), actor=THE_CUSTOMER
+        )
+        flash(
+            request,
+            words("Thank you: we have your answer and are working on your complaint again."),
+        )
     return RedirectResponse(
         f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
     )
