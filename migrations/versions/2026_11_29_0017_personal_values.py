@@ -42,8 +42,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("erased_at", UTCDateTime(), nullable=True))
 
 
+EMAIL_INDEX = "ix_customer_email_lower"
+
+
 def downgrade() -> None:
+    # SQLite drops a column by rebuilding the table, which cannot carry an expression index.
+    op.drop_index(EMAIL_INDEX, table_name="customer")
     with op.batch_alter_table("customer") as batch_op:
         batch_op.drop_column("erased_at")
+    op.create_index(EMAIL_INDEX, "customer", [sa.text("lower(email)")])
     op.drop_index("ix_personal_value_complaint_id", table_name="personal_value")
     op.drop_table("personal_value")
