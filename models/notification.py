@@ -22,6 +22,7 @@ class NoticeKind(StrEnum):
     closed_without_answer = "closed_without_answer"  # to the customer who did not answer
     satisfaction_invitation = "satisfaction_invitation"  # to the customer, once per complaint
     low_satisfaction = "low_satisfaction"  # a score of 1 or 2: told to the quality managers
+    inquiry_answer = "inquiry_answer"  # to the customer: the answer to their inquiry
 
 
 class NoticeStatus(StrEnum):

@@ -27,6 +27,7 @@ TASK_LABELS = {
     TaskKind.subtask: "Sub-task",
     TaskKind.capa_action: "Corrective or preventive action",
     TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
+    TaskKind.answer_inquiry: "Answer the customer's inquiry",
 }
 
 
@@ -38,6 +39,7 @@ CUSTOMER_KINDS = frozenset(
         NoticeKind.resolution,
         NoticeKind.closed_without_answer,
         NoticeKind.satisfaction_invitation,
+        NoticeKind.inquiry_answer,
     }
 )
 
@@ -228,6 +230,13 @@ def tell_closed_without_answer(
 ) -> list[Notification]:
     context = _context(complaint, _customer(session, complaint))
     return _queue_to_customer(session, complaint, NoticeKind.closed_without_answer, context, key)
+
+
+def answer_inquiry(
+    session: Session, complaint: Complaint, answer: str, key: str
+) -> list[Notification]:
+    context = _context(complaint, _customer(session, complaint), answer=answer)
+    return _queue_to_customer(session, complaint, NoticeKind.inquiry_answer, context, key)
 
 
 def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]:
