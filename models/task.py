@@ -260,7 +260,9 @@ class InquiryForward(SQLModel):
 
     model_config = {"json_schema_extra": {"examples": [{"department": "technical"}]}}
 
-    department: Department
+    department: Department = Field(
+        description="quality or technical, whoever knows the answer (any other department: 422)."
+    )
     note: str | None = Field(default=None, max_length=2000, description="What to look at.")
 
 

@@ -78,12 +78,8 @@ def test_an_inquiry_forwarded_to_technical_is_answered_in_german_and_closed(as_u
     assert record["status"] == "closed"
     actions = [h["action"] for h in record["history"]]
     assert actions.index("forward_inquiry") < actions.index("answer_inquiry")
-    answer_mails = [
-        m for m in _mails_to(mailbox, "jana@acme.example") if "Antwort" in m["Subject"]
-    ]
-    assert [m["Subject"] for m in answer_mails] == [
-        f"Unsere Antwort auf Ihre Anfrage {reference}"
-    ]
+    answer_mails = [m for m in _mails_to(mailbox, "jana@acme.example") if "Antwort" in m["Subject"]]
+    assert [m["Subject"] for m in answer_mails] == [f"Unsere Antwort auf Ihre Anfrage {reference}"]
     assert answer_mails[0]["Content-Language"] == "de"
     body = mail_body(answer_mails[0])
     assert "Ja, das Dichtungsset passt ab Baujahr 2017." in body
