@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from models.deadline import Deadline
 from tests.support import drain_outbox, freeze_at, mail_body
+from tests.test_web_pages import Browser
 from workflow.db import read_session
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -157,3 +158,32 @@ def test_technical_logs_a_suggestion_but_not_a_complaint(as_user):
     )
     assert complaint.status_code == 403, complaint.text
     assert "may not log complaint" in complaint.text
+
+
+def test_sales_finds_an_inquiry_in_its_queue_forwards_it_and_technical_answers_on_the_page(
+    as_user, base_url, mailbox
+):
+    sales_api = as_user("sales")
+    reference = _inquiry(sales_api)
+    drain_outbox()
+    task = sales_api.open_task(reference, "answer_inquiry")
+    sales, technical = Browser(base_url), Browser(base_url)
+    try:
+        assert sales.sign_in("sales").status_code == 303
+        assert technical.sign_in("technical").status_code == 303
+        assert f'href="/tasks/{task["id"]}"' in sales.client.get("/review").text
+        page = f"/tasks/{task['id']}"
+        assert "Forward the inquiry" in sales.client.get(page).text
+        forwarded = sales.form(f"{page}/forward", {"department": "technical"}, page=page)
+        assert forwarded.status_code == 303, forwarded.text
+        assert "Forward the inquiry" not in technical.client.get(page).text
+        answered = technical.form(f"{page}/answer", {"answer": "Ja, ab Baujahr 2017."}, page=page)
+        assert answered.status_code == 303, answered.text
+    finally:
+        sales.client.close()
+        technical.client.close()
+    drain_outbox()
+    assert sales_api.record(reference)["status"] == "closed"
+    assert any(
+        "Ja, ab Baujahr 2017." in mail_body(m) for m in _mails_to(mailbox, "jana@acme.example")
+    )
