@@ -187,3 +187,23 @@ def test_sales_finds_an_inquiry_in_its_queue_forwards_it_and_technical_answers_o
     assert any(
         "Ja, ab Baujahr 2017." in mail_body(m) for m in _mails_to(mailbox, "jana@acme.example")
     )
+
+
+def test_quality_reads_praise_on_its_feedback_page_and_marks_it_read(as_user, base_url):
+    praise = as_user("sales").log_complaint(kind="praise", description="Quick, kind service.")
+    drain_outbox()
+    quality = Browser(base_url)
+    try:
+        assert quality.sign_in("quality").status_code == 303
+        page = quality.client.get("/feedback")
+        assert page.status_code == 200, page.text
+        assert "Quick, kind service." in page.text
+        marked = quality.form(f"/feedback/{praise['reference']}/read", {}, page="/feedback")
+        assert marked.status_code == 303, marked.text
+        after = quality.client.get("/feedback").text
+        assert f"{praise['reference']} marked read." in after
+        assert "Quick, kind service." not in after
+    finally:
+        quality.client.close()
+    history = as_user("manager").record(praise["reference"])["history"]
+    assert [h["actor"] for h in history if h["action"] == "mark_feedback_read"] == ["quality"]

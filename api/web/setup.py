@@ -13,6 +13,7 @@ from api.web.routes import (
     corrections,
     customer,
     documents,
+    feedback,
     managers,
     queues,
     related,
@@ -38,6 +39,7 @@ def install_web(app: FastAPI) -> None:
         documents,
         actions,
         catalogue,
+        feedback,
     ):
         app.include_router(module.router)
     app.add_middleware(
