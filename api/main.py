@@ -28,6 +28,7 @@ from api.routes import (
     customers,
     documents,
     eight_d,
+    feedback,
     health,
     mail,
     overdue,
@@ -239,6 +240,7 @@ def create_app() -> FastAPI:
         mail.router,
         products.router,
         codes.router,
+        feedback.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

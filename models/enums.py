@@ -78,6 +78,7 @@ class TaskKind(StrEnum):
     subtask = "subtask"
     capa_action = "capa_action"
     effectiveness_check = "effectiveness_check"
+    answer_inquiry = "answer_inquiry"
 
 
 class TaskStatus(StrEnum):
@@ -101,6 +102,7 @@ class Step(StrEnum):
     effectiveness_wait = "effectiveness_wait"  # from the last corrective action to the check
     effectiveness_check = "effectiveness_check"  # quality's time to record the check
     customer_acceptance = "customer_acceptance"  # the customer's answer to the resolution
+    inquiry_answer = "inquiry_answer"  # the answer to a customer's inquiry
 
 
 class ActionKind(StrEnum):
@@ -220,3 +222,7 @@ class HistoryAction(StrEnum):
     personal_data_erased = "personal_data_erased"
     close_without_answer = "close_without_answer"
     rate_satisfaction = "rate_satisfaction"
+    route_inquiry = "route_inquiry"
+    forward_inquiry = "forward_inquiry"
+    answer_inquiry = "answer_inquiry"
+    mark_feedback_read = "mark_feedback_read"

@@ -23,6 +23,7 @@ class NoticeKind(StrEnum):
     satisfaction_invitation = "satisfaction_invitation"  # to the customer, once per complaint
     low_satisfaction = "low_satisfaction"  # a score of 1 or 2: told to the quality managers
     customer_question = "customer_question"  # to the customer: what we wait for from them
+    inquiry_answer = "inquiry_answer"  # to the customer: the answer to their inquiry
 
 
 class NoticeStatus(StrEnum):

@@ -232,8 +232,42 @@ class EffectivenessVerdict(SQLModel):
     )
 
 
+class InquiryAnswer(SQLModel):
+    """The answer to a customer's inquiry: sent to the customer, it closes the inquiry."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "inquiry_answer",
+                    "answer": "The P-200 seal kit fits every pump made since 2019.",
+                }
+            ]
+        }
+    }
+
+    kind: Literal["inquiry_answer"] = "inquiry_answer"
+    answer: str = Field(
+        min_length=3, max_length=10_000, description="The answer, as the customer will read it."
+    )
+    version: StrictInt | None = Field(
+        default=None, description="Expected complaint version (optional)."
+    )
+
+
+class InquiryForward(SQLModel):
+    """Sales passes an inquiry to the department that knows the answer."""
+
+    model_config = {"json_schema_extra": {"examples": [{"department": "technical"}]}}
+
+    department: Department = Field(
+        description="quality or technical, whoever knows the answer (any other department: 422)."
+    )
+    note: str | None = Field(default=None, max_length=2000, description="What to look at.")
+
+
 TaskCompletion = Annotated[
-    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict,
+    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer,
     Field(discriminator="kind"),
 ]
 

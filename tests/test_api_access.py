@@ -222,6 +222,8 @@ def _body_for(method: str, path: str) -> dict | None:
         "/attach": {"reason": "Called the customer: the sender is their buyer."},
         "/drop": {"reason": "Not about this complaint."},
         "/product": {"product_id": 999_999, "reason": "Access check."},
+        "/forward": {"department": "technical"},
+        "/read": None,
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -381,6 +383,15 @@ FORBIDDEN = [
         (user, "POST", "/complaints/{reference}/product")
         for user in ("sales", "technical", "manager", "gm", "admin")
     ],
+    *[(user, "GET", "/feedback?unread=true") for user in ("sales", "technical")],
+    *[
+        (user, "POST", "/feedback/{reference}/read")
+        for user in ("sales", "technical", "gm", "admin")
+    ],
+    *[
+        (user, "POST", "/tasks/{sales_task}/forward")
+        for user in ("quality", "technical", "manager", "gm", "admin")
+    ],
     ("sales", "GET", "/tasks?department=quality"),
     ("sales", "GET", "/tasks?department=technical"),
     ("quality", "GET", "/tasks?department=sales"),
@@ -455,6 +466,10 @@ ALLOWED = [
     *[(user, "GET", "/complaints/{reference}/actions", 200) for user in EVERYONE],
     ("quality", "POST", "/actions/{action_id}/cancel", 404),
     ("sales", "GET", "/mail/held", 200),
+    *[(user, "GET", "/feedback?unread=true", 200) for user in ("quality", *OVERSEERS)],
+    # {reference} is a complaint, not a praise or suggestion: allowed to ask, refused for that.
+    *[(user, "POST", "/feedback/{reference}/read", 409) for user in ("quality", "manager")],
+    ("sales", "POST", "/tasks/{sales_task}/forward", 422),  # a sales review is no inquiry
     ("sales", "POST", "/mail/held/{mail_id}/attach", 404),  # no mail held
     ("sales", "POST", "/mail/held/{mail_id}/drop", 404),
     *[(user, "GET", "/products", 200) for user in EVERYONE],

@@ -134,6 +134,14 @@ RULES: dict[str, tuple[Callable[[], str], str, str, str, str, Any]] = {
         "/tasks/1/subtasks",
         {"department": "sales", "request": "Please check the order."},
     ),
+    "inquiry departments": (
+        lambda: _field("InquiryForward", "department"),
+        "quality or technical",
+        "sales",
+        "POST",
+        "/tasks/1/forward",
+        {"department": "production"},
+    ),
     "action departments": (
         lambda: _field("ActionCreate", "owner_department"),
         "(management: 422)",

@@ -174,6 +174,23 @@ ON_A_TASK: list[tuple[TaskFacts, Status, dict[str, set[Action]]]] = [
         Status.closed,
         {Role.quality: {A.claim_task, A.record_effectiveness}},
     ),
+    # An inquiry: sales answers it or forwards it; the department it went to answers it.
+    (
+        _task(TaskKind.answer_inquiry, "sales"),
+        Status.with_sales,
+        {Role.sales: {A.claim_task, A.forward_inquiry, A.answer_inquiry}},
+    ),
+    (
+        _task(TaskKind.answer_inquiry, "technical"),
+        Status.with_sales,
+        {Role.technical: {A.claim_task, A.answer_inquiry}},
+    ),
+    (
+        _task(TaskKind.answer_inquiry, "quality", TaskStatus.claimed, assignee=10),
+        Status.waiting_on_customer,
+        {},
+    ),
+    (_task(TaskKind.answer_inquiry, "sales", TaskStatus.done, 10), Status.closed, {}),
 ]
 
 

@@ -19,6 +19,8 @@ from workflow.rules import Action, Role, RuleViolation, Status, next_status
         (Status.resolved, Action.record_acceptance, Status.closed),
         (Status.resolved, Action.reopen, Status.reopened),
         (Status.resolved, Action.close_without_answer, Status.closed),
+        (Status.received, Action.route_inquiry, Status.with_sales),
+        (Status.with_sales, Action.answer_inquiry, Status.closed),
     ],
 )
 def test_allowed_transitions_reach_their_target(status, action, target):
@@ -46,12 +48,28 @@ def test_only_sales_and_admin_log_complaints(role):
     assert rules.may(Role.sales, Action.log_complaint)
 
 
+@pytest.mark.parametrize("kind", list(rules.Kind))
+def test_feedback_is_logged_by_sales_technical_and_quality_a_complaint_by_sales(kind):
+    loggers = {r for r in Role if rules.may(r, rules.intake_action(kind))}
+    if kind is rules.Kind.complaint:
+        assert loggers == {Role.sales, Role.admin}
+    else:
+        assert loggers == {Role.sales, Role.technical, Role.quality, Role.admin}
+
+
+def test_an_inquiry_is_answered_and_other_feedback_closed_at_intake():
+    assert [k for k in rules.Kind if rules.needs_an_answer(k)] == [rules.Kind.inquiry]
+    assert rules.Kind.inquiry not in rules.FEEDBACK_TO_READ
+    assert rules.DEFAULT_POLICIES[(rules.Step.inquiry_answer, None, None)].hours == 18
+
+
 def test_system_transitions_are_not_for_people():
     for action in (
         Action.route_to_quality,
         Action.resolve,
         Action.close_as_feedback,
         Action.close_without_answer,
+        Action.route_inquiry,
     ):
         assert not any(rules.may(role, action) for role in Role)
         assert rules.may(rules.SYSTEM, action)

@@ -166,3 +166,27 @@ def test_answering_a_subtask_stops_only_its_own_clock(as_user):
     assert met == {asked[0]["id"]: True, asked[1]["id"]: False}
     assert {c.step for c in quality_clocks} >= {"quality_result", "first_assessment"}
     assert all(c.met_at is None for c in quality_clocks)
+
+
+def test_an_inquiry_waiting_on_the_customer_is_not_answered_and_an_answer_is_given_once(as_user):
+    sales = as_user("sales")
+    reference = sales.log_complaint(kind="inquiry", severity="minor")["reference"]
+    drain_outbox()
+    task = sales.open_task(reference, "answer_inquiry")
+    answer = {"kind": "inquiry_answer", "answer": "It fits pumps made since 2017."}
+    waiting = sales.post(
+        f"/complaints/{reference}/wait-for-customer", json={"reason": "Asked for the serial."}
+    )
+    assert waiting.status_code == 200, waiting.text
+    refused = sales.post(f"/tasks/{task['id']}/complete", json=answer)
+    assert refused.status_code == 409, refused.text
+    assert sales.record(reference)["status"] == "waiting_on_customer"
+
+    resumed = sales.post(f"/complaints/{reference}/customer-answered", json={"note": "Sent."})
+    assert resumed.status_code == 200, resumed.text
+    assert sales.post(f"/tasks/{task['id']}/complete", json=answer).status_code == 200
+    again = sales.post(f"/tasks/{task['id']}/complete", json=answer)
+    assert again.status_code == 409, again.text
+    record = sales.record(reference)
+    assert record["status"] == "closed"
+    assert [h["action"] for h in record["history"]].count("answer_inquiry") == 1

@@ -49,6 +49,7 @@ CONTEXT = {
     "score": 2,
     "solved": False,
     "comment": "<b>too slow</b>",
+    "answer": "<b>Yes</b>, the seal kit fits.",
 }
 
 
@@ -67,6 +68,9 @@ def test_customer_text_is_escaped_in_html_mail():
     resolution = render_notice(NoticeKind.resolution, CONTEXT)
     assert "<img" not in resolution.body_html
     assert "&lt;img src=x" in resolution.body_html
+    answer = render_notice(NoticeKind.inquiry_answer, CONTEXT)
+    assert "<b>Yes</b>" not in answer.body_html
+    assert "&lt;b&gt;Yes&lt;/b&gt;" in answer.body_html
 
 
 def test_acknowledgement_tells_the_customer_when_to_expect_an_answer():

@@ -40,6 +40,7 @@ from workflow.rules import (
     EventKind,
     Status,
     Step,
+    intake_action,
     needs_investigation,
     require_complaint_action,
     require_permission,
@@ -168,7 +169,7 @@ def log_complaint(
 ) -> IntakeResult:
     """Record a complaint with its attachments, history and outbox event in one commit;
     ``before_commit`` adds the caller's own rows to that commit (the mail it came from)."""
-    require_permission(actor.role, Action.log_complaint)
+    require_permission(actor.role, intake_action(data.kind))
     assert actor.user_id is not None
     request_hash = _request_hash(data)
     if idempotency_key:

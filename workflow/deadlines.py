@@ -199,6 +199,14 @@ def stop_task_clocks(session: Session, task: Task, steps: set[Step] | None = Non
             session.add(clock)
 
 
+def move_task_clocks(session: Session, task: Task, department: Department) -> None:
+    """The task went to another department: its clocks (same due dates) go with it, unowned."""
+    for clock in _running_task_clocks(session, task):
+        clock.department = department
+        clock.owner_id = None
+        session.add(clock)
+
+
 def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
     """The task's assignee now owns its clocks (its own and its milestones')."""
     for clock in _running_task_clocks(session, task):

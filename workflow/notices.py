@@ -27,6 +27,7 @@ TASK_LABELS = {
     TaskKind.subtask: "Sub-task",
     TaskKind.capa_action: "Corrective or preventive action",
     TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
+    TaskKind.answer_inquiry: "Answer the customer's inquiry",
 }
 
 
@@ -39,6 +40,7 @@ CUSTOMER_KINDS = frozenset(
         NoticeKind.closed_without_answer,
         NoticeKind.satisfaction_invitation,
         NoticeKind.customer_question,
+        NoticeKind.inquiry_answer,
     }
 )
 
@@ -237,6 +239,13 @@ def ask_customer(
     """What the company waits for from the customer, with the page to answer on."""
     context = _context(complaint, _customer(session, complaint), question=question)
     return _queue_to_customer(session, complaint, NoticeKind.customer_question, context, key)
+
+
+def answer_inquiry(
+    session: Session, complaint: Complaint, answer: str, key: str
+) -> list[Notification]:
+    context = _context(complaint, _customer(session, complaint), answer=answer)
+    return _queue_to_customer(session, complaint, NoticeKind.inquiry_answer, context, key)
 
 
 def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]:

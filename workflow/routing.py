@@ -31,6 +31,7 @@ from workflow.rules import (
     Severity,
     Step,
     TaskKind,
+    needs_an_answer,
     needs_investigation,
 )
 from workflow.transitions import apply_transition, lock_complaint_by_id, touch
@@ -115,6 +116,15 @@ def on_complaint_logged(
     queued = notices.acknowledge(session, complaint, event.id)
     if not queued:
         _note_no_mail_address(session, complaint, "acknowledgement")
+    if needs_an_answer(complaint.kind):
+        apply_transition(
+            session,
+            complaint,
+            action=Action.route_inquiry,
+            actor=ROUTER,
+            reason="an inquiry is answered by sales or the department sales passes it to",
+        )
+        return queued + open_task(session, complaint, kind=TaskKind.answer_inquiry, event=event)
     if not needs_investigation(complaint.kind):
         deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
         apply_transition(

@@ -17,13 +17,14 @@ from models.task import (
     Assessment,
     Containment,
     EffectivenessVerdict,
+    InquiryAnswer,
     QualityResult,
     SalesReview,
     SubtaskAnswer,
     SubtaskRequest,
     Task,
 )
-from workflow import capa, deadlines, effectiveness, recurrence
+from workflow import capa, deadlines, effectiveness, notices, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -48,7 +49,9 @@ from workflow.rules import (
 from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 
-Completion = QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict
+Completion = (
+    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer
+)
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
     Step.containment: HistoryAction.containment_recorded,
@@ -196,12 +199,32 @@ def _record_effectiveness(
     _finish(session, task, actor, result)
 
 
+def _answer_inquiry(
+    session: Session, task: Task, complaint: Complaint, answer: InquiryAnswer, actor: Actor
+) -> None:
+    """The answer goes to the customer in their language, and the inquiry is closed."""
+    apply_transition(
+        session,
+        complaint,
+        action=Action.answer_inquiry,
+        actor=actor,
+        changes={"due_at": None},
+        reason=f"inquiry answered by {task.department.value}",
+        expected_version=answer.version,
+        noted={"task_id": task.id},
+    )
+    deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
+    _finish(session, task, actor, {"answer": answer.answer, "answered_by": actor.name})
+    notices.answer_inquiry(session, complaint, answer.answer, key=f"inquiry-{task.id}")
+
+
 COMPLETERS = {
     QualityResult: _return_quality_result,
     SalesReview: _review_result,
     SubtaskAnswer: _answer_subtask,
     ActionDone: _complete_action,
     EffectivenessVerdict: _record_effectiveness,
+    InquiryAnswer: _answer_inquiry,
 }
 
 
@@ -214,6 +237,8 @@ def _completion_action(completion: Completion) -> Action:
         return Action.complete_action
     if isinstance(completion, EffectivenessVerdict):
         return Action.record_effectiveness
+    if isinstance(completion, InquiryAnswer):
+        return Action.answer_inquiry
     return Action.answer_subtask
 
 

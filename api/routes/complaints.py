@@ -60,7 +60,8 @@ def create_complaint(
     data: ComplaintCreate,
     session: WriteSessionDep,
     response: Response,
-    actor: Annotated[Actor, allowed(Action.log_complaint)],
+    # The wider of the two intake permissions; the service checks the kind's own.
+    actor: Annotated[Actor, allowed(Action.log_feedback)],
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description=IDEMPOTENCY_HELP)
     ] = None,

@@ -8,6 +8,7 @@ from models.base import id_of
 from models.task import (
     Assessment,
     Containment,
+    InquiryForward,
     SubtaskCancellation,
     SubtaskRequest,
     TaskCompletion,
@@ -15,6 +16,7 @@ from models.task import (
 )
 from models.user import User
 from models.views import Page
+from workflow.inquiries import forward_inquiry
 from workflow.queries import list_tasks, task_view
 from workflow.rules import OPEN_TASK_STATUSES, Department, TaskStatus, queue_scope
 from workflow.tasks import (
@@ -89,7 +91,9 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     "`kind: subtask_answer`; the owner department of a corrective or preventive action sends "
     "`kind: action_done` with its evidence; quality records an effectiveness check with "
     "`kind: effectiveness` (`effective` completes the quality record, `not_effective` opens "
-    "a new round of corrective actions; the customer's complaint is not reopened).",
+    "a new round of corrective actions; the customer's complaint is not reopened); whoever "
+    "holds an inquiry sends `kind: inquiry_answer`, which mails the answer to the customer "
+    "in their language and closes the inquiry.",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},
@@ -187,3 +191,23 @@ def withdraw_subtask(
 ) -> TaskPublic:
     cancel_subtask(session, task_id=task_id, subtask_id=subtask_id, reason=body.reason, actor=actor)
     return task_view(session, subtask_id)
+
+
+@router.post(
+    "/{task_id}/forward",
+    summary="Forward an inquiry to another department",
+    description="Sales, holding an `answer_inquiry` task, passes it to quality or technical, "
+    "whose queue it joins unclaimed on the same clock (the note goes to the history). That "
+    "department answers it with `complete` (`kind: inquiry_answer`).",
+    responses={
+        403: {"description": "Not sales, or not sales' task"},
+        404: {"description": "No such task"},
+        409: {"description": "The task is done, or claimed by someone else"},
+        422: {"description": "Not an inquiry task, or a department that does not answer them"},
+    },
+)
+def forward_to_department(
+    task_id: TaskId, body: InquiryForward, session: WriteSessionDep, actor: CurrentActor
+) -> TaskPublic:
+    forward_inquiry(session, task_id=task_id, request=body, actor=actor)
+    return task_view(session, task_id)

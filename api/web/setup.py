@@ -14,6 +14,7 @@ from api.web.routes import (
     customer,
     documents,
     mail,
+    feedback,
     managers,
     queues,
     related,
@@ -40,6 +41,7 @@ def install_web(app: FastAPI) -> None:
         actions,
         catalogue,
         mail,
+        feedback,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -46,6 +46,7 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     (Step.effectiveness_check, None, None): _days(5),
     # From the resolution notice to closing it by itself when the customer stays silent.
     (Step.customer_acceptance, None, None): _days(10),
+    (Step.inquiry_answer, None, None): _days(2),
 }
 
 # Clocks that are not ours to keep: when one falls due the system makes this transition

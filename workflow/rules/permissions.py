@@ -59,6 +59,12 @@ class Action(StrEnum):
     erase_personal_data = "erase_personal_data"
     close_without_answer = "close_without_answer"
     rate_satisfaction = "rate_satisfaction"
+    log_feedback = "log_feedback"
+    route_inquiry = "route_inquiry"
+    forward_inquiry = "forward_inquiry"
+    answer_inquiry = "answer_inquiry"
+    read_feedback = "read_feedback"
+    mark_feedback_read = "mark_feedback_read"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -125,6 +131,13 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.resolve: frozenset({SYSTEM}),
     Action.close_without_answer: frozenset({SYSTEM}),
     Action.rate_satisfaction: frozenset({CUSTOMER}),
+    # Praise, suggestions and inquiries: technical service and quality hear them too.
+    Action.log_feedback: frozenset({Role.sales, Role.technical, Role.quality, Role.admin}),
+    Action.route_inquiry: frozenset({SYSTEM}),
+    Action.forward_inquiry: frozenset({Role.sales}),
+    Action.answer_inquiry: frozenset({Role.sales, Role.quality, Role.technical}),
+    Action.read_feedback: OVERSEERS | {Role.quality},
+    Action.mark_feedback_read: frozenset({Role.quality, Role.manager}),
 }
 
 

@@ -65,6 +65,9 @@ TRANSITIONS: dict[Action, Transition] = {
             Department.quality,
         ),
         _t(Action.close_as_feedback, {Status.received}, Status.closed, None),
+        # An inquiry is answered by sales (or the department sales passes it to), then closed.
+        _t(Action.route_inquiry, {Status.received}, Status.with_sales, Department.sales),
+        _t(Action.answer_inquiry, {Status.with_sales}, Status.closed, None),
         _t(
             Action.return_result,
             {Status.with_quality},
@@ -151,3 +154,26 @@ def erasure_refusal(status: Status) -> str | None:
 def needs_investigation(kind: Kind) -> bool:
     """Only complaints go through quality's assessment; other feedback takes the short path."""
     return kind is Kind.complaint
+
+
+def needs_an_answer(kind: Kind) -> bool:
+    """An inquiry asks something: it is answered on a task, not closed at intake."""
+    return kind is Kind.inquiry
+
+
+def intake_action(kind: Kind) -> Action:
+    """Complaints are logged by sales; feedback (praise, suggestions, inquiries) by whoever
+    hears it, technical service and quality too."""
+    return Action.log_complaint if kind is Kind.complaint else Action.log_feedback
+
+
+# Feedback quality reads (praise, suggestions); inquiries are answered instead.
+FEEDBACK_TO_READ = frozenset({Kind.praise, Kind.suggestion, Kind.feedback})
+
+
+def read_refusal(kind: Kind, already_read: bool) -> RuleViolation | None:
+    if kind not in FEEDBACK_TO_READ:
+        return RuleViolation(f"a {kind.value} is not feedback to read: it has its own path")
+    if already_read:
+        return RuleViolation("this feedback has been marked read already")
+    return None

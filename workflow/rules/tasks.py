@@ -15,6 +15,8 @@ from workflow.rules.permissions import (
 OPEN_TASK_STATUSES = frozenset({TaskStatus.open, TaskStatus.claimed})
 CUSTOMER_CONTACT = Department.sales  # owns the acknowledgement and the reply to the customer
 SUBTASK_DEPARTMENTS = (Department.technical, Department.production, Department.procurement)
+# Who may answer an inquiry: sales, or the department sales passes it to.
+INQUIRY_DEPARTMENTS = (Department.sales, Department.quality, Department.technical)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,16 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
             "effectiveness",
             outlives_complaint=True,
         ),
+        TaskDefinition(
+            TaskKind.answer_inquiry,
+            "Answer the customer's inquiry",
+            Step.inquiry_answer,
+            (),
+            frozenset({Action.claim_task, Action.forward_inquiry, Action.answer_inquiry}),
+            frozenset({Action.answer_inquiry}),
+            Department.sales,
+            "inquiry_answer",
+        ),
     )
 }
 
@@ -154,3 +166,14 @@ def subtask_department_refusal(department: Department) -> str | None:
         return None
     names = ", ".join(d.value for d in SUBTASK_DEPARTMENTS)
     return f"sub-tasks go to {names}"
+
+
+def inquiry_department_refusal(
+    department: Department, current: Department | None = None
+) -> str | None:
+    if department is current:
+        return f"the inquiry is with {current.value} already"
+    if department in INQUIRY_DEPARTMENTS:
+        return None
+    names = ", ".join(d.value for d in INQUIRY_DEPARTMENTS)
+    return f"inquiries are answered by {names}"

@@ -17,6 +17,8 @@ from models.complaint import Complaint
 from models.task import (
     Assessment,
     Containment,
+    InquiryAnswer,
+    InquiryForward,
     QualityResult,
     SalesReview,
     SubtaskAnswer,
@@ -27,6 +29,7 @@ from models.task import (
 from workflow.codes import code_groups
 from workflow.errors import NotFound
 from workflow.facts import facts_of, task_facts
+from workflow.inquiries import forward_inquiry
 from workflow.notices import resolution_preview
 from workflow.queries import complaint_public, list_tasks, task_view
 from workflow.resolutions import latest_resolution
@@ -56,6 +59,7 @@ from workflow.tasks import (
 router = page_router()
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 QUEUE_SIZE = 100
+SALES_QUEUE_KINDS = (TaskKind.sales_review, TaskKind.answer_inquiry)
 QUALITY_TEXT_FIELDS = (
     "no_investigation_reason",
     "containment",
@@ -260,12 +264,31 @@ async def answer_subtask(
     request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
 ) -> Response:
     values = await _form_values(request)
-    body, errors = validate(SubtaskAnswer, {"answer": values.get("answer", "").strip()})
+    task = session.get(Task, task_id)
+    inquiry = task is not None and task.kind is TaskKind.answer_inquiry
+    model = InquiryAnswer if inquiry else SubtaskAnswer
+    body, errors = validate(model, {"answer": values.get("answer", "").strip()})
     if errors:
         return _task_page(request, session, task_id, actor, values, errors)
     complete_task(session, task_id=task_id, completion=body, actor=actor)
-    flash(request, "Answer sent to quality.")
+    flash(request, "Answer sent to the customer." if inquiry else "Answer sent to quality.")
     return RedirectResponse("/queue", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/tasks/{task_id}/forward")
+async def forward_inquiry_page(
+    request: Request, task_id: TaskId, session: WriteSessionDep, actor: WebActor
+) -> Response:
+    values = await _form_values(request)
+    body, errors = validate(
+        InquiryForward,
+        {"department": values.get("department", ""), "note": values.get("note", "").strip()},
+    )
+    if errors:
+        return _task_page(request, session, task_id, actor, values, errors)
+    forward_inquiry(session, task_id=task_id, request=body, actor=actor)
+    flash(request, f"Inquiry forwarded to {body.department.value}.")
+    return RedirectResponse("/review", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/review")
@@ -282,5 +305,5 @@ def review_queue(
         limit=QUEUE_SIZE,
         offset=0,
     )
-    reviews = [t for t in page.items if t.kind is TaskKind.sales_review]
+    reviews = [t for t in page.items if t.kind in SALES_QUEUE_KINDS]
     return render(request, "review_queue.html", {"title": "Review queue", "tasks": reviews})
