@@ -192,28 +192,17 @@ def _scrubbed(text: str | None, searched: list[str]) -> str | None:
 def _scrub_columns(
     session: Session, rows: Iterable[Any], columns: tuple[str, ...], searched: list[str]
 ) -> int:
+    """Remove the values from the rows' text or JSON columns; the rows changed."""
     cleaned = 0
     for row in rows:
         changed = False
         for column in columns:
             before = getattr(row, column)
-            after = _scrubbed(before, searched)
+            after = _scrubbed_json(before, searched)
             if after != before:
                 setattr(row, column, after)
                 changed = True
         if changed:
-            session.add(row)
-            cleaned += 1
-    return cleaned
-
-
-def _scrub_json(session: Session, rows: Iterable[Any], column: str, searched: list[str]) -> int:
-    cleaned = 0
-    for row in rows:
-        before = getattr(row, column)
-        after = _scrubbed_json(before, searched)
-        if after != before:
-            setattr(row, column, after)
             session.add(row)
             cleaned += 1
     return cleaned
@@ -275,10 +264,10 @@ def _clean_texts(session: Session, ids: list[int], addresses: set[str], searched
         ("reasoning",),
         searched,
     )
-    cleaned += _scrub_json(
+    cleaned += _scrub_columns(
         session,
         session.exec(select(Task).where(col(Task.complaint_id).in_(ids))),
-        "result",
+        ("result",),
         searched,
     )
     return cleaned

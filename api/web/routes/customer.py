@@ -12,13 +12,14 @@ from typing import Annotated
 
 from fastapi import Form, HTTPException, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
 from models.base import id_of
-from models.complaint import CustomerResponse
+from models.complaint import Complaint, CustomerResponse
 from models.customer import Customer
 from models.satisfaction import SatisfactionAnswer
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
@@ -88,14 +89,28 @@ def page_language(customer: Customer, lang: str | None) -> str:
     return chosen
 
 
+def _complaint_and_language(
+    session: Session, token: str, lang: str | None
+) -> tuple[Complaint, str]:
+    """The complaint the status link opens, and the language its page is shown in."""
+    complaint = get_complaint_by_status_token(session, token)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    return complaint, page_language(customer, lang)
+
+
+def _back_to_status(token: str, language: str) -> Response:
+    return RedirectResponse(
+        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
 @router.get("/status/{token}")
 def status_page(
     request: Request, token: Token, session: SessionDep, lang: Language = None
 ) -> Response:
-    complaint = get_complaint_by_status_token(session, token)
+    complaint, language = _complaint_and_language(session, token, lang)
     customer = session.get(Customer, complaint.customer_id)
-    assert customer is not None
-    language = page_language(customer, lang)
     title = translations(language).ugettext("Your complaint %(reference)s")
     # Only what the customer was sent: the latest resolution sales approved.
     resolution = latest_resolution(session, id_of(complaint), approved_only=True)
@@ -127,10 +142,7 @@ def answer(
     comment: Annotated[str, Form(max_length=5_000)] = "",
     lang: Language = None,
 ) -> Response:
-    complaint = get_complaint_by_status_token(session, token)
-    customer = session.get(Customer, complaint.customer_id)
-    assert customer is not None
-    language = page_language(customer, lang)
+    complaint, language = _complaint_and_language(session, token, lang)
     words = translations(language).ugettext
     response, errors = validate(
         CustomerResponse,
@@ -152,9 +164,7 @@ def answer(
             if response.accepted
             else words("Thank you: we have reopened your complaint and will come back to you."),
         )
-    return RedirectResponse(
-        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
-    )
+    return _back_to_status(token, language)
 
 
 @router.post("/status/{token}/rating")
@@ -168,10 +178,7 @@ def rate(
     lang: Language = None,
 ) -> Response:
     """Once per complaint, once it is closed: a second rating is refused (409)."""
-    complaint = get_complaint_by_status_token(session, token)
-    customer = session.get(Customer, complaint.customer_id)
-    assert customer is not None
-    language = page_language(customer, lang)
+    complaint, language = _complaint_and_language(session, token, lang)
     words = translations(language).ugettext
     answer = SatisfactionAnswer(
         score=score, solved=solved == "yes", comment=comment.strip() or None
@@ -181,9 +188,7 @@ def rate(
     except RuleViolation as refusal:
         raise RuleViolation(words(str(refusal))) from refusal
     flash(request, words("Thank you for rating how we handled your complaint."))
-    return RedirectResponse(
-        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
-    )
+    return _back_to_status(token, language)
 
 
 @router.post("/status/{token}/reply")
@@ -195,10 +200,7 @@ def reply(
     lang: Language = None,
 ) -> Response:
     """The customer's answer to what we asked: the clocks restart, the department is told."""
-    complaint = get_complaint_by_status_token(session, token)
-    customer = session.get(Customer, complaint.customer_id)
-    assert customer is not None
-    language = page_language(customer, lang)
+    complaint, language = _complaint_and_language(session, token, lang)
     words = translations(language).ugettext
     if not answer.strip():
         flash(request, words("Please write your answer before sending it."), "error")
@@ -210,6 +212,4 @@ def reply(
             request,
             words("Thank you: we have your answer and are working on your complaint again."),
         )
-    return RedirectResponse(
-        f"/status/{token}?lang={language}", status_code=status.HTTP_303_SEE_OTHER
-    )
+    return _back_to_status(token, language)
