@@ -166,6 +166,10 @@ def test_a_german_customer_rates_on_a_german_form_and_is_thanked_in_german(as_us
         again = customer.form(f"{link}/rating", rating, page=link)
         assert again.status_code == 409
         assert "Sie haben diese Reklamation bereits bewertet" in again.text
+        assert "<h1>Das ist jetzt nicht möglich</h1>" in again.text
+        assert '<html lang="de"' in again.text
+        token = link.rsplit("/", 1)[1]
+        assert f'<a href="/status/{token}?lang=de">Zurück zu Ihrer Reklamation</a>' in again.text
     finally:
         customer.client.close()
 

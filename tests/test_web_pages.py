@@ -250,7 +250,38 @@ def test_customer_look_up_finds_customers_as_typed(browser):
     assert "Zoë 100% Ltd" in found.text
     nothing = sales.client.get("/customers/search", params={"customer_q": "10_"})
     assert "Zoë" not in nothing.text  # _ is a character here, not a wildcard
-    assert browser("quality").client.get("/customers/search?customer_q=Zo").status_code == 403
+    assert browser("quality").client.get("/customers/search?customer_q=Zo").status_code == 200
+    assert browser("manager").client.get("/customers/search?customer_q=Zo").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["technical", "quality"])
+def test_technical_and_quality_log_feedback_on_the_form_but_not_complaints(browser, role):
+    person = browser(role)
+    form = person.client.get("/complaints/new")
+    assert form.status_code == 200
+    assert "<h1>Log feedback</h1>" in form.text
+    assert 'href="/complaints/new">Log feedback</a>' in form.text
+    offered = re.findall(
+        r'<option value="([a-z_]+)"', form.text.split('name="kind"')[1].split("</select>")[0]
+    )
+    assert offered == ["feedback", "inquiry", "praise", "suggestion"]
+    before = complaint_count()
+    refused = person.form(
+        "/complaints/new", complaint_form(kind="complaint"), page="/complaints/new"
+    )
+    assert refused.status_code == 422
+    assert "a complaint is logged by sales: choose another kind" in refused.text
+    assert complaint_count() == before
+    logged = person.form(
+        "/complaints/new",
+        complaint_form(kind="suggestion", description="A longer hose would help on site."),
+        page="/complaints/new",
+    )
+    assert logged.status_code == 303, logged.text[:400]
+    page = person.client.get(logged.headers["location"])
+    assert "A longer hose would help on site." in page.text
+    assert complaint_count() == before + 1
+    assert browser("manager").client.get("/complaints/new").status_code == 403
 
 
 def test_errors_are_pages_for_people_and_json_for_the_api(browser):

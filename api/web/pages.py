@@ -1,5 +1,6 @@
 """Rendering pages: the Jinja2 environment, its filters, flash messages, error pages."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ from jinja2.runtime import Context
 from api.web.session import csrf_token, signed_in_user
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
-from workflow.languages import format_moment, install_translations, language_for_staff
+from workflow.languages import (
+    format_moment,
+    gettext_noop,
+    install_translations,
+    language_for_staff,
+    translations,
+)
 from workflow.queries import describe_lateness
 from workflow.rules import Action, is_finished, is_open, may
 
@@ -99,17 +106,28 @@ def render(
     return response
 
 
+# Marked for the catalogues: on a customer's status page they are shown in their language.
 ERROR_TITLES = {
-    400: "The request could not be read",
-    401: "Please sign in",
-    403: "Not for your role",
-    404: "Not found",
-    409: "That cannot be done now",
-    413: "Too large",
-    422: "Please check what you entered",
-    429: "Too many attempts",
-    503: "Busy, please try again",
+    400: gettext_noop("The request could not be read"),
+    401: gettext_noop("Please sign in"),
+    403: gettext_noop("Not for your role"),
+    404: gettext_noop("Not found"),
+    409: gettext_noop("That cannot be done now"),
+    413: gettext_noop("Too large"),
+    422: gettext_noop("Please check what you entered"),
+    429: gettext_noop("Too many attempts"),
+    503: gettext_noop("Busy, please try again"),
 }
+SOMETHING_WENT_WRONG = gettext_noop("Something went wrong")
+
+
+@dataclass(frozen=True)
+class CustomerPage:
+    """Set on ``request.state.customer_page`` by the status page's routes: an error there is
+    shown in the page's language, with the way back to the customer's complaint."""
+
+    language: str
+    back_url: str
 
 
 def error_page(request: Request, status_code: int, detail: object) -> HTMLResponse:
@@ -119,9 +137,12 @@ def error_page(request: Request, status_code: int, detail: object) -> HTMLRespon
         if isinstance(detail, str)
         else "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in items)
     )
-    return render(
-        request,
-        "error.html",
-        {"title": ERROR_TITLES.get(status_code, "Something went wrong"), "message": message},
-        status_code=status_code,
-    )
+    title = ERROR_TITLES.get(status_code, SOMETHING_WENT_WRONG)
+    context: dict[str, Any] = {"title": title, "message": message}
+    customer_page = getattr(request.state, "customer_page", None)
+    if isinstance(customer_page, CustomerPage):
+        words = translations(customer_page.language).ugettext
+        context.update(
+            title=words(title), language=customer_page.language, back_url=customer_page.back_url
+        )
+    return render(request, "error.html", context, status_code=status_code)

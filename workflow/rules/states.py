@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from models.enums import Department, Kind, Status
 from workflow.errors import RuleViolation
-from workflow.rules.permissions import Action, words
+from workflow.rules.permissions import Action, may, words
 
 OPEN_STATUSES = frozenset(
     {
@@ -165,6 +165,11 @@ def intake_action(kind: Kind) -> Action:
     """Complaints are logged by sales; feedback (praise, suggestions, inquiries) by whoever
     hears it, technical service and quality too."""
     return Action.log_complaint if kind is Kind.complaint else Action.log_feedback
+
+
+def intake_kinds(role: str) -> list[Kind]:
+    """The kinds ``role`` may log: what the intake form offers them."""
+    return [kind for kind in Kind if may(role, intake_action(kind))]
 
 
 # Feedback quality reads (praise, suggestions); inquiries are answered instead.

@@ -1,4 +1,5 @@
-"""Sales log complaints; everyone searches them and reads a complaint's whole file."""
+"""Sales log complaints and whoever hears it logs feedback; everyone searches them and reads
+a complaint's whole file."""
 
 import uuid
 from datetime import datetime
@@ -52,7 +53,17 @@ from workflow.languages import (
 from workflow.notices import status_url
 from workflow.products import active_products
 from workflow.queries import ComplaintFilter, complaint_record, list_complaints, search_customers
-from workflow.rules import Action, Actor, Channel, Kind, Remedy, Severity, Status, available_actions
+from workflow.rules import (
+    Action,
+    Actor,
+    Channel,
+    Kind,
+    Remedy,
+    Severity,
+    Status,
+    available_actions,
+    intake_kinds,
+)
 
 router = page_router()
 
@@ -73,9 +84,9 @@ PAGE_SIZE = 25
 UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
-def _choices() -> dict[str, Any]:
+def _choices(role: str) -> dict[str, Any]:
     return {
-        "kinds": list(Kind),
+        "kinds": intake_kinds(role),
         "channels": list(Channel),
         "remedies": list(Remedy),
         "severities": list(Severity),
@@ -96,27 +107,37 @@ def _customers_matching(text: str) -> list[Customer]:
         return search_customers(session, text)
 
 
+def _form_title(role: str) -> str:
+    return "Log a complaint" if Kind.complaint in intake_kinds(role) else "Log feedback"
+
+
 def _form_page(
-    request: Request, values: dict[str, Any], errors: FieldErrors, status_code: int = 200
+    request: Request,
+    role: str,
+    values: dict[str, Any],
+    errors: FieldErrors,
+    status_code: int = 200,
 ) -> Response:
-    """The form, again with what was typed and the customers the look-up had found."""
+    """The form, again with what was typed and the customers the look-up had found; it offers
+    the kinds the role may log (technical and quality log feedback, sales complaints too)."""
     context = {
-        "title": "Log a complaint",
+        "title": _form_title(role),
         "values": values,
         "errors": errors,
         "customers": _customers_matching(str(values.get("customer_q") or "")),
         "query": values.get("customer_q") or "",
-        **_choices(),
+        **_choices(role),
     }
     return render(request, "complaint_new.html", context, status_code=status_code)
 
 
 @router.get("/complaints/new")
 def new_complaint_page(
-    request: Request, _: Annotated[Actor, page_for(Action.log_complaint)]
+    request: Request, actor: Annotated[Actor, page_for(Action.log_feedback)]
 ) -> Response:
-    values = {"kind": "complaint", "severity": "minor", "idempotency_key": str(uuid.uuid4())}
-    return _form_page(request, values, {})
+    kind = intake_kinds(actor.role)[0]
+    values = {"kind": kind.value, "severity": "minor", "idempotency_key": str(uuid.uuid4())}
+    return _form_page(request, actor.role, values, {})
 
 
 def _complaint_data(form: FormData) -> dict[str, Any]:
@@ -152,11 +173,13 @@ def _log(
 
 @router.post("/complaints/new")
 async def submit_complaint(
-    request: Request, actor: Annotated[Actor, page_for(Action.log_complaint)]
+    request: Request, actor: Annotated[Actor, page_for(Action.log_feedback)]
 ) -> Response:
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     data, errors = validate(ComplaintCreate, _complaint_data(form))
+    if data is not None and data.kind not in intake_kinds(actor.role):
+        errors["kind"] = f"a {data.kind.value} is logged by sales: choose another kind"
     for name, value in values.items():
         if "\x00" in value:
             errors[name] = "must not contain NUL characters"
@@ -166,14 +189,18 @@ async def submit_complaint(
     except AttachmentRefused as refused:
         errors["attachments"] = str(refused)
     if errors:
-        return await run_in_threadpool(_form_page, request, values, errors, UNPROCESSABLE)
+        return await run_in_threadpool(
+            _form_page, request, actor.role, values, errors, UNPROCESSABLE
+        )
     check_intake_rate(actor)
     key = values.get("idempotency_key") or None
     try:
         created = await run_in_threadpool(_log, data, actor, key, attachments)
     except InvalidInput as invalid:
         errors[invalid.field] = str(invalid)
-        return await run_in_threadpool(_form_page, request, values, errors, UNPROCESSABLE)
+        return await run_in_threadpool(
+            _form_page, request, actor.role, values, errors, UNPROCESSABLE
+        )
     reference = created["reference"]
     flash(
         request,
@@ -190,7 +217,7 @@ def when_text(iso: str | None) -> str:
 @router.get("/customers/search")
 def customer_search(
     request: Request,
-    _: Annotated[Actor, page_for(Action.log_complaint)],
+    _: Annotated[Actor, page_for(Action.log_feedback)],
     customer_q: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     customers = _customers_matching(customer_q)

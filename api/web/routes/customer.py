@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import validate
-from api.web.pages import flash, render
+from api.web.pages import CustomerPage, flash, render
 from api.web.routes import page_router
 from models.base import id_of
 from models.complaint import Complaint, CustomerResponse
@@ -90,13 +90,16 @@ def page_language(customer: Customer, lang: str | None) -> str:
 
 
 def _complaint_and_language(
-    session: Session, token: str, lang: str | None
+    request: Request, session: Session, token: str, lang: str | None
 ) -> tuple[Complaint, str]:
-    """The complaint the status link opens, and the language its page is shown in."""
+    """The complaint the status link opens, and the language its page is shown in (an error
+    page after this is shown in it too)."""
     complaint = get_complaint_by_status_token(session, token)
     customer = session.get(Customer, complaint.customer_id)
     assert customer is not None
-    return complaint, page_language(customer, lang)
+    language = page_language(customer, lang)
+    request.state.customer_page = CustomerPage(language, f"/status/{token}?lang={language}")
+    return complaint, language
 
 
 def _back_to_status(token: str, language: str) -> Response:
@@ -109,7 +112,7 @@ def _back_to_status(token: str, language: str) -> Response:
 def status_page(
     request: Request, token: Token, session: SessionDep, lang: Language = None
 ) -> Response:
-    complaint, language = _complaint_and_language(session, token, lang)
+    complaint, language = _complaint_and_language(request, session, token, lang)
     customer = session.get(Customer, complaint.customer_id)
     title = translations(language).ugettext("Your complaint %(reference)s")
     # Only what the customer was sent: the latest resolution sales approved.
@@ -142,7 +145,7 @@ def answer(
     comment: Annotated[str, Form(max_length=5_000)] = "",
     lang: Language = None,
 ) -> Response:
-    complaint, language = _complaint_and_language(session, token, lang)
+    complaint, language = _complaint_and_language(request, session, token, lang)
     words = translations(language).ugettext
     response, errors = validate(
         CustomerResponse,
@@ -178,7 +181,7 @@ def rate(
     lang: Language = None,
 ) -> Response:
     """Once per complaint, once it is closed: a second rating is refused (409)."""
-    complaint, language = _complaint_and_language(session, token, lang)
+    complaint, language = _complaint_and_language(request, session, token, lang)
     words = translations(language).ugettext
     answer = SatisfactionAnswer(
         score=score, solved=solved == "yes", comment=comment.strip() or None
@@ -200,7 +203,7 @@ def reply(
     lang: Language = None,
 ) -> Response:
     """The customer's answer to what we asked: the clocks restart, the department is told."""
-    complaint, language = _complaint_and_language(session, token, lang)
+    complaint, language = _complaint_and_language(request, session, token, lang)
     words = translations(language).ugettext
     if not answer.strip():
         flash(request, words("Please write your answer before sending it."), "error")
