@@ -23,6 +23,7 @@ from api.routes import (
     admin,
     auth,
     codes,
+    comments,
     complaints,
     corrections,
     customers,
@@ -241,6 +242,7 @@ def create_app() -> FastAPI:
         products.router,
         codes.router,
         feedback.router,
+        comments.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -5,6 +5,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 
 from models.attachment import Attachment
 from models.catalogue import MasterDataChange
+from models.comment import Comment
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
 from models.deadline import Deadline, DeadlinePolicyRow
@@ -34,6 +35,7 @@ __all__ = [
     "Attachment",
     "CapaAction",
     "CauseCode",
+    "Comment",
     "Complaint",
     "ComplaintLink",
     "Customer",

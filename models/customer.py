@@ -143,6 +143,45 @@ class CustomerCreate(CustomerBase):
         return self
 
 
+class CustomerUpdate(SQLModel):
+    """The fields sales change, each left out when it stays; the reason goes to the history."""
+
+    model_config = {"extra": "forbid"}
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(
+        default=None,
+        max_length=MAX_EMAIL_LENGTH,
+        description="Checked as at intake; an address another customer has is refused (409).",
+    )
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, max_length=MAX_TAG_LENGTH)
+    time_zone: str | None = Field(default=None, max_length=64)
+    reason: str = Field(
+        min_length=5,
+        max_length=500,
+        description="Why, for the history of each of the customer's complaints.",
+        schema_extra={"examples": ["Customer asked to be written to in German"]},
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email_can_be_mailed(cls, email: str | None) -> str | None:
+        return mailable_address(email) if email else email
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, language: str | None) -> str | None:
+        return normalise_language(language) if language else language
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, time_zone: str | None) -> str | None:
+        return validate_time_zone(time_zone) if time_zone else time_zone
+
+
 class CustomerPublic(CustomerBase):
     id: int
     notification_targets: list[str]

@@ -220,6 +220,8 @@ class HistoryAction(StrEnum):
     notice_bounced = "notice_bounced"
     held_mail_dropped = "held_mail_dropped"
     personal_data_erased = "personal_data_erased"
+    customer_changed = "customer_changed"
+    comment_added = "comment_added"
     close_without_answer = "close_without_answer"
     rate_satisfaction = "rate_satisfaction"
     route_inquiry = "route_inquiry"

@@ -24,6 +24,7 @@ class NoticeKind(StrEnum):
     low_satisfaction = "low_satisfaction"  # a score of 1 or 2: told to the quality managers
     customer_question = "customer_question"  # to the customer: what we wait for from them
     inquiry_answer = "inquiry_answer"  # to the customer: the answer to their inquiry
+    mention = "mention"  # a colleague mentioned in an internal comment
 
 
 class NoticeStatus(StrEnum):

@@ -5,6 +5,7 @@ from typing import Generic, TypeVar
 
 from sqlmodel import Field, SQLModel
 
+from models.comment import CommentPublic
 from models.complaint import ComplaintPublic
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, Step
@@ -39,6 +40,10 @@ class ComplaintRecord(ComplaintPublic):
     customer_messages: list[CustomerMessagePublic] = Field(
         default_factory=list,
         description="What the customer wrote to us after intake (replies by e-mail), oldest first.",
+    )
+    comments: list[CommentPublic] = Field(
+        default_factory=list,
+        description="Staff's internal comments on the complaint and its tasks, oldest first.",
     )
     history: list[HistoryEntryPublic]
 

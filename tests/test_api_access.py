@@ -186,6 +186,10 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"lot_number": "L-2026-141", "version": 1, "reason": "Digits swapped."}
     if path == "/recurrence-rule":
         return {"threshold": 3, "window_days": 60, "reason": "Audit finding 2026-14."}
+    if path == "/complaints/{reference}/comments":
+        return {"body": "Access check."}
+    if method == "PATCH" and path == "/customers/{customer_id}":
+        return {"phone": "+49 30 1", "reason": "Access check."}
     if path.endswith("/related/{other}"):
         return {"status": "confirmed", "reason": "Same seal batch, same failure."}
     master_data: dict[str, dict[str, object] | None] = {
@@ -334,6 +338,10 @@ FORBIDDEN = [
         )
     ],
     *[
+        (user, "PATCH", "/customers/{customer_id}")
+        for user in ("quality", "technical", "manager", "gm")
+    ],
+    *[
         (user, method, path)
         for user in ("quality", "technical", "manager", "gm", "admin")
         for method, path in (
@@ -459,6 +467,10 @@ ALLOWED = [
     ("admin", "GET", "/admin/notices/held", 200),
     ("admin", "GET", "/admin/history/verify", 200),
     ("admin", "POST", "/customers/{customer_id}/erase", 404),  # no such customer
+    *[(user, "PATCH", "/customers/{customer_id}", 404) for user in ("sales", "admin")],
+    *[(user, "GET", "/customers/{customer_id}", 404) for user in EVERYONE],
+    *[(user, "GET", "/complaints/{reference}/comments", 200) for user in EVERYONE],
+    *[(user, "POST", "/complaints/{reference}/comments", 201) for user in EVERYONE],
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event

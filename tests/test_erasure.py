@@ -133,6 +133,11 @@ def _logged_and_closed(base_url: str) -> tuple[str, int]:
     reference = created.json()["reference"]
     drain_outbox()
     _reply_to_acknowledgement(reference)
+    noted = quality.post(
+        f"/complaints/{reference}/comments",
+        json={"body": f"@technical {NAME} of {COMPANY} says it cracked at 6 bar; call {PHONE}."},
+    )
+    assert noted.status_code == 201, noted.text
     _closed_with_comment(sales, quality, reference)
     status, _ = rate(base_url, reference, score="2", solved="yes", comment=RATING)
     assert status == 303
@@ -145,7 +150,7 @@ def test_erasure_leaves_no_trace_of_the_customer_and_the_chain_still_verifies(ba
     admin, sales = Api(base_url, "admin"), Api(base_url, "sales")
     before = sales.record(reference)
     page = browser("quality").client.get(f"/complaints/{reference}").text
-    assert "Messages from the customer" in page
+    assert "(customer)" in page.split('id="conversation"')[1]
     assert REPLY in page
     assert set(_found_in(_every_row_as_text())) >= {
         NAME,

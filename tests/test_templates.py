@@ -50,6 +50,9 @@ CONTEXT = {
     "solved": False,
     "comment": "<b>too slow</b>",
     "answer": "<b>Yes</b>, the seal kit fits.",
+    "author_name": "Quinn <b>Quality</b>",
+    "comment_body": "<script>alert('z')</script> @technical please test",
+    "task_id": 7,
 }
 
 

@@ -379,3 +379,30 @@ def test_quality_keeps_the_catalogue_and_maps_a_complaint_in_the_browser(browser
     quality.get_by_role("button", name="Map product").click()
     expect(quality.get_by_role("status").first).to_contain_text("Product mapped")
     expect(quality.locator("#catalogue-product")).to_contain_text("P-300 · Pump P-300 (pumps)")
+
+
+def test_colleagues_talk_in_the_conversation_and_sales_edit_the_customer_on_a_phone(browser, web):
+    reference = Api(web, "sales").log_complaint()["reference"]
+    quality = signed_in(browser, web, "quality", PHONE)
+    quality.goto(f"/complaints/{reference}")
+    quality.get_by_label("Comment for colleagues").fill("@technical is lot L-2026-114 on hold?")
+    quality.get_by_role("button", name="Post comment").click()
+    expect(quality.get_by_text("Comment posted; mailed @technical.")).to_be_visible()
+    conversation = quality.get_by_role("region", name="Conversation")
+    expect(conversation).to_contain_text("is lot L-2026-114 on hold?")
+    assert quality.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check_page(quality, "15-conversation-phone")
+
+    sales = signed_in(browser, web, "sales", PHONE)
+    sales.goto(f"/complaints/{reference}")
+    sales.get_by_role("link", name="Jane Miller").click()
+    expect(sales.locator("h1")).to_contain_text("Jane Miller")
+    sales.get_by_label("Language of the customer's mails").select_option("es")
+    sales.get_by_label("Why (goes to the history of each complaint)").fill(
+        "She asked for Spanish mail."
+    )
+    sales.get_by_role("button", name="Save the changes").click()
+    expect(sales.get_by_text("Saved: language changed.")).to_be_visible()
+    expect(sales.get_by_role("region", name="Details", exact=True)).to_contain_text("Spanish (es)")
+    assert sales.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check_page(sales, "16-customer-page-phone")

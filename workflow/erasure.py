@@ -19,6 +19,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from models.base import id_of
+from models.comment import Comment
 from models.complaint import Complaint
 from models.customer import Customer
 from models.enums import HistoryAction
@@ -268,6 +269,12 @@ def _clean_texts(session: Session, ids: list[int], addresses: set[str], searched
         session,
         session.exec(select(Task).where(col(Task.complaint_id).in_(ids))),
         ("result",),
+        searched,
+    )
+    cleaned += _scrub_columns(
+        session,
+        session.exec(select(Comment).where(col(Comment.complaint_id).in_(ids))),
+        ("body",),
         searched,
     )
     return cleaned

@@ -22,7 +22,18 @@ from models.personal import PersonalValue
 ERASED = "[erased]"
 
 # History fields that hold a customer's personal values, wherever they appear in ``changes``.
-PERSONAL_FIELDS = frozenset({"description", "sender", "subject", "recipient", "customer_comment"})
+# A staff comment may quote the customer: it is kept apart too, and goes with an erasure.
+PERSONAL_FIELDS = frozenset(
+    {
+        "description",
+        "sender",
+        "subject",
+        "recipient",
+        "customer_comment",
+        "customer_details",
+        "comment_text",
+    }
+)
 REASON_FIELD = "reason"
 _REFERENCE_KEY = "personal_value"
 _REASON_PREFIX = "personal_value:"

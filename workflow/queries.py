@@ -20,6 +20,7 @@ from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.capa_queries import actions_public, latest_check_public
 from workflow.catalogue_view import catalogue_fields
 from workflow.clock import utcnow
+from workflow.comments import list_comments
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
 from workflow.errors import NotFound
@@ -247,6 +248,7 @@ def complaint_record(
                 .order_by(col(CustomerMessage.received_at), col(CustomerMessage.id))
             )
         ],
+        comments=list_comments(session, id_of(complaint)),
         history=[
             HistoryEntryPublic.model_validate(h, from_attributes=True)
             for h in list_history(session, id_of(complaint))

@@ -1,15 +1,89 @@
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
 
 from api.deps import SessionDep, WriteSessionDep, allowed
+from models.customer import CustomerPublic, CustomerUpdate
+from models.enums import Kind, Status
 from models.personal import ErasureDone, ErasureRequest
+from workflow.customers import customer_complaints, get_customer, update_customer
 from workflow.db import clear_write_ahead_log
 from workflow.erasure import erase_customer
 from workflow.rules import Action
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/customers", tags=["customers"])
+CustomerId = Annotated[int, Path(ge=1, le=2**62, description="The customer's id.")]
+
+
+class CustomerComplaint(BaseModel):
+    reference: str
+    kind: Kind
+    status: Status
+    product: str
+    received_at: datetime
+
+
+class CustomerFile(BaseModel):
+    customer: CustomerPublic
+    complaints: list[CustomerComplaint]
+
+
+class CustomerChanged(CustomerFile):
+    changed: list[str]
+
+
+def _file(session: SessionDep, customer_id: int) -> CustomerFile:
+    customer = get_customer(session, customer_id)
+    complaints = [
+        CustomerComplaint.model_validate(c, from_attributes=True)
+        for c in customer_complaints(session, customer_id)
+    ]
+    return CustomerFile(
+        customer=CustomerPublic.model_validate(customer, from_attributes=True),
+        complaints=complaints,
+    )
+
+
+@router.get(
+    "/{customer_id}",
+    summary="A customer's details and complaints",
+    description="Every staff member reads it: the contact details, language and time zone, "
+    "and the customer's complaints and feedback, newest first.",
+    responses={404: {"description": "No customer with this id"}},
+)
+def read_customer(
+    customer_id: CustomerId,
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_complaints)],
+) -> CustomerFile:
+    return _file(session, customer_id)
+
+
+@router.patch(
+    "/{customer_id}",
+    summary="Change a customer's contact details, language or time zone",
+    description="Only the fields given change; an empty text clears an optional one (the "
+    "customer keeps an e-mail address or a phone number). Each change is written, with the "
+    "reason, to the history of every complaint of the customer; notices queued from then on "
+    "use the new address, language and time zone.",
+    responses={
+        403: {"description": "Only sales and admins change customers"},
+        404: {"description": "No customer with this id"},
+        409: {"description": "Another customer has this e-mail address, or the data was erased"},
+        422: {"description": "An invalid field, no reason, or no way left to reach them"},
+    },
+)
+def change_customer(
+    customer_id: CustomerId,
+    body: CustomerUpdate,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.edit_customer)],
+) -> CustomerChanged:
+    change = update_customer(session, customer_id=customer_id, update=body, actor=actor)
+    return CustomerChanged(**_file(session, customer_id).model_dump(), changed=change.changed)
 
 
 @router.post(
@@ -34,7 +108,7 @@ router = APIRouter(prefix="/customers", tags=["customers"])
     },
 )
 def erase(
-    customer_id: int,
+    customer_id: CustomerId,
     body: ErasureRequest,
     session: WriteSessionDep,
     actor: Annotated[Actor, allowed(Action.erase_personal_data)],

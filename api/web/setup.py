@@ -9,9 +9,11 @@ from api.web.routes import (
     actions,
     auth,
     catalogue,
+    comments,
     complaints,
     corrections,
     customer,
+    customer_file,
     documents,
     feedback,
     mail,
@@ -36,12 +38,14 @@ def install_web(app: FastAPI) -> None:
         queues,
         managers,
         customer,
+        customer_file,
         related,
         documents,
         actions,
         catalogue,
         mail,
         feedback,
+        comments,
     ):
         app.include_router(module.router)
     app.add_middleware(

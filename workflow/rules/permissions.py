@@ -65,6 +65,8 @@ class Action(StrEnum):
     answer_inquiry = "answer_inquiry"
     read_feedback = "read_feedback"
     mark_feedback_read = "mark_feedback_read"
+    edit_customer = "edit_customer"
+    comment = "comment"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -138,6 +140,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.answer_inquiry: frozenset({Role.sales, Role.quality, Role.technical}),
     Action.read_feedback: OVERSEERS | {Role.quality},
     Action.mark_feedback_read: frozenset({Role.quality, Role.manager}),
+    # Sales keep the customer's contact details, language and time zone; admins correct them.
+    Action.edit_customer: frozenset({Role.sales, Role.admin}),
+    # Staff talk inside the record, in any state: the quality loop outlives the answer.
+    Action.comment: STAFF_ROLES,
 }
 
 

@@ -32,6 +32,7 @@ from workflow.attachments import (
     get_attachment,
     list_attachments,
 )
+from workflow.comments import conversation
 from workflow.complaints import (
     customer_answered,
     get_complaint,
@@ -288,6 +289,7 @@ def complaint_page(
             "ack_channels": [c for c in Channel if c is not Channel.email],
             **capa_page_context(session, complaint, actor),
             "catalogue": active_products(session) if Action.map_product in actions else [],
+            "conversation": conversation(record.comments, record.customer_messages),
         },
     )
 
