@@ -19,6 +19,7 @@ from api.web.routes import (
     queues,
     related,
     tasks,
+    triage,
 )
 from workflow.config import get_settings
 
@@ -42,6 +43,7 @@ def install_web(app: FastAPI) -> None:
         catalogue,
         mail,
         feedback,
+        triage,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -65,6 +65,8 @@ class Action(StrEnum):
     answer_inquiry = "answer_inquiry"
     read_feedback = "read_feedback"
     mark_feedback_read = "mark_feedback_read"
+    triage_mail = "triage_mail"
+    route_untriaged = "route_untriaged"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -138,6 +140,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.answer_inquiry: frozenset({Role.sales, Role.quality, Role.technical}),
     Action.read_feedback: OVERSEERS | {Role.quality},
     Action.mark_feedback_read: frozenset({Role.quality, Role.manager}),
+    Action.triage_mail: frozenset({Role.sales}),
+    Action.route_untriaged: frozenset({SYSTEM}),
 }
 
 
