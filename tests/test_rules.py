@@ -70,7 +70,7 @@ def test_sales_triage_a_mail_in_four_business_hours_else_it_routes_when_due():
     assert {r for r in Role if rules.may(r, Action.triage_mail)} == {Role.sales}
     policy = rules.DEFAULT_POLICIES[(rules.Step.mail_triage, None, None)]
     assert (policy.hours, policy.business_time) == (4, True)
-    assert rules.ROUTES_WHEN_DUE == {rules.Step.mail_triage: Action.route_untriaged}
+    assert {rules.Step.mail_triage: Action.route_untriaged} == rules.ROUTES_WHEN_DUE
     for action in (Action.triage_mail, Action.route_untriaged):
         assert next_status(Status.received, action).event is rules.EventKind.triaged
     definition = rules.TASK_DEFINITIONS[rules.TaskKind.triage_mail]
