@@ -225,3 +225,14 @@ def test_sales_triage_on_the_task_page_with_the_mail_and_a_product_picker(
     record = sales.record(reference)
     assert (record["status"], record["severity"]) == ("with_quality", "major")
     assert browser("quality").client.get(f"/tasks/{task['id']}").status_code == 403
+
+
+def test_an_admin_sets_the_triage_time_for_mails_taken_from_then_on(intake, as_user):  # noqa: F811
+    freeze_at(MONDAY_9)
+    sales, admin = as_user("sales"), as_user("admin")
+    change = {"step": "mail_triage", "hours": 2, "reason": "Sales answer the mailbox faster."}
+    assert admin.put("/policies", json=change).status_code == 200
+    _, task = _waiting_mail(intake, sales)
+    assert datetime.fromisoformat(task["due_at"]) == datetime(2026, 11, 23, 11, 0, tzinfo=BERLIN)
+    listed = {(p["step"], p["kind"], p["severity"]): p for p in sales.get("/policies").json()}
+    assert listed[("mail_triage", None, None)]["hours"] == 2
