@@ -79,6 +79,7 @@ class TaskKind(StrEnum):
     capa_action = "capa_action"
     effectiveness_check = "effectiveness_check"
     answer_inquiry = "answer_inquiry"
+    triage_mail = "triage_mail"
 
 
 class TaskStatus(StrEnum):
@@ -103,6 +104,7 @@ class Step(StrEnum):
     effectiveness_check = "effectiveness_check"  # quality's time to record the check
     customer_acceptance = "customer_acceptance"  # the customer's answer to the resolution
     inquiry_answer = "inquiry_answer"  # the answer to a customer's inquiry
+    mail_triage = "mail_triage"  # sales' triage of a complaint made from a mail
 
 
 class ActionKind(StrEnum):
@@ -228,3 +230,5 @@ class HistoryAction(StrEnum):
     forward_inquiry = "forward_inquiry"
     answer_inquiry = "answer_inquiry"
     mark_feedback_read = "mark_feedback_read"
+    triage_mail = "triage_mail"
+    route_untriaged = "route_untriaged"

@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 from models.base import enum_field, json_field, utc_field
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
+from models.triage import MailTriage
 
 
 class Task(SQLModel, table=True):
@@ -267,7 +268,13 @@ class InquiryForward(SQLModel):
 
 
 TaskCompletion = Annotated[
-    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer,
+    QualityResult
+    | SalesReview
+    | SubtaskAnswer
+    | ActionDone
+    | EffectivenessVerdict
+    | InquiryAnswer
+    | MailTriage,
     Field(discriminator="kind"),
 ]
 

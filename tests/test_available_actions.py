@@ -191,6 +191,18 @@ ON_A_TASK: list[tuple[TaskFacts, Status, dict[str, set[Action]]]] = [
         {},
     ),
     (_task(TaskKind.answer_inquiry, "sales", TaskStatus.done, 10), Status.closed, {}),
+    # A complaint made from a mail: sales triage it while it is received, nobody else.
+    (
+        _task(TaskKind.triage_mail, "sales"),
+        Status.received,
+        {Role.sales: {A.claim_task, A.triage_mail}},
+    ),
+    (
+        _task(TaskKind.triage_mail, "sales", TaskStatus.claimed, assignee=10),
+        Status.received,
+        {Role.sales: {A.triage_mail}},
+    ),
+    (_task(TaskKind.triage_mail, "sales", TaskStatus.cancelled), Status.with_quality, {}),
 ]
 
 

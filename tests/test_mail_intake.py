@@ -396,6 +396,14 @@ def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
     monkeypatch.setenv("CW_DEPARTMENT_EMAILS", '{"quality": ["quality-team@example.com"]}')
     _reset_caches()
     complaint = mail_complaint(intake, mail("The seal leaks."))
+    drain_outbox()  # acknowledged: sales' triage task is open
+    sales = as_user("sales")
+    triage = sales.open_task(complaint.reference, "triage_mail")
+    triaged = sales.post(
+        f"/tasks/{triage['id']}/complete",
+        json={"kind": "triage", "complaint_kind": "complaint", "product": "Pump P-200"},
+    )
+    assert triaged.status_code == 200, triaged.text
     drain_outbox()  # routed: quality's task is open, nobody has claimed it
 
     def reply_told_to(text: str) -> list[str]:

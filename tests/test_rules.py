@@ -21,6 +21,9 @@ from workflow.rules import Action, Role, RuleViolation, Status, next_status
         (Status.resolved, Action.close_without_answer, Status.closed),
         (Status.received, Action.route_inquiry, Status.with_sales),
         (Status.with_sales, Action.answer_inquiry, Status.closed),
+        # A mail's triage changes what it is, not where it is; the triaged event routes it.
+        (Status.received, Action.triage_mail, Status.received),
+        (Status.received, Action.route_untriaged, Status.received),
     ],
 )
 def test_allowed_transitions_reach_their_target(status, action, target):
@@ -63,6 +66,20 @@ def test_an_inquiry_is_answered_and_other_feedback_closed_at_intake():
     assert rules.DEFAULT_POLICIES[(rules.Step.inquiry_answer, None, None)].hours == 18
 
 
+def test_sales_triage_a_mail_in_four_business_hours_else_it_routes_when_due():
+    assert {r for r in Role if rules.may(r, Action.triage_mail)} == {Role.sales}
+    policy = rules.DEFAULT_POLICIES[(rules.Step.mail_triage, None, None)]
+    assert (policy.hours, policy.business_time) == (4, True)
+    assert {rules.Step.mail_triage: Action.route_untriaged} == rules.ROUTES_WHEN_DUE
+    for action in (Action.triage_mail, Action.route_untriaged):
+        assert next_status(Status.received, action).event is rules.EventKind.triaged
+    definition = rules.TASK_DEFINITIONS[rules.TaskKind.triage_mail]
+    assert (definition.department, definition.main_step) == (
+        rules.Department.sales,
+        rules.Step.mail_triage,
+    )
+
+
 def test_system_transitions_are_not_for_people():
     for action in (
         Action.route_to_quality,
@@ -70,6 +87,7 @@ def test_system_transitions_are_not_for_people():
         Action.close_as_feedback,
         Action.close_without_answer,
         Action.route_inquiry,
+        Action.route_untriaged,
     ):
         assert not any(rules.may(role, action) for role in Role)
         assert rules.may(rules.SYSTEM, action)

@@ -18,15 +18,16 @@ from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
-    CLOSES_WHEN_DUE,
     COMPLAINT_DUE_STEPS,
     DEFAULT_POLICIES,
     QUALITY_LOOP_STEPS,
+    SYSTEM_ACTS_WHEN_DUE,
     TASK_MAIN_STEPS,
     TOP_LEVEL,
     DeadlinePolicy,
     Department,
     EscalationLevel,
+    Kind,
     PolicyKey,
     Severity,
     Step,
@@ -70,7 +71,7 @@ def _read_policies(session: Session) -> dict[PolicyKey, DeadlinePolicy]:
 def next_check(clock: Deadline) -> datetime | None:
     if clock.met_at is not None or clock.paused_since is not None:
         return None
-    if clock.step in CLOSES_WHEN_DUE:
+    if clock.step in SYSTEM_ACTS_WHEN_DUE:
         return clock.due_at  # nobody to remind or escalate to: the system acts when due
     if clock.escalation_level == EscalationLevel.none:
         return clock.remind_at if clock.reminded_at is None else clock.due_at
@@ -306,16 +307,19 @@ def sync_due_dates(session: Session, complaint: Complaint) -> None:
     session.add(complaint)
 
 
-def retime_clocks(session: Session, complaint: Complaint, old: Severity) -> list[dict[str, Any]]:
+def retime_clocks(
+    session: Session, complaint: Complaint, old: Severity, old_kind: Kind | None = None
+) -> list[dict[str, Any]]:
     """Every running clock of the complaint on the policy for its present severity: same
     start, the new policy's hours (time paused still added), reminder and escalation state
     cleared where the new dates lie ahead. Met clocks, and clocks whose policy does not
     depend on severity (a sub-task's own time, an action's due date), are left as they are.
+    ``old_kind``: the kind it had, when that changed too (a mail's triage).
     Returns what moved, for the history."""
     policies, calendar, now = effective_policies(session), company_calendar(), utcnow()
     moved = []
     for clock in running_clocks(session, id_of(complaint)):
-        before = match_policy(policies, clock.step, complaint.kind, old)
+        before = match_policy(policies, clock.step, old_kind or complaint.kind, old)
         policy = match_policy(policies, clock.step, complaint.kind, complaint.severity)
         if policy is None or policy == before:
             continue

@@ -28,6 +28,7 @@ TASK_LABELS = {
     TaskKind.capa_action: "Corrective or preventive action",
     TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
     TaskKind.answer_inquiry: "Answer the customer's inquiry",
+    TaskKind.triage_mail: "Triage a complaint made from a mail",
 }
 
 

@@ -5,11 +5,12 @@ marks the event handled, so a second delivery of the same event finds nothing to
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from models.base import id_of
 from models.complaint import Complaint
 from models.enums import HistoryAction
+from models.mail import InboundMail, MailOutcome
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.task import Task
@@ -110,12 +111,10 @@ def _route_to_quality(
     return open_task(session, complaint, kind=TaskKind.quality_assessment, event=event)
 
 
-def on_complaint_logged(
-    session: Session, complaint: Complaint, event: OutboxEvent
-) -> list[Notification]:
-    queued = notices.acknowledge(session, complaint, event.id)
-    if not queued:
-        _note_no_mail_address(session, complaint, "acknowledgement")
+def route_by_kind(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
+    """Where a complaint goes for its kind: an inquiry to sales to answer, praise and
+    suggestions closed to quality's read list, a complaint to quality (critical: the GM told).
+    At intake, and after a mail's triage."""
     if needs_an_answer(complaint.kind):
         apply_transition(
             session,
@@ -124,7 +123,7 @@ def on_complaint_logged(
             actor=ROUTER,
             reason="an inquiry is answered by sales or the department sales passes it to",
         )
-        return queued + open_task(session, complaint, kind=TaskKind.answer_inquiry, event=event)
+        return open_task(session, complaint, kind=TaskKind.answer_inquiry, event=event)
     if not needs_investigation(complaint.kind):
         deadlines.stop_clocks(session, id_of(complaint), {Step.customer_reply})
         apply_transition(
@@ -136,12 +135,32 @@ def on_complaint_logged(
             "acknowledged, passed to quality for information, closed",
         )
         complete_record_if_nothing_to_correct(session, complaint, ROUTER.name)
-        return queued + notices.inform_quality_of_feedback(session, complaint, event.id)
-    queued += _route_to_quality(session, complaint, event, reason="new complaint")
+        return notices.inform_quality_of_feedback(session, complaint, event.id)
+    queued = _route_to_quality(session, complaint, event, reason="new complaint")
     recurrence.detect(session, complaint)  # after the commit of intake, off its request
     if complaint.severity is Severity.critical:
         queued += notices.alert_general_managers(session, complaint, event.id)
     return queued
+
+
+def _made_from_mail(session: Session, complaint: Complaint) -> bool:
+    """A complaint the mail intake made (not one sales typed in with channel e-mail)."""
+    made = select(InboundMail.id).where(
+        InboundMail.complaint_id == complaint.id, InboundMail.outcome == MailOutcome.complaint
+    )
+    return session.exec(made).first() is not None
+
+
+def on_complaint_logged(
+    session: Session, complaint: Complaint, event: OutboxEvent
+) -> list[Notification]:
+    queued = notices.acknowledge(session, complaint, event.id)
+    if not queued:
+        _note_no_mail_address(session, complaint, "acknowledgement")
+    if _made_from_mail(session, complaint):
+        # Sales triage it (workflow/triage.py), or it routes with defaults when this is due.
+        return queued + open_task(session, complaint, kind=TaskKind.triage_mail, event=event)
+    return queued + route_by_kind(session, complaint, event)
 
 
 def _note_no_mail_address(session: Session, complaint: Complaint, notice: str) -> None:
@@ -216,6 +235,7 @@ HANDLERS: dict[EventKind, Callable[[Session, Complaint, OutboxEvent], list[Notif
     EventKind.sent_back: on_sent_back,
     EventKind.approved: on_approved,
     EventKind.reopened: on_reopened,
+    EventKind.triaged: route_by_kind,
 }
 
 

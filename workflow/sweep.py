@@ -29,12 +29,14 @@ from workflow.rules import (
     CLOSES_WHEN_DUE,
     ESCALATION_LADDER,
     REMINDER_AUDIENCE,
+    ROUTES_WHEN_DUE,
     TOP_LEVEL,
     Audience,
     EscalationLevel,
     Step,
 )
 from workflow.transitions import lock_complaint_by_id
+from workflow.triage_due import route_untriaged
 
 SWEEPER = "flow:sweep-deadlines"
 STEP_LABELS = {
@@ -48,6 +50,8 @@ STEP_LABELS = {
     Step.capa_action: "Corrective or preventive action",
     Step.effectiveness_check: "Effectiveness check of the corrective actions",
     Step.customer_acceptance: "Customer's answer to the resolution (closes by itself)",
+    Step.inquiry_answer: "Answer to the customer's inquiry",
+    Step.mail_triage: "Sales' triage of a mail (routes with defaults by itself)",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",
@@ -178,7 +182,10 @@ def process_clock(clock_id: int) -> list[int]:
         if clock.next_check_at is None or clock.next_check_at > now:
             return []  # done by an earlier or concurrent sweep
         queued: list[Notification] = []
-        if clock.step in CLOSES_WHEN_DUE:
+        if clock.step in ROUTES_WHEN_DUE:
+            if now >= clock.due_at:
+                route_untriaged(session, complaint, clock)
+        elif clock.step in CLOSES_WHEN_DUE:
             if now >= clock.due_at:
                 queued = close_silent_complaint(session, complaint, clock)
         elif clock.escalation_level == EscalationLevel.none and now < clock.due_at:

@@ -24,6 +24,7 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
+from models.triage import MailTriage
 from workflow import capa, deadlines, effectiveness, notices, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
@@ -48,9 +49,16 @@ from workflow.rules import (
 )
 from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
+from workflow.triage import apply_triage
 
 Completion = (
-    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer
+    QualityResult
+    | SalesReview
+    | SubtaskAnswer
+    | ActionDone
+    | EffectivenessVerdict
+    | InquiryAnswer
+    | MailTriage
 )
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
@@ -218,6 +226,13 @@ def _answer_inquiry(
     notices.answer_inquiry(session, complaint, answer.answer, key=f"inquiry-{task.id}")
 
 
+def _triage_mail(
+    session: Session, task: Task, complaint: Complaint, triage: MailTriage, actor: Actor
+) -> None:
+    """Sales say what the mail is; the ``triaged`` event routes it (workflow/triage.py)."""
+    _finish(session, task, actor, apply_triage(session, task, complaint, triage, actor))
+
+
 COMPLETERS = {
     QualityResult: _return_quality_result,
     SalesReview: _review_result,
@@ -225,6 +240,7 @@ COMPLETERS = {
     ActionDone: _complete_action,
     EffectivenessVerdict: _record_effectiveness,
     InquiryAnswer: _answer_inquiry,
+    MailTriage: _triage_mail,
 }
 
 
@@ -239,6 +255,8 @@ def _completion_action(completion: Completion) -> Action:
         return Action.record_effectiveness
     if isinstance(completion, InquiryAnswer):
         return Action.answer_inquiry
+    if isinstance(completion, MailTriage):
+        return Action.triage_mail
     return Action.answer_subtask
 
 

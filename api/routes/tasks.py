@@ -93,7 +93,9 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     "`kind: effectiveness` (`effective` completes the quality record, `not_effective` opens "
     "a new round of corrective actions; the customer's complaint is not reopened); whoever "
     "holds an inquiry sends `kind: inquiry_answer`, which mails the answer to the customer "
-    "in their language and closes the inquiry.",
+    "in their language and closes the inquiry; sales triage a complaint made from a mail with "
+    "`kind: triage` (`complaint_kind`, `severity`, `product` or `product_id`, optionally "
+    "`order_reference`, `lot_number`), after which it routes as that kind routes at intake.",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},

@@ -21,6 +21,7 @@ from api.web.routes import (
     queues,
     related,
     tasks,
+    triage,
 )
 from workflow.config import get_settings
 
@@ -46,6 +47,7 @@ def install_web(app: FastAPI) -> None:
         mail,
         feedback,
         comments,
+        triage,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -47,11 +47,16 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     # From the resolution notice to closing it by itself when the customer stays silent.
     (Step.customer_acceptance, None, None): _days(10),
     (Step.inquiry_answer, None, None): _days(2),
+    # Sales' triage of a mail complaint; untouched when due, it routes with the defaults.
+    (Step.mail_triage, None, None): DeadlinePolicy(hours=4),
 }
 
 # Clocks that are not ours to keep: when one falls due the system makes this transition
 # (nobody is reminded or escalated to).
 CLOSES_WHEN_DUE: dict[Step, Action] = {Step.customer_acceptance: Action.close_without_answer}
+# A mail complaint nobody triaged in time routes with the mail intake's defaults.
+ROUTES_WHEN_DUE: dict[Step, Action] = {Step.mail_triage: Action.route_untriaged}
+SYSTEM_ACTS_WHEN_DUE = frozenset(CLOSES_WHEN_DUE) | frozenset(ROUTES_WHEN_DUE)
 
 
 def match_policy(

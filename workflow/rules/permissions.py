@@ -67,6 +67,8 @@ class Action(StrEnum):
     mark_feedback_read = "mark_feedback_read"
     edit_customer = "edit_customer"
     comment = "comment"
+    triage_mail = "triage_mail"
+    route_untriaged = "route_untriaged"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -144,6 +146,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.edit_customer: frozenset({Role.sales, Role.admin}),
     # Staff talk inside the record, in any state: the quality loop outlives the answer.
     Action.comment: STAFF_ROLES,
+    Action.triage_mail: frozenset({Role.sales}),
+    Action.route_untriaged: frozenset({SYSTEM}),
 }
 
 

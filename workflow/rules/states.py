@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     sent_back = "complaint.sent_back"
     approved = "complaint.approved"
     reopened = "complaint.reopened"
+    triaged = "complaint.triaged"
 
 
 # Ended by a person (withdrawn, duplicate): events still waiting for them are not acted on.
@@ -68,6 +69,10 @@ TRANSITIONS: dict[Action, Transition] = {
         # An inquiry is answered by sales (or the department sales passes it to), then closed.
         _t(Action.route_inquiry, {Status.received}, Status.with_sales, Department.sales),
         _t(Action.answer_inquiry, {Status.with_sales}, Status.closed, None),
+        # A complaint made from a mail waits in received for sales' triage (kind, severity,
+        # product), or the system's defaults when the triage clock falls due; then it routes.
+        _t(Action.triage_mail, {Status.received}, Status.received, KEEP, EventKind.triaged),
+        _t(Action.route_untriaged, {Status.received}, Status.received, KEEP, EventKind.triaged),
         _t(
             Action.return_result,
             {Status.with_quality},

@@ -107,6 +107,16 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
             Department.sales,
             "inquiry_answer",
         ),
+        TaskDefinition(
+            TaskKind.triage_mail,
+            "Triage a complaint made from a mail",
+            Step.mail_triage,
+            (),
+            frozenset({Action.claim_task, Action.triage_mail}),
+            frozenset({Action.triage_mail}),
+            Department.sales,
+            "triage",
+        ),
     )
 }
 

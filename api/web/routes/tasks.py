@@ -12,6 +12,7 @@ from api.web.pages import flash, render
 from api.web.routes import page_router
 from api.web.routes.actions import capa_page_context
 from api.web.session import WebActor, page_for
+from api.web.triage_form import triage_page_context
 from models.base import id_of
 from models.complaint import Complaint
 from models.task import (
@@ -59,7 +60,7 @@ from workflow.tasks import (
 router = page_router()
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 QUEUE_SIZE = 100
-SALES_QUEUE_KINDS = (TaskKind.sales_review, TaskKind.answer_inquiry)
+SALES_QUEUE_KINDS = (TaskKind.sales_review, TaskKind.answer_inquiry, TaskKind.triage_mail)
 QUALITY_TEXT_FIELDS = (
     "no_investigation_reason",
     "containment",
@@ -109,6 +110,7 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "values": {},
         "errors": {},
         **capa_page_context(session, complaint, actor),
+        **triage_page_context(session, task, complaint),
     }
 
 
