@@ -6,6 +6,7 @@ as a reopen from resolved is. Real HTTP, real sweeps and delivery, mail caught b
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from models.attachment import Attachment
@@ -150,19 +151,38 @@ def test_a_silently_closed_complaint_is_reopened_by_its_customer_to_quality(as_u
     assert quality.open_task(reference, "quality_assessment")["status"] == "open"
 
 
-def test_sales_reopen_a_silently_closed_complaint_on_the_customers_word_with_a_reason(as_user):
+@pytest.mark.parametrize("where", ["api", "complaint page"])
+def test_sales_reopen_a_silently_closed_complaint_on_the_customers_word_with_a_reason(
+    as_user,
+    browser,  # noqa: F811
+    where,
+):
     freeze_at(berlin(2026, 11, 23, 9, 0))
     sales, quality = as_user("sales"), as_user("quality")
     reference, _ = _closed_without_answer(sales, quality)
     assert "reopen" in sales.record(reference)["available_actions"]
     bare = sales.post(f"/complaints/{reference}/customer-response", json={"accepted": False})
     assert bare.status_code == 422
-    reopened = sales.post(
-        f"/complaints/{reference}/customer-response",
-        json={"accepted": False, "comment": "Called: the pump leaks again."},
-    )
-    assert reopened.status_code == 200, reopened.text
-    assert reopened.json()["status"] == "reopened"
+    reason = "Called: the pump leaks again."
+    if where == "api":
+        reopened = sales.post(
+            f"/complaints/{reference}/customer-response",
+            json={"accepted": False, "comment": reason},
+        )
+        assert reopened.status_code == 200, reopened.text
+    else:
+        page_path, staff = f"/complaints/{reference}", browser("sales")
+        page = staff.client.get(page_path).text
+        assert "Does not solve the problem: reopen to quality" in page
+        assert "Accepted: close it" not in page
+        sent = staff.form(
+            f"{page_path}/customer-response", {"accepted": "no", "comment": reason}, page=page_path
+        )
+        assert sent.status_code == 303, sent.text[:1000]
+    record = sales.record(reference)
+    assert record["status"] == "reopened"
+    reopening = next(h for h in record["history"] if h["action"] == "reopen")
+    assert (reopening["actor"], reopening["from_status"]) == ("sales", "closed")
     drain_outbox()
     assert sales.record(reference)["status"] == "with_quality"
 
