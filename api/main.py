@@ -200,7 +200,8 @@ class RefuseAnonymousMultipart:
         if isinstance(session.get(SESSION_ID), str):
             return True
         answer = STATUS_ANSWER_PATH.match(path)
-        return answer is not None and session.get(OPENED_STATUS_PAGE) == answer.group(1)
+        opened = session.get(OPENED_STATUS_PAGE)
+        return answer is not None and isinstance(opened, list) and answer.group(1) in opened
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in SIGN_IN_PATHS:

@@ -105,22 +105,30 @@ def test_a_refused_file_is_named_in_the_customers_language_and_nothing_is_kept(a
     assert _stored_files(reference) == []
 
 
-def test_photos_are_taken_only_from_the_visitor_who_opened_that_status_page(as_user, base_url):
+def test_photos_are_taken_only_from_a_visitor_who_opened_that_status_page(as_user, base_url):
     sales, quality = as_user("sales"), as_user("quality")
-    reference = _waiting_on_customer(sales, quality)
-    stranger, link = Browser(base_url), status_link(reference)
+    first, second = (_waiting_on_customer(sales, quality) for _ in range(2))
+    visitor = Browser(base_url)
+    photo = [("attachments", ("seal.png", tiny_png(), "image/png"))]
     try:
-        token = stranger.csrf("/login")  # a session of this site, but not of that page
-        sent = stranger.client.post(
-            f"{link}/reply",
-            data={"answer": "x", "csrf_token": token},
-            files=[("attachments", ("seal.png", tiny_png(), "image/png"))],
+        token = visitor.csrf(status_link(second))  # opened the second complaint's page only
+        refused = visitor.client.post(
+            f"{status_link(first)}/reply", data={"answer": "x", "csrf_token": token}, files=photo
         )
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/login")
+        assert sales.record(first)["status"] == "waiting_on_customer"
+        visitor.client.get(status_link(first))  # now both pages are theirs
+        for reference in (first, second):
+            sent = visitor.client.post(
+                f"{status_link(reference)}/reply",
+                data={"answer": "Here it is.", "csrf_token": token},
+                files=photo,
+            )
+            assert sent.headers["location"].startswith("/status/"), sent.text[:500]
     finally:
-        stranger.client.close()
-    assert sent.status_code == 303
-    assert sent.headers["location"].startswith("/login")
-    assert sales.record(reference)["status"] == "waiting_on_customer"
+        visitor.client.close()
+    assert [sales.record(r)["status"] for r in (first, second)] == ["with_quality"] * 2
 
 
 def test_a_silently_closed_complaint_is_reopened_by_its_customer_to_quality(as_user, base_url):

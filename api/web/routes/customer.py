@@ -127,13 +127,20 @@ def _back_to_status(token: str, language: str) -> Response:
     )
 
 
+def _remember_opened(request: Request, token: str) -> None:
+    """This visitor may send photos with answers on this page (a few pages: a customer may
+    have several complaints open in tabs)."""
+    opened = [t for t in request.session.get(OPENED_STATUS_PAGE, []) if t != token]
+    request.session[OPENED_STATUS_PAGE] = [*opened, token][-5:]
+
+
 @router.get("/status/{token}")
 def status_page(
     request: Request, token: Token, session: SessionDep, lang: Language = None
 ) -> Response:
     complaint, language = _complaint_and_language(session, token, lang)
     customer = session.get(Customer, complaint.customer_id)
-    request.session[OPENED_STATUS_PAGE] = token  # this visitor may send photos with answers
+    _remember_opened(request, token)
     title = translations(language).ugettext("Your complaint %(reference)s")
     # Only what the customer was sent: the latest resolution sales approved.
     resolution = latest_resolution(session, id_of(complaint), approved_only=True)
