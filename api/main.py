@@ -39,7 +39,7 @@ from api.routes import (
     reports,
     tasks,
 )
-from api.web.session import SESSION_ID
+from api.web.session import OPENED_STATUS_PAGE, SESSION_ID
 from api.web.setup import SESSION_COOKIE, install_web
 from workflow.config import get_settings
 from workflow.db import read_session
@@ -55,6 +55,9 @@ their task queues; managers read everything and see what is overdue.
 
 HTTP_413 = status.HTTP_413_CONTENT_TOO_LARGE
 UPLOAD_PATH = "/complaints/new"  # the complaint form, with its photos and PDFs
+# The customer's answer on their status page, with photos: open to the visitor whose signed
+# session opened that page (``OPENED_STATUS_PAGE`` in the session), not to anyone.
+STATUS_ANSWER_PATH = re.compile(r"^/status/([A-Za-z0-9_-]{20,64})/reply$")
 
 
 class BodySizeLimit:
@@ -75,7 +78,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.upload_paths.get(scope["path"], self.max_bytes)
+        path = scope["path"]
+        max_bytes = self.upload_paths.get(path, self.max_bytes)
+        if STATUS_ANSWER_PATH.match(path):
+            max_bytes = self.upload_paths.get(UPLOAD_PATH, max_bytes)
         detail = f"request body over {max_bytes} bytes"
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > max_bytes):
@@ -178,17 +184,25 @@ class RefuseAnonymousMultipart:
         self.signer = itsdangerous.TimestampSigner(secret_key)
         self.max_age = max_age
 
-    def _signed_in(self, headers: dict[bytes, bytes]) -> bool:
+    def _session(self, headers: dict[bytes, bytes]) -> dict[str, object]:
         cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
         cookie = cookies.get(SESSION_COOKIE)
         if not cookie:
-            return False
+            return {}
         try:
             data = self.signer.unsign(cookie.encode("utf-8"), max_age=self.max_age)
             session = json.loads(b64decode(data))
         except (itsdangerous.BadSignature, ValueError):
-            return False
-        return isinstance(session, dict) and isinstance(session.get(SESSION_ID), str)
+            return {}
+        return session if isinstance(session, dict) else {}
+
+    def _may_upload(self, path: str, headers: dict[bytes, bytes]) -> bool:
+        session = self._session(headers)
+        if isinstance(session.get(SESSION_ID), str):
+            return True
+        answer = STATUS_ANSWER_PATH.match(path)
+        opened = session.get(OPENED_STATUS_PAGE)
+        return answer is not None and isinstance(opened, list) and answer.group(1) in opened
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in SIGN_IN_PATHS:
@@ -196,7 +210,7 @@ class RefuseAnonymousMultipart:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").lower()
-        if not content_type.startswith(b"multipart/") or self._signed_in(headers):
+        if not content_type.startswith(b"multipart/") or self._may_upload(scope["path"], headers):
             await self.app(scope, receive, send)
             return
         await _sign_in_first(scope, headers)(scope, receive, send)

@@ -425,6 +425,36 @@ def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
     assert reply_told_to("Second message.") == ["quality@example.com"]
 
 
+def test_a_mailed_answer_to_our_question_resumes_the_clocks_in_the_same_commit(intake, as_user):
+    complaint = mail_complaint(intake, mail("The seal leaks."))
+    drain_outbox()  # routed to quality
+    quality = as_user("quality")
+    task = quality.open_task(complaint.reference, "quality_assessment")
+    assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200
+    asked = quality.post(
+        f"/complaints/{complaint.reference}/wait-for-customer",
+        json={"reason": "Please send us a photo of the seal."},
+    )
+    assert asked.status_code == 200, asked.text
+    intake.deliver(
+        mail(
+            "Here is the photo of the seal.",
+            subject=f"Re: {complaint.reference}",
+            attachments=(("seal.png", "image/png", tiny_png()),),
+        )
+    )
+    assert mailbox_reader.read_mailbox().outcomes == {"reply": 1}
+    record = quality.record(complaint.reference)
+    assert record["status"] == "with_quality"
+    actions = [h["action"] for h in record["history"]]
+    assert actions[-3:] == ["customer_message", "resume_after_customer", "clocks_resumed"]
+    resumed = record["history"][-2]
+    assert (resumed["actor"], resumed["changes"]["attachments"]) == ("mail-intake", ["seal.png"])
+    with read_session() as session:
+        message = session.exec(select(CustomerMessage)).one()
+    assert message.body == "Here is the photo of the seal."
+
+
 def test_our_own_notice_come_back_to_the_intake_makes_nothing(intake, settings):
     intake.deliver(
         mail("Your complaint was received.", sender=f"Complaints <{settings.mail_from}>")

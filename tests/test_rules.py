@@ -39,10 +39,48 @@ def test_every_other_transition_is_refused():
                     next_status(status, action)
 
 
-def test_a_closed_complaint_accepts_no_transition():
-    for action in rules.TRANSITIONS:
+def test_a_closed_complaint_accepts_no_transition_but_a_reopening():
+    for action in set(rules.TRANSITIONS) - {Action.reopen}:
         with pytest.raises(RuleViolation):
             next_status(Status.closed, action)
+
+
+SALES = rules.Actor(name="sam", role=Role.sales)
+CUSTOMER = rules.Actor(name="customer", role=rules.CUSTOMER)
+
+
+@pytest.mark.parametrize(
+    ("closed_by", "days_ago", "refusal"),
+    [
+        (Action.close_without_answer, 0.5, None),
+        (Action.close_without_answer, 30.0, None),
+        (Action.close_without_answer, 30.01, "the time to reopen this complaint has passed"),
+        (Action.record_acceptance, 1.0, "closed with your agreement"),
+        (Action.close_as_feedback, 1.0, "closed with your agreement"),
+        (None, None, "closed with your agreement"),  # facts without the history: never
+    ],
+)
+def test_a_closed_complaint_reopens_only_after_a_silent_closing_within_the_window(
+    closed_by, days_ago, refusal
+):
+    facts = rules.ComplaintFacts(
+        status=Status.closed, closed_by=closed_by, days_since_closing=days_ago
+    )
+    for actor in (SALES, CUSTOMER):
+        found = rules.complaint_refusal(Action.reopen, facts, actor)
+        assert (found is None) == (refusal is None)
+        assert refusal is None or refusal in str(found)
+        assert (Action.reopen in rules.available_actions(facts, actor)) == (refusal is None)
+
+
+def test_the_reopening_window_is_the_facts_setting():
+    facts = rules.ComplaintFacts(
+        status=Status.closed,
+        closed_by=Action.close_without_answer,
+        days_since_closing=8.0,
+        reopen_window_days=7,
+    )
+    assert rules.complaint_refusal(Action.reopen, facts, SALES) is not None
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r not in (Role.sales, Role.admin)])

@@ -16,6 +16,7 @@ CONTEXT = {
     "severity": "major",
     "description": "<script>alert('x')</script> leaks",
     "customer_name": "Jane & Co",
+    "reopen_days": 30,
     "reply_due_at": datetime(2026, 12, 1, 16, 0, tzinfo=UTC),
     "kind": "complaint",
     "investigated": True,
@@ -132,6 +133,7 @@ def test_the_closing_without_an_answer_says_why_and_how_to_reopen():
     assert rendered.subject == "Your complaint CMP-2026-000001 is closed"
     assert "have not heard back from you" in rendered.body_text
     assert "we will reopen it" in rendered.body_text
+    assert "reopen it yourself on the page below within 30 days" in rendered.body_text
     assert STATUS_URL in rendered.body_text
 
 

@@ -26,7 +26,15 @@ MAX_ATTACHMENTS = 5
 
 
 class AttachmentRefused(ValueError):
-    """An upload of the wrong type, too large, or one too many (422, field ``attachments``)."""
+    """An upload of the wrong type, too large, or one too many (422, field ``attachments``).
+
+    ``template`` and ``values`` let a customer's page say it in their language (the templates
+    are in the catalogues: ``api/web/routes/customer.py``)."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        super().__init__(template % values)
+        self.template = template
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -46,21 +54,25 @@ def check_upload(filename: str, data: bytes) -> NewAttachment:
     """Accept photos and PDFs by their bytes (the declared type is not trusted)."""
     name = _clean_filename(filename)
     if not data:
-        raise AttachmentRefused(f"{name} is empty")
+        raise AttachmentRefused("%(name)s is empty", name=name)
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise AttachmentRefused(
-            f"{name} is {len(data) / 1_048_576:.1f} MB; at most "
-            f"{MAX_ATTACHMENT_BYTES // 1_048_576} MB per file"
+            "%(name)s is %(size).1f MB; at most %(limit)d MB per file",
+            name=name,
+            size=len(data) / 1_048_576,
+            limit=MAX_ATTACHMENT_BYTES // 1_048_576,
         )
     kind = filetype.guess(data)
     if kind is None or kind.mime not in ALLOWED_TYPES:
-        raise AttachmentRefused(f"{name} is not a photo (JPEG, PNG, WebP, HEIC) or a PDF")
+        raise AttachmentRefused(
+            "%(name)s is not a photo (JPEG, PNG, WebP, HEIC) or a PDF", name=name
+        )
     return NewAttachment(filename=name, content_type=kind.mime, data=data)
 
 
 def check_uploads(uploads: Sequence[tuple[str, bytes]]) -> list[NewAttachment]:
     if len(uploads) > MAX_ATTACHMENTS:
-        raise AttachmentRefused(f"at most {MAX_ATTACHMENTS} attachments")
+        raise AttachmentRefused("at most %(count)d attachments", count=MAX_ATTACHMENTS)
     return [check_upload(name, data) for name, data in uploads]
 
 

@@ -6,14 +6,21 @@ and stops with the customer's answer; the sweep calls ``close_silent_complaint``
 due, and the transition the rules give it (``CLOSES_WHEN_DUE``) closes the complaint.
 """
 
-from sqlmodel import Session
+from dataclasses import replace
+
+from sqlmodel import Session, col, select
 
 from models.base import id_of
 from models.complaint import Complaint
 from models.deadline import Deadline
+from models.enums import Status
+from models.history import HistoryEntry
 from models.notification import Notification
 from workflow import deadlines, notices
+from workflow.clock import utcnow
+from workflow.config import get_settings
 from workflow.effectiveness import complete_record_if_nothing_to_correct
+from workflow.facts import facts_of
 from workflow.rules import (
     CLOSES_WHEN_DUE,
     QUALITY_LOOP_STEPS,
@@ -22,6 +29,7 @@ from workflow.rules import (
     TRANSITIONS,
     Action,
     Actor,
+    ComplaintFacts,
     Step,
 )
 from workflow.transitions import apply_transition
@@ -34,6 +42,31 @@ def after_closing(session: Session, complaint: Complaint, action: Action) -> lis
     if action not in RATING_INVITED_AFTER:
         return []
     return notices.invite_to_rate(session, complaint)
+
+
+def closing_facts(
+    session: Session, complaint: Complaint, facts: ComplaintFacts | None = None
+) -> ComplaintFacts:
+    """The complaint's facts with how and how long ago it last closed, from its history (what
+    the rules ask before a closed complaint is reopened)."""
+    facts = facts or facts_of(complaint)
+    if complaint.status is not Status.closed:
+        return facts
+    closing = session.exec(
+        select(HistoryEntry)
+        .where(HistoryEntry.complaint_id == id_of(complaint))
+        .where(HistoryEntry.to_status == Status.closed.value)
+        .order_by(col(HistoryEntry.seq).desc())
+        .limit(1)
+    ).first()
+    if closing is None:
+        return facts
+    return replace(
+        facts,
+        closed_by=Action(closing.action),
+        days_since_closing=(utcnow() - closing.at).total_seconds() / 86_400,
+        reopen_window_days=get_settings().reopen_window_days,
+    )
 
 
 def close_silent_complaint(

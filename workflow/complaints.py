@@ -24,7 +24,8 @@ from models.idempotency import IdempotencyRecord
 from workflow import deadlines, notices
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
-from workflow.closing import after_closing
+from workflow.closing import after_closing, closing_facts
+from workflow.customer_answers import resume_after_answer
 from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
 from workflow.facts import facts_of
@@ -228,7 +229,8 @@ def log_complaint(
 def record_customer_response(
     session: Session, *, reference: str, response: CustomerResponse, actor: Actor
 ) -> Complaint:
-    """Accepted closes the complaint; not accepted reopens it to quality."""
+    """Accepted closes the complaint; not accepted reopens it to quality, also after a closing
+    for lack of an answer while the rules allow it (``closing_facts``)."""
     complaint = lock_complaint(session, reference)
     if response.accepted:
         apply_transition(
@@ -246,12 +248,14 @@ def record_customer_response(
         complete_record_if_nothing_to_correct(session, complaint, actor.name)
         after_closing(session, complaint, Action.record_acceptance)
     else:
+        require_complaint_action(Action.reopen, closing_facts(session, complaint), actor)
+        reopened_after_closing = {"closed_at": None} if complaint.status is Status.closed else {}
         apply_transition(
             session,
             complaint,
             action=Action.reopen,
             actor=actor,
-            changes={"customer_accepted": False},
+            changes={"customer_accepted": False, **reopened_after_closing},
             reason=response.comment,
             expected_version=response.version,
             customer_wrote_reason=True,
@@ -291,35 +295,17 @@ def customer_answered(
     actor: Actor,
     version: int | None,
     customer_wrote_note: bool = False,
-    before_commit: Callable[[Session, Complaint], None] | None = None,
 ) -> Complaint:
-    """Restart the clocks; their due dates move by the time paused. ``customer_wrote_note``:
-    the note is the customer's own answer (personal data, kept apart from the history)."""
+    """Restart the clocks (``customer_answers.resume_after_answer``)."""
     complaint = lock_complaint(session, reference)
-    apply_transition(
+    resume_after_answer(
         session,
         complaint,
-        action=Action.resume_after_customer,
+        note=note,
         actor=actor,
-        reason=note,
-        expected_version=version,
-        customer_wrote_reason=customer_wrote_note,
+        customer_wrote_note=customer_wrote_note,
+        version=version,
     )
-    paused_hours = deadlines.resume_clocks(session, id_of(complaint))
-    deadlines.sync_due_dates(session, complaint)
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=actor.name,
-        action=HistoryAction.clocks_resumed,
-        changes={
-            "paused_hours": round(paused_hours, 2),
-            "due_at": complaint.due_at,
-            "reply_due_at": complaint.reply_due_at,
-        },
-    )
-    if before_commit is not None:
-        before_commit(session, complaint)
     session.commit()
     return complaint
 

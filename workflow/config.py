@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     max_received_age_days: int = Field(
         default=365, ge=1, le=3650, description="Oldest received_at a complaint may be logged with"
     )
+    reopen_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Calendar days a complaint closed for lack of an answer can be reopened",
+    )
 
     history_key: str = Field(
         default=DEV_HISTORY_KEY,

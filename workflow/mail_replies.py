@@ -6,14 +6,16 @@ from sqlmodel import Session, col, select
 from models.base import id_of
 from models.complaint import Complaint
 from models.customer import Customer
-from models.enums import Department, HistoryAction, TaskStatus
+from models.enums import HistoryAction
 from models.mail import CustomerMessage, InboundMail, MailOutcome
-from models.notification import NoticeKind, Notification
-from models.task import Task
-from models.user import User
-from workflow import notices
+from models.notification import Notification
 from workflow.attachments import add_attachments
-from workflow.config import get_settings
+from workflow.customer_answers import (
+    MAX_ANSWER_CHARACTERS,
+    resume_after_answer,
+    tell_department,
+    waits_on_customer,
+)
 from workflow.errors import NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.mail_common import checked_attachments, intake_actor, record_of
@@ -102,39 +104,17 @@ def _add_customer_message(
         reason=reason,
     )
     tell_department(session, complaint, subject=parsed.subject, body=body, key=f"mail:{mail.id}")
+    if waits_on_customer(complaint):
+        # The mail answers what we asked: the clocks restart as a status-page answer does.
+        resume_after_answer(
+            session,
+            complaint,
+            note=body[:MAX_ANSWER_CHARACTERS],
+            actor=actor,
+            customer_wrote_note=True,
+            attachments=[a.filename for a in kept],
+        )
     return message
-
-
-def _assignees(session: Session, complaint: Complaint) -> list[str]:
-    """The addresses of the people working on the complaint's claimed tasks."""
-    rows = session.exec(
-        select(User.email)
-        .join(Task, col(Task.assignee_id) == col(User.id))
-        .where(Task.complaint_id == complaint.id, Task.status == TaskStatus.claimed)
-    ).all()
-    return sorted({str(email) for email in rows})
-
-
-def tell_department(
-    session: Session, complaint: Complaint, *, subject: str, body: str, key: str
-) -> None:
-    """The customer wrote to us: whoever has claimed a task on the complaint hears of it; else
-    the department holding it (sales once it has left quality)."""
-    department = (complaint.current_department or Department.sales).value
-    customer = session.get(Customer, complaint.customer_id)
-    context = {
-        "reference": complaint.reference,
-        "product": complaint.product,
-        "customer_name": customer.name if customer else "the customer",
-        "message_subject": subject,
-        "message_body": body,
-    }
-    addresses = _assignees(session, complaint) or get_settings().department_emails.get(
-        department, []
-    )
-    notices.queue_to_addresses(
-        session, complaint, NoticeKind.customer_message, addresses, context, key
-    )
 
 
 def held_mails(session: Session, *, limit: int = 100) -> list[InboundMail]:

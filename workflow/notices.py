@@ -230,7 +230,11 @@ def resolution_preview(
 def tell_closed_without_answer(
     session: Session, complaint: Complaint, key: str
 ) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint))
+    context = _context(
+        complaint,
+        _customer(session, complaint),
+        reopen_days=get_settings().reopen_window_days,
+    )
     return _queue_to_customer(session, complaint, NoticeKind.closed_without_answer, context, key)
 
 

@@ -20,11 +20,12 @@ from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.capa_queries import actions_public, latest_check_public
 from workflow.catalogue_view import catalogue_fields
 from workflow.clock import utcnow
+from workflow.closing import closing_facts
 from workflow.comments import list_comments
 from workflow.complaints import get_complaint
 from workflow.deadlines import clock_figures, clock_public
 from workflow.errors import NotFound
-from workflow.facts import facts_of, task_facts
+from workflow.facts import task_facts
 from workflow.history import list_history
 from workflow.related import related_of
 from workflow.rules import (
@@ -200,7 +201,7 @@ def complaint_record(
     """The whole file; with ``actor``, also what that actor may do now on it and its tasks."""
     complaint = get_complaint(session, reference)
     now = utcnow()
-    facts = facts_of(complaint)
+    facts = closing_facts(session, complaint)
     tasks = session.exec(
         select(Task).where(Task.complaint_id == complaint.id).order_by(col(Task.id))
     ).all()

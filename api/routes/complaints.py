@@ -135,10 +135,14 @@ def read_complaint(
     "/{reference}/customer-response",
     summary="Record the customer's answer to the resolution",
     description="`accepted: true` closes the complaint; `false` (with a comment) reopens it "
-    "to quality.",
+    "to quality, also a complaint closed for lack of the customer's answer, on the "
+    "customer's word, within `CW_REOPEN_WINDOW_DAYS` of its closing.",
     responses={
         404: {"description": "No complaint with this reference"},
-        409: {"description": "The complaint is not resolved, or the version is stale"},
+        409: {
+            "description": "The complaint is not resolved (nor closed without an answer within "
+            "the reopening window), or the version is stale"
+        },
     },
 )
 def customer_response(

@@ -21,6 +21,7 @@ from workflow.transitions import Actor, actor_of_user
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_ID = "sid"
+OPENED_STATUS_PAGE = "opened_status_pages"  # their tokens: this visitor may send them files
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

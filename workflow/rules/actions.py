@@ -19,6 +19,9 @@ class ComplaintFacts:
     acknowledged: bool = True
     routed_to_quality: bool = False  # a complaint quality has worked on (actions may follow)
     rated: bool = False  # the customer has answered the satisfaction survey
+    closed_by: Action | None = None  # the transition that last closed it, from the history
+    days_since_closing: float | None = None
+    reopen_window_days: int = 30  # CW_REOPEN_WINDOW_DAYS: how long a silent closing reopens
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
+    if action is Action.reopen and complaint.status is Status.closed:
+        return _reopen_after_closing_refusal(complaint)
     if action in TRANSITIONS:
         return state_refusal(complaint.status, action)
     if action is Action.correct_complaint and complaint.status in ENDED_BY_PERSON:
@@ -66,6 +71,23 @@ def complaint_refusal(action: Action, complaint: ComplaintFacts, actor: Actor) -
             return RuleViolation("the customer has been acknowledged already")
         if not is_open(complaint.status):
             return RuleViolation(f"the complaint is {complaint.status.value}")
+    return None
+
+
+def _reopen_after_closing_refusal(complaint: ComplaintFacts) -> RuleViolation | None:
+    """The closing notice of a complaint closed for lack of an answer says how to reopen it;
+    a complaint the customer accepted (or that closed any other way) stays closed."""
+    if complaint.closed_by is not Action.close_without_answer:
+        return RuleViolation(
+            "this complaint was closed with your agreement and cannot be reopened: "
+            "please tell us about the problem as a new complaint"
+        )
+    since = complaint.days_since_closing
+    if since is None or since > complaint.reopen_window_days:
+        return RuleViolation(
+            "the time to reopen this complaint has passed: "
+            "please tell us about the problem as a new complaint"
+        )
     return None
 
 

@@ -98,9 +98,11 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.record_acceptance, {Status.resolved}, Status.closed, None),
         # The system, when the customer's answer to the resolution is overdue (CLOSES_WHEN_DUE).
         _t(Action.close_without_answer, {Status.resolved}, Status.closed, None),
+        # From closed only after a closing without the customer's answer, within the window
+        # the closing notice promises (``complaint_refusal`` asks the facts).
         _t(
             Action.reopen,
-            {Status.resolved},
+            {Status.resolved, Status.closed},
             Status.reopened,
             Department.quality,
             EventKind.reopened,

@@ -32,6 +32,7 @@ from workflow.attachments import (
     get_attachment,
     list_attachments,
 )
+from workflow.closing import closing_facts
 from workflow.comments import conversation
 from workflow.complaints import (
     customer_answered,
@@ -44,7 +45,6 @@ from workflow.complaints import (
 from workflow.db import read_session, write_session
 from workflow.eight_d import eight_d_report
 from workflow.errors import InvalidInput
-from workflow.facts import facts_of
 from workflow.languages import (
     SHIPPED_LANGUAGES,
     default_time_zone,
@@ -275,7 +275,7 @@ def complaint_page(
 ) -> Response:
     record = complaint_record(session, reference)
     complaint = get_complaint(session, reference)
-    actions = available_actions(facts_of(complaint), actor)
+    actions = available_actions(closing_facts(session, complaint), actor)
     return render(
         request,
         "complaint_page.html",

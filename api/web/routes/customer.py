@@ -10,7 +10,7 @@ The page is in the customer's language; ``?lang=`` shows it in another shipped l
 
 from typing import Annotated
 
-from fastapi import Form, HTTPException, Path, Query, Request, status
+from fastapi import File, Form, HTTPException, Path, Query, Request, UploadFile, status
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -18,11 +18,15 @@ from api.deps import SessionDep, WriteSessionDep
 from api.web.forms import validate
 from api.web.pages import CustomerPage, flash, render
 from api.web.routes import page_router
+from api.web.session import OPENED_STATUS_PAGE
 from models.base import id_of
 from models.complaint import Complaint, CustomerResponse
 from models.customer import Customer
 from models.satisfaction import SatisfactionAnswer
+from workflow.attachments import MAX_ATTACHMENTS, AttachmentRefused, NewAttachment, check_uploads
+from workflow.closing import closing_facts
 from workflow.complaints import get_complaint_by_status_token, record_customer_response
+from workflow.config import get_settings
 from workflow.customer_answers import MAX_ANSWER_CHARACTERS, customer_replied, open_question
 from workflow.errors import RuleViolation
 from workflow.languages import (
@@ -68,6 +72,24 @@ RATING_REFUSALS = (
     gettext_noop("you can rate how we handled your complaint once it is closed"),
     gettext_noop("you have rated this complaint already: thank you"),
 )
+# How a complaint closed without the customer's answer is reopened, or why not (the rules).
+REOPEN_REFUSALS = (
+    gettext_noop(
+        "this complaint was closed with your agreement and cannot be reopened: "
+        "please tell us about the problem as a new complaint"
+    ),
+    gettext_noop(
+        "the time to reopen this complaint has passed: "
+        "please tell us about the problem as a new complaint"
+    ),
+)
+# Why a photo sent with an answer was refused (workflow/attachments.py words them).
+ATTACHMENT_REFUSALS = (
+    gettext_noop("%(name)s is empty"),
+    gettext_noop("%(name)s is %(size).1f MB; at most %(limit)d MB per file"),
+    gettext_noop("%(name)s is not a photo (JPEG, PNG, WebP, HEIC) or a PDF"),
+    gettext_noop("at most %(count)d attachments"),
+)
 THE_CUSTOMER = Actor(name="customer", role=CUSTOMER)
 Language = Annotated[
     str | None,
@@ -108,12 +130,20 @@ def _back_to_status(token: str, language: str) -> Response:
     )
 
 
+def _remember_opened(request: Request, token: str) -> None:
+    """This visitor may send photos with answers on this page (a few pages: a customer may
+    have several complaints open in tabs)."""
+    opened = [t for t in request.session.get(OPENED_STATUS_PAGE, []) if t != token]
+    request.session[OPENED_STATUS_PAGE] = [*opened, token][-5:]
+
+
 @router.get("/status/{token}")
 def status_page(
     request: Request, token: Token, session: SessionDep, lang: Language = None
 ) -> Response:
     complaint, language = _complaint_and_language(request, session, token, lang)
     customer = session.get(Customer, complaint.customer_id)
+    _remember_opened(request, token)
     title = translations(language).ugettext("Your complaint %(reference)s")
     # Only what the customer was sent: the latest resolution sales approved.
     resolution = latest_resolution(session, id_of(complaint), approved_only=True)
@@ -128,7 +158,11 @@ def status_page(
             "customer": customer,
             "status_text": STATUS_FOR_CUSTOMERS[complaint.status],
             "summary": resolution.customer_summary if resolution else None,
-            "actions": available_actions(rating_facts(session, complaint), THE_CUSTOMER),
+            "actions": available_actions(
+                closing_facts(session, complaint, rating_facts(session, complaint)), THE_CUSTOMER
+            ),
+            "reopen_days": get_settings().reopen_window_days,
+            "max_attachments": MAX_ATTACHMENTS,
             "rating": rating_of(session, id_of(complaint)),
             "question": open_question(session, complaint),
             "token": token,
@@ -158,9 +192,12 @@ def answer(
             "error",
         )
     else:
-        record_customer_response(
-            session, reference=complaint.reference, response=response, actor=THE_CUSTOMER
-        )
+        try:
+            record_customer_response(
+                session, reference=complaint.reference, response=response, actor=THE_CUSTOMER
+            )
+        except RuleViolation as refusal:
+            raise RuleViolation(words(str(refusal))) from refusal
         flash(
             request,
             words("Thank you: your complaint is closed.")
@@ -194,25 +231,40 @@ def rate(
     return _back_to_status(token, language)
 
 
+def _checked_photos(files: list[UploadFile] | None) -> list[NewAttachment]:
+    """The files chosen (a file input left empty sends a part without a name)."""
+    chosen = [f for f in files or [] if f.filename]
+    return check_uploads([(f.filename or "attachment", f.file.read()) for f in chosen])
+
+
 @router.post("/status/{token}/reply")
 def reply(
     request: Request,
     token: Token,
     session: WriteSessionDep,
     answer: Annotated[str, Form(max_length=MAX_ANSWER_CHARACTERS)] = "",
+    attachments: Annotated[list[UploadFile] | None, File()] = None,
     lang: Language = None,
 ) -> Response:
-    """The customer's answer to what we asked: the clocks restart, the department is told."""
+    """The customer's answer to what we asked, with photos: the clocks restart, the department
+    is told. A refused file refuses the whole answer, so nothing is half kept."""
     complaint, language = _complaint_and_language(request, session, token, lang)
     words = translations(language).ugettext
     if not answer.strip():
         flash(request, words("Please write your answer before sending it."), "error")
-    else:
-        customer_replied(
-            session, reference=complaint.reference, answer=answer.strip(), actor=THE_CUSTOMER
-        )
-        flash(
-            request,
-            words("Thank you: we have your answer and are working on your complaint again."),
-        )
+        return _back_to_status(token, language)
+    try:
+        photos = _checked_photos(attachments)
+    except AttachmentRefused as refused:
+        message = words(refused.template) % refused.values
+        flash(request, words("Nothing was sent: %(reason)s.") % {"reason": message}, "error")
+        return _back_to_status(token, language)
+    customer_replied(
+        session,
+        reference=complaint.reference,
+        answer=answer.strip(),
+        actor=THE_CUSTOMER,
+        attachments=photos,
+    )
+    flash(request, words("Thank you: we have your answer and are working on your complaint again."))
     return _back_to_status(token, language)
