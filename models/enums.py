@@ -79,6 +79,7 @@ class TaskKind(StrEnum):
     capa_action = "capa_action"
     effectiveness_check = "effectiveness_check"
     answer_inquiry = "answer_inquiry"
+    call_customer = "call_customer"
 
 
 class TaskStatus(StrEnum):
@@ -103,6 +104,7 @@ class Step(StrEnum):
     effectiveness_check = "effectiveness_check"  # quality's time to record the check
     customer_acceptance = "customer_acceptance"  # the customer's answer to the resolution
     inquiry_answer = "inquiry_answer"  # the answer to a customer's inquiry
+    customer_call = "customer_call"  # sales phones a notice we cannot mail
 
 
 class ActionKind(StrEnum):
@@ -226,3 +228,5 @@ class HistoryAction(StrEnum):
     forward_inquiry = "forward_inquiry"
     answer_inquiry = "answer_inquiry"
     mark_feedback_read = "mark_feedback_read"
+    call_attempted = "call_attempted"  # sales phoned the customer and did not reach them
+    customer_called = "customer_called"  # sales phoned the customer a notice and reached them

@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
+from models.call import CallRecord
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
 
@@ -267,7 +268,13 @@ class InquiryForward(SQLModel):
 
 
 TaskCompletion = Annotated[
-    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer,
+    QualityResult
+    | SalesReview
+    | SubtaskAnswer
+    | ActionDone
+    | EffectivenessVerdict
+    | InquiryAnswer
+    | CallRecord,
     Field(discriminator="kind"),
 ]
 

@@ -113,9 +113,7 @@ def _route_to_quality(
 def on_complaint_logged(
     session: Session, complaint: Complaint, event: OutboxEvent
 ) -> list[Notification]:
-    queued = notices.acknowledge(session, complaint, event.id)
-    if not queued:
-        _note_no_mail_address(session, complaint, "acknowledgement")
+    queued = notices.acknowledge(session, complaint, event.id)  # or a call task for sales
     if needs_an_answer(complaint.kind):
         apply_transition(
             session,
@@ -142,18 +140,6 @@ def on_complaint_logged(
     if complaint.severity is Severity.critical:
         queued += notices.alert_general_managers(session, complaint, event.id)
     return queued
-
-
-def _note_no_mail_address(session: Session, complaint: Complaint, notice: str) -> None:
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=ROUTER.name,
-        action=HistoryAction.no_mail_address,
-        changes={"notice": notice},
-        reason=f"the customer has no e-mail address: sales gives the {notice} by phone "
-        "and records it",
-    )
 
 
 def on_result_returned(
@@ -188,10 +174,7 @@ def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         cycle=complaint.cycle,
         owner_id=complaint.received_by_id,
     )
-    queued = notices.notify_resolution(session, complaint, resolution, event.id)
-    if not queued:
-        _note_no_mail_address(session, complaint, "resolution notice")
-    return queued
+    return notices.notify_resolution(session, complaint, resolution, event.id)
 
 
 def on_reopened(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:

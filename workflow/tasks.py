@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlmodel import Session, col, select
 
 from models.base import id_of
+from models.call import CallRecord
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.resolution import Resolution
@@ -24,7 +25,7 @@ from models.task import (
     SubtaskRequest,
     Task,
 )
-from workflow import capa, deadlines, effectiveness, notices, recurrence
+from workflow import calls, capa, deadlines, effectiveness, notices, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -50,7 +51,13 @@ from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 
 Completion = (
-    QualityResult | SalesReview | SubtaskAnswer | ActionDone | EffectivenessVerdict | InquiryAnswer
+    QualityResult
+    | SalesReview
+    | SubtaskAnswer
+    | ActionDone
+    | EffectivenessVerdict
+    | InquiryAnswer
+    | CallRecord
 )
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
@@ -218,6 +225,18 @@ def _answer_inquiry(
     notices.answer_inquiry(session, complaint, answer.answer, key=f"inquiry-{task.id}")
 
 
+def _record_call(
+    session: Session, task: Task, complaint: Complaint, call: CallRecord, actor: Actor
+) -> None:
+    """Reached: the task is done. Not reached: it stays open, the caller's, for another try."""
+    result = calls.record_call(session, task, complaint, call, actor)
+    if call.reached:
+        _finish(session, task, actor, result)
+    else:
+        _take(session, task, actor)
+        task.result = result
+
+
 COMPLETERS = {
     QualityResult: _return_quality_result,
     SalesReview: _review_result,
@@ -225,6 +244,7 @@ COMPLETERS = {
     ActionDone: _complete_action,
     EffectivenessVerdict: _record_effectiveness,
     InquiryAnswer: _answer_inquiry,
+    CallRecord: _record_call,
 }
 
 
@@ -239,6 +259,8 @@ def _completion_action(completion: Completion) -> Action:
         return Action.record_effectiveness
     if isinstance(completion, InquiryAnswer):
         return Action.answer_inquiry
+    if isinstance(completion, CallRecord):
+        return Action.record_call
     return Action.answer_subtask
 
 
@@ -251,6 +273,9 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
     facts = task_facts(task, subtasks_of(session, task_id))
     require_task_action(_completion_action(completion), facts, facts_of(complaint), actor)
     COMPLETERS[type(completion)](session, task, complaint, completion, actor)  # type: ignore[operator]
+    if not is_finished(task.status):  # a call that did not reach the customer
+        session.commit()
+        return task
     record_history(
         session,
         complaint_id=id_of(complaint),

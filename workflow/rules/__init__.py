@@ -88,6 +88,7 @@ from workflow.rules.states import (
     read_refusal,
 )
 from workflow.rules.tasks import (
+    ACKNOWLEDGING_NOTICE,
     COMPLAINT_DUE_STEPS,
     CUSTOMER_CONTACT,
     INQUIRY_DEPARTMENTS,
@@ -108,6 +109,7 @@ from workflow.rules.tasks import (
 )
 
 __all__ = [
+    "ACKNOWLEDGING_NOTICE",
     "ACTION_DEPARTMENTS",
     "BUSINESS_DAY_HOURS",
     "CLOSES_WHEN_DUE",

@@ -47,6 +47,8 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     # From the resolution notice to closing it by itself when the customer stays silent.
     (Step.customer_acceptance, None, None): _days(10),
     (Step.inquiry_answer, None, None): _days(2),
+    # A notice we cannot mail: sales phones it to the customer.
+    (Step.customer_call, None, None): _days(1),
 }
 
 # Clocks that are not ours to keep: when one falls due the system makes this transition

@@ -65,6 +65,7 @@ class Action(StrEnum):
     answer_inquiry = "answer_inquiry"
     read_feedback = "read_feedback"
     mark_feedback_read = "mark_feedback_read"
+    record_call = "record_call"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -138,6 +139,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.answer_inquiry: frozenset({Role.sales, Role.quality, Role.technical}),
     Action.read_feedback: OVERSEERS | {Role.quality},
     Action.mark_feedback_read: frozenset({Role.quality, Role.manager}),
+    Action.record_call: frozenset({Role.sales}),  # the customer contact phones the notice
 }
 
 
