@@ -2,9 +2,11 @@
 is a call task for sales with the text to read, kept in the notice ledger until the call
 reached the customer. Real HTTP, real delivery through Prefect, real SMTP catcher."""
 
+import html
 from datetime import UTC, datetime, timedelta
 
 from tests.support import Api, drain_outbox, quality_result
+from tests.test_web_pages import browser  # noqa: F401 - the fixture
 
 GERMAN_PHONE_CUSTOMER = {"name": "Jörg Weber", "phone": "+49 30 5555 0199", "language": "de"}
 
@@ -210,3 +212,42 @@ def test_a_call_record_that_names_nobody_or_a_future_time_is_refused_in_words(as
         ).status_code
         == 403
     )
+
+
+def test_sales_reads_the_text_on_the_task_page_and_records_the_call_there(as_user, browser):  # noqa: F811
+    sales = as_user("sales")
+    reference = sales.log_complaint(customer=GERMAN_PHONE_CUSTOMER)["reference"]
+    drain_outbox()
+    (task,) = call_tasks(sales.record(reference), "acknowledgement")
+    page = browser("sales")
+    queue = page.client.get("/review").text
+    assert f"/tasks/{task['id']}" in queue
+    shown = page.client.get(f"/tasks/{task['id']}").text
+    assert "+49 30 5555 0199" in shown
+    assert html.escape(task["result"]["text"], quote=False) in shown
+    assert f"We have received your complaint {reference}" in shown
+    assert 'id="call-form"' in shown
+
+    nobody = page.form(
+        f"/tasks/{task['id']}/call",
+        {"reached": "yes", "note": "Told him."},
+        page=f"/tasks/{task['id']}",
+    )
+    assert nobody.status_code == 422
+    assert "spoke_to is required" in nobody.text
+    missed = page.form(
+        f"/tasks/{task['id']}/call",
+        {"reached": "no", "note": "Line busy."},
+        page=f"/tasks/{task['id']}",
+    )
+    assert missed.status_code == 303
+    assert "Line busy." in page.client.get(f"/tasks/{task['id']}").text
+    reached = page.form(
+        f"/tasks/{task['id']}/call",
+        {"reached": "yes", "spoke_to": "Jörg Weber", "note": "Gave him the reference."},
+        page=f"/tasks/{task['id']}",
+    )
+    assert reached.status_code == 303
+    complaint_page = page.client.get(f"/complaints/{reference}").text
+    assert "called by sales" in complaint_page.lower()
+    assert sales.record(reference)["acknowledged_at"] is not None

@@ -8,6 +8,7 @@ from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
     auth,
+    calls,
     catalogue,
     complaints,
     corrections,
@@ -42,6 +43,7 @@ def install_web(app: FastAPI) -> None:
         catalogue,
         mail,
         feedback,
+        calls,
     ):
         app.include_router(module.router)
     app.add_middleware(
