@@ -5,8 +5,11 @@ reached the customer. Real HTTP, real delivery through Prefect, real SMTP catche
 import html
 from datetime import UTC, datetime, timedelta
 
-from tests.support import Api, drain_outbox, quality_result
+from tests.support import Api, drain_outbox, freeze_at, quality_result, sweep
+from tests.test_satisfaction import answer_clock, berlin, resolve
 from tests.test_web_pages import browser  # noqa: F401 - the fixture
+from workflow.rules import TASK_DEFINITIONS
+from workflow.sweep import STEP_LABELS
 
 GERMAN_PHONE_CUSTOMER = {"name": "Jörg Weber", "phone": "+49 30 5555 0199", "language": "de"}
 
@@ -251,3 +254,27 @@ def test_sales_reads_the_text_on_the_task_page_and_records_the_call_there(as_use
     complaint_page = page.client.get(f"/complaints/{reference}").text
     assert "called by sales" in complaint_page.lower()
     assert sales.record(reference)["acknowledged_at"] is not None
+
+
+def test_every_task_clock_has_a_label_for_its_reminders_and_escalations():
+    assert {d.main_step for d in TASK_DEFINITIONS.values()} <= set(STEP_LABELS)
+
+
+def test_a_silent_phone_only_complaint_closed_by_the_sweep_is_phoned_its_closing(as_user):
+    freeze_at(berlin(2026, 11, 23, 9, 0))  # a Monday
+    sales, quality = as_user("sales"), as_user("quality")
+    reference = resolve(sales, quality, customer=GERMAN_PHONE_CUSTOMER)
+    due = datetime.fromisoformat(answer_clock(sales.record(reference))["due_at"])
+    freeze_at(due + timedelta(minutes=1))
+    sweep()
+    drain_outbox()
+    record = sales.record(reference)
+    assert record["status"] == "closed"
+    (closing,) = call_tasks(record, "closed_without_answer")
+    assert closing["result"]["language"] == "de"
+    assert reference in closing["result"]["text"]
+    assert closing["result"]["subject_en"] == f"Your complaint {reference} is closed"
+    assert closing["status"] == "open"  # the complaint is closed, the call is still owed
+    assert len(call_tasks(record, "satisfaction_invitation")) == 1
+    reach(sales, reference, "closed_without_answer")
+    assert phone_notices(sales.record(reference))["closed_without_answer"]["status"] == "called"

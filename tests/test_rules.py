@@ -63,6 +63,15 @@ def test_an_inquiry_is_answered_and_other_feedback_closed_at_intake():
     assert rules.DEFAULT_POLICIES[(rules.Step.inquiry_answer, None, None)].hours == 18
 
 
+def test_a_notice_to_phone_is_sales_work_for_one_business_day_even_after_closing():
+    definition = rules.TASK_DEFINITIONS[rules.TaskKind.call_customer]
+    assert definition.department is rules.CUSTOMER_CONTACT
+    assert definition.outlives_complaint  # the closing and the invitation are phoned too
+    policy = rules.DEFAULT_POLICIES[(definition.main_step, None, None)]
+    assert (policy.hours, policy.business_time) == (rules.BUSINESS_DAY_HOURS, True)
+    assert {r for r in Role if rules.may(r, Action.record_call)} == {Role.sales}
+
+
 def test_system_transitions_are_not_for_people():
     for action in (
         Action.route_to_quality,

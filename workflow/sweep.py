@@ -48,6 +48,8 @@ STEP_LABELS = {
     Step.capa_action: "Corrective or preventive action",
     Step.effectiveness_check: "Effectiveness check of the corrective actions",
     Step.customer_acceptance: "Customer's answer to the resolution (closes by itself)",
+    Step.inquiry_answer: "Answer to the customer's inquiry",
+    Step.customer_call: "Call to the customer (a notice we cannot mail)",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",
