@@ -6,6 +6,7 @@ import html
 from datetime import UTC, datetime, timedelta
 
 from tests.support import Api, drain_outbox, freeze_at, quality_result, sweep
+from tests.test_documents_dossier import _read
 from tests.test_satisfaction import answer_clock, berlin, resolve
 from tests.test_web_pages import browser  # noqa: F401 - the fixture
 from workflow.rules import TASK_DEFINITIONS
@@ -93,6 +94,10 @@ def test_a_call_that_did_not_reach_the_customer_keeps_the_task_open_and_is_in_th
     (ack_clock,) = [d for d in record["deadlines"] if d["step"] == "acknowledgement"]
     assert ack_clock["met_at"] is not None
     assert len(history_of(record, "customer_called")) == 1
+    dossier = sales.get(f"/complaints/{reference}/dossier.pdf")
+    assert dossier.status_code == 200
+    pdf_text = " ".join(_read(dossier.content)[1].split())
+    assert "told by sales on the phone" in pdf_text
     again = sales.post(
         f"/tasks/{task['id']}/complete",
         json={"kind": "call_record", "reached": True, "spoke_to": "J. W.", "note": "Again."},
