@@ -93,7 +93,10 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     "`kind: effectiveness` (`effective` completes the quality record, `not_effective` opens "
     "a new round of corrective actions; the customer's complaint is not reopened); whoever "
     "holds an inquiry sends `kind: inquiry_answer`, which mails the answer to the customer "
-    "in their language and closes the inquiry.",
+    "in their language and closes the inquiry; sales records the call of a `call_customer` "
+    "task (a notice for a customer without e-mail) with `kind: call_record`: `reached` true "
+    "(with `spoke_to`) finishes it and marks the notice called, false records the attempt "
+    "and leaves the task open.",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},
