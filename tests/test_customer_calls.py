@@ -3,10 +3,12 @@ is a call task for sales with the text to read, kept in the notice ledger until 
 reached the customer. Real HTTP, real delivery through Prefect, real SMTP catcher."""
 
 import html
+import json
 from datetime import UTC, datetime, timedelta
 
 from tests.support import Api, drain_outbox, freeze_at, quality_result, sweep
 from tests.test_documents_dossier import _read
+from tests.test_erasure import _every_row_as_text
 from tests.test_satisfaction import answer_clock, berlin, resolve
 from tests.test_web_pages import browser  # noqa: F401 - the fixture
 from workflow.rules import TASK_DEFINITIONS
@@ -283,3 +285,25 @@ def test_a_silent_phone_only_complaint_closed_by_the_sweep_is_phoned_its_closing
     assert len(call_tasks(record, "satisfaction_invitation")) == 1
     reach(sales, reference, "closed_without_answer")
     assert phone_notices(sales.record(reference))["closed_without_answer"]["status"] == "called"
+
+
+def test_erasing_a_phone_only_customer_leaves_no_number_or_name_in_the_calls(as_user):
+    sales, admin = as_user("sales"), as_user("admin")
+    praise = {"kind": "praise", "severity": "minor", "description": "Freundlicher Service!"}
+    reference = sales.log_complaint(customer=GERMAN_PHONE_CUSTOMER, **praise)["reference"]
+    drain_outbox()
+    reach(sales, reference, "acknowledgement")
+    record = sales.record(reference)
+    assert record["status"] == "closed"
+    personal = ("+49 30 5555 0199", "Jörg Weber")
+    assert all(_found_in_rows(v) for v in personal)
+    erased = admin.post(
+        f"/customers/{record['customer']['id']}/erase", json={"reason": "Asked by phone."}
+    )
+    assert erased.status_code == 200, erased.text
+    assert [v for v in personal if _found_in_rows(v)] == []
+
+
+def _found_in_rows(value: str) -> bool:
+    rows = _every_row_as_text()
+    return value in rows or json.dumps(value)[1:-1] in rows
