@@ -169,7 +169,7 @@ def record_call(
             "notice": notice.kind,
             "called_at": at,
             "attempt": notice.attempts,
-            "recipient": call.spoke_to,
+            "spoke_to": call.spoke_to,  # personal: sealed apart, erased with the customer
         },
         reason=call.note,
     )

@@ -22,7 +22,9 @@ from models.personal import PersonalValue
 ERASED = "[erased]"
 
 # History fields that hold a customer's personal values, wherever they appear in ``changes``.
-PERSONAL_FIELDS = frozenset({"description", "sender", "subject", "recipient", "customer_comment"})
+PERSONAL_FIELDS = frozenset(
+    {"description", "sender", "subject", "recipient", "customer_comment", "spoke_to"}
+)
 REASON_FIELD = "reason"
 _REFERENCE_KEY = "personal_value"
 _REASON_PREFIX = "personal_value:"
