@@ -80,6 +80,7 @@ class TaskKind(StrEnum):
     effectiveness_check = "effectiveness_check"
     answer_inquiry = "answer_inquiry"
     triage_mail = "triage_mail"
+    call_customer = "call_customer"
 
 
 class TaskStatus(StrEnum):
@@ -105,6 +106,7 @@ class Step(StrEnum):
     customer_acceptance = "customer_acceptance"  # the customer's answer to the resolution
     inquiry_answer = "inquiry_answer"  # the answer to a customer's inquiry
     mail_triage = "mail_triage"  # sales' triage of a complaint made from a mail
+    customer_call = "customer_call"  # sales phones a notice we cannot mail
 
 
 class ActionKind(StrEnum):
@@ -232,3 +234,5 @@ class HistoryAction(StrEnum):
     mark_feedback_read = "mark_feedback_read"
     triage_mail = "triage_mail"
     route_untriaged = "route_untriaged"
+    call_attempted = "call_attempted"  # sales phoned the customer and did not reach them
+    customer_called = "customer_called"  # sales phoned the customer a notice and reached them

@@ -34,11 +34,14 @@ class NoticeStatus(StrEnum):
     failed = "failed"
     unknown = "unknown"
     bounced = "bounced"  # sent, then a delivery report came back: the mail did not arrive
+    to_call = "to_call"  # a phone notice: waiting for sales to reach the customer
+    called = "called"  # a phone notice: sales reached the customer and told them
 
 
 class NoticeChannel(StrEnum):
     email = "email"  # through the configured SMTP server; the URL is built at send time
     apprise = "apprise"  # a customer's extra target: the recipient is its Apprise URL
+    phone = "phone"  # no address to send to: sales phones it (a call_customer task)
 
 
 class NotificationBase(SQLModel):
@@ -51,6 +54,9 @@ class NotificationBase(SQLModel):
     last_error: str | None = Field(default=None, max_length=2000)
     created_at: datetime = utc_field(nullable=False)
     sent_at: datetime | None = utc_field()
+    called_by: str | None = Field(
+        default=None, max_length=200, description="Phone notices: who told the customer."
+    )
 
 
 class Notification(NotificationBase, table=True):

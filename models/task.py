@@ -6,6 +6,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
+from models.call import CallRecord
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
 from models.triage import MailTriage
@@ -274,7 +275,8 @@ TaskCompletion = Annotated[
     | ActionDone
     | EffectivenessVerdict
     | InquiryAnswer
-    | MailTriage,
+    | MailTriage
+    | CallRecord,
     Field(discriminator="kind"),
 ]
 

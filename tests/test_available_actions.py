@@ -203,6 +203,18 @@ ON_A_TASK: list[tuple[TaskFacts, Status, dict[str, set[Action]]]] = [
         {Role.sales: {A.triage_mail}},
     ),
     (_task(TaskKind.triage_mail, "sales", TaskStatus.cancelled), Status.with_quality, {}),
+    # A notice phoned by sales: also once the complaint is closed (closing, invitation).
+    (
+        _task(TaskKind.call_customer, "sales"),
+        Status.waiting_on_customer,
+        {Role.sales: {A.claim_task, A.record_call}},
+    ),
+    (
+        _task(TaskKind.call_customer, "sales", TaskStatus.claimed, assignee=10),
+        Status.closed,
+        {Role.sales: {A.record_call}},
+    ),
+    (_task(TaskKind.call_customer, "sales", TaskStatus.done, 10), Status.resolved, {}),
 ]
 
 

@@ -32,14 +32,13 @@ def test_a_customer_known_by_phone_only_is_logged_and_acknowledged_by_sales(as_u
     assert record["customer"]["email"] is None
     assert record["acknowledged_at"] is None
     assert "record_acknowledgement" in record["available_actions"]
-    noted = [h for h in record["history"] if h["action"] == "no_mail_address"]
-    assert len(noted) == 1
-    assert "by phone" in noted[0]["reason"]
+    (call,) = [t for t in record["tasks"] if t["kind"] == "call_customer"]
+    assert (call["department"], call["result"]["notice"]) == ("sales", "acknowledgement")
     with read_session() as session:
         acks = session.exec(
             select(Notification).where(Notification.kind == NoticeKind.acknowledgement)
         ).all()
-    assert acks == []
+    assert [(a.channel, a.status) for a in acks] == [("phone", "to_call")]  # nothing mailed
     assert record["status"] == "with_quality"  # routed as any complaint
 
     by_quality = quality.post(

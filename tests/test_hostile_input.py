@@ -21,6 +21,7 @@ from starlette.responses import Response
 from api.main import app
 from api.web.routes import actions as web_actions
 from api.web.routes import auth as web_auth
+from api.web.routes import calls as web_calls
 from api.web.routes import catalogue as web_catalogue
 from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
@@ -304,6 +305,8 @@ FORM_FIELDS = [
     "attachment_ids",
     "verdict",
     "reasoning",
+    "reached",
+    "spoke_to",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -326,6 +329,7 @@ WEB_FORMS = sorted(
         web_tasks,
         web_related,
         web_actions,
+        web_calls,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())

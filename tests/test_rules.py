@@ -118,6 +118,15 @@ def test_sales_triage_a_mail_in_four_business_hours_else_it_routes_when_due():
     )
 
 
+def test_a_notice_to_phone_is_sales_work_for_one_business_day_even_after_closing():
+    definition = rules.TASK_DEFINITIONS[rules.TaskKind.call_customer]
+    assert definition.department is rules.CUSTOMER_CONTACT
+    assert definition.outlives_complaint  # the closing and the invitation are phoned too
+    policy = rules.DEFAULT_POLICIES[(definition.main_step, None, None)]
+    assert (policy.hours, policy.business_time) == (rules.BUSINESS_DAY_HOURS, True)
+    assert {r for r in Role if rules.may(r, Action.record_call)} == {Role.sales}
+
+
 def test_system_transitions_are_not_for_people():
     for action in (
         Action.route_to_quality,

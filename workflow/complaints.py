@@ -21,7 +21,7 @@ from models.complaint import (
 from models.customer import Customer
 from models.enums import HistoryAction
 from models.idempotency import IdempotencyRecord
-from workflow import deadlines, notices
+from workflow import calls, deadlines, notices
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
 from workflow.closing import after_closing, closing_facts
@@ -46,7 +46,7 @@ from workflow.rules import (
     require_complaint_action,
     require_permission,
 )
-from workflow.transitions import apply_transition, lock_complaint, touch
+from workflow.transitions import apply_transition, lock_complaint
 
 
 @dataclass(frozen=True)
@@ -318,14 +318,21 @@ def record_acknowledgement(
     complaint = lock_complaint(session, reference)
     require_complaint_action(Action.record_acknowledgement, facts_of(complaint), actor)
     now = utcnow()
-    touch(session, complaint, acknowledged_at=now)
-    deadlines.stop_clocks(session, id_of(complaint), {Step.acknowledgement})
+    calls.meet_acknowledgement(session, complaint, now)
+    # The call task of the acknowledgement, if sales was asked to phone it, is done by this.
+    done = calls.close_acknowledgement_calls(
+        session, complaint, actor, now, {"recorded_as": record.channel.value}
+    )
     record_history(
         session,
         complaint_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.record_acknowledgement,
-        changes={"channel": record.channel, "acknowledged_at": now},
+        changes={
+            "channel": record.channel,
+            "acknowledged_at": now,
+            "call_tasks_done": [t.id for t in done],
+        },
         reason=record.note,
     )
     session.commit()

@@ -10,15 +10,15 @@ ledger's directly.
 from sqlmodel import Session
 
 from models.enums import HistoryAction
-from models.notification import NoticeKind, NoticeStatus, Notification
+from models.notification import NoticeStatus, Notification
 from notifications import ledger
 from notifications.ledger import NoticeEvent, NoticeOutcome
 from notifications.sender import notifier
-from workflow.deadlines import stop_clocks
+from workflow.calls import meet_acknowledgement
 from workflow.history import record_history
 from workflow.notices import personal_body
-from workflow.rules import Step
-from workflow.transitions import lock_complaint_by_id, touch
+from workflow.rules import ACKNOWLEDGING_NOTICE
+from workflow.transitions import lock_complaint_by_id
 
 NOTIFIER = "flow:notify"
 
@@ -41,10 +41,8 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
         },
         reason=outcome.reason,
     )
-    acknowledged = outcome.event is NoticeEvent.sent and notice.kind is NoticeKind.acknowledgement
-    if acknowledged and complaint.acknowledged_at is None:
-        touch(session, complaint, acknowledged_at=outcome.at)
-        stop_clocks(session, notice.complaint_id, {Step.acknowledgement})
+    if outcome.event is NoticeEvent.sent and notice.kind.value == ACKNOWLEDGING_NOTICE:
+        meet_acknowledgement(session, complaint, outcome.at)
 
 
 def deliver_notice(notice_id: int) -> NoticeStatus | None:

@@ -17,6 +17,7 @@ from models.resolution import Resolution
 from models.user import User
 from notifications.ledger import queue_notice
 from notifications.templates import RenderedNotice, render_notice
+from workflow import calls
 from workflow.config import get_settings
 from workflow.db import read_session
 from workflow.rules import Department, Kind, Role, TaskKind, needs_investigation
@@ -29,6 +30,7 @@ TASK_LABELS = {
     TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
     TaskKind.answer_inquiry: "Answer the customer's inquiry",
     TaskKind.triage_mail: "Triage a complaint made from a mail",
+    TaskKind.call_customer: "Call the customer and tell them the notice",
 }
 
 
@@ -103,6 +105,8 @@ def _queue_to_customer(
 ) -> list[Notification]:
     customer = _customer(session, complaint)
     context = in_customers_language(context, customer)
+    if calls.has_no_address(customer):
+        return _phone_instead(session, complaint, customer, kind, context, key)
     addresses = [customer.email] if customer.email else []
     notices = queue_to_addresses(session, complaint, kind, addresses, context, key)
     rendered = render_notice(kind, context)
@@ -119,6 +123,28 @@ def _queue_to_customer(
             )
         )
     return notices
+
+
+def _phone_instead(
+    session: Session,
+    complaint: Complaint,
+    customer: Customer,
+    kind: NoticeKind,
+    context: dict[str, Any],
+    key: str,
+) -> list[Notification]:
+    """Nothing to send it to: sales phones it (a call task), and their mailbox hears of it."""
+    task = calls.phone_notice(session, complaint, customer, kind, context, key)
+    if task is None:
+        return []
+    return announce_task(
+        session,
+        complaint,
+        department=task.department.value,
+        task_kind=TaskKind.call_customer,
+        due_at=task.due_at,
+        key=f"call:{task.id}",
+    )
 
 
 def in_customers_language(context: dict[str, Any], customer: Customer) -> dict[str, Any]:

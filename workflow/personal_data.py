@@ -32,6 +32,7 @@ PERSONAL_FIELDS = frozenset(
         "customer_comment",
         "customer_details",
         "comment_text",
+        "spoke_to",
     }
 )
 REASON_FIELD = "reason"

@@ -154,25 +154,11 @@ def _made_from_mail(session: Session, complaint: Complaint) -> bool:
 def on_complaint_logged(
     session: Session, complaint: Complaint, event: OutboxEvent
 ) -> list[Notification]:
-    queued = notices.acknowledge(session, complaint, event.id)
-    if not queued:
-        _note_no_mail_address(session, complaint, "acknowledgement")
+    queued = notices.acknowledge(session, complaint, event.id)  # or a call task for sales
     if _made_from_mail(session, complaint):
         # Sales triage it (workflow/triage.py), or it routes with defaults when this is due.
         return queued + open_task(session, complaint, kind=TaskKind.triage_mail, event=event)
     return queued + route_by_kind(session, complaint, event)
-
-
-def _note_no_mail_address(session: Session, complaint: Complaint, notice: str) -> None:
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=ROUTER.name,
-        action=HistoryAction.no_mail_address,
-        changes={"notice": notice},
-        reason=f"the customer has no e-mail address: sales gives the {notice} by phone "
-        "and records it",
-    )
 
 
 def on_result_returned(
@@ -207,10 +193,7 @@ def on_approved(session: Session, complaint: Complaint, event: OutboxEvent) -> l
         cycle=complaint.cycle,
         owner_id=complaint.received_by_id,
     )
-    queued = notices.notify_resolution(session, complaint, resolution, event.id)
-    if not queued:
-        _note_no_mail_address(session, complaint, "resolution notice")
-    return queued
+    return notices.notify_resolution(session, complaint, resolution, event.id)
 
 
 def on_reopened(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:

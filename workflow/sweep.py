@@ -52,6 +52,7 @@ STEP_LABELS = {
     Step.customer_acceptance: "Customer's answer to the resolution (closes by itself)",
     Step.inquiry_answer: "Answer to the customer's inquiry",
     Step.mail_triage: "Sales' triage of a mail (routes with defaults by itself)",
+    Step.customer_call: "Call to the customer (a notice we cannot mail)",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",

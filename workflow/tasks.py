@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlmodel import Session, col, select
 
 from models.base import id_of
+from models.call import CallRecord
 from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.resolution import Resolution
@@ -25,7 +26,7 @@ from models.task import (
     Task,
 )
 from models.triage import MailTriage
-from workflow import capa, deadlines, effectiveness, notices, recurrence
+from workflow import calls, capa, deadlines, effectiveness, notices, recurrence
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -59,6 +60,7 @@ Completion = (
     | EffectivenessVerdict
     | InquiryAnswer
     | MailTriage
+    | CallRecord
 )
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
@@ -233,6 +235,18 @@ def _triage_mail(
     _finish(session, task, actor, apply_triage(session, task, complaint, triage, actor))
 
 
+def _record_call(
+    session: Session, task: Task, complaint: Complaint, call: CallRecord, actor: Actor
+) -> None:
+    """Reached: the task is done. Not reached: it stays open, the caller's, for another try."""
+    result = calls.record_call(session, task, complaint, call, actor)
+    if call.reached:
+        _finish(session, task, actor, result)
+    else:
+        _take(session, task, actor)
+        task.result = result
+
+
 COMPLETERS = {
     QualityResult: _return_quality_result,
     SalesReview: _review_result,
@@ -241,6 +255,7 @@ COMPLETERS = {
     EffectivenessVerdict: _record_effectiveness,
     InquiryAnswer: _answer_inquiry,
     MailTriage: _triage_mail,
+    CallRecord: _record_call,
 }
 
 
@@ -257,6 +272,8 @@ def _completion_action(completion: Completion) -> Action:
         return Action.answer_inquiry
     if isinstance(completion, MailTriage):
         return Action.triage_mail
+    if isinstance(completion, CallRecord):
+        return Action.record_call
     return Action.answer_subtask
 
 
@@ -269,6 +286,9 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
     facts = task_facts(task, subtasks_of(session, task_id))
     require_task_action(_completion_action(completion), facts, facts_of(complaint), actor)
     COMPLETERS[type(completion)](session, task, complaint, completion, actor)  # type: ignore[operator]
+    if not is_finished(task.status):  # a call that did not reach the customer
+        session.commit()
+        return task
     record_history(
         session,
         complaint_id=id_of(complaint),

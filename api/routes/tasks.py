@@ -95,7 +95,11 @@ def claim(task_id: TaskId, session: WriteSessionDep, actor: CurrentActor) -> Tas
     "holds an inquiry sends `kind: inquiry_answer`, which mails the answer to the customer "
     "in their language and closes the inquiry; sales triage a complaint made from a mail with "
     "`kind: triage` (`complaint_kind`, `severity`, `product` or `product_id`, optionally "
-    "`order_reference`, `lot_number`), after which it routes as that kind routes at intake.",
+    "`order_reference`, `lot_number`), after which it routes as that kind routes at intake; "
+    "sales records the call of a `call_customer` task (a notice for a customer without "
+    "e-mail) with `kind: call_record`: `reached` true "
+    "(with `spoke_to`) finishes it and marks the notice called, false records the attempt "
+    "and leaves the task open.",
     responses={
         403: {"description": "Not your department's task, or not your role's decision"},
         404: {"description": "No such task"},

@@ -8,6 +8,7 @@ from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
     auth,
+    calls,
     catalogue,
     comments,
     complaints,
@@ -48,6 +49,7 @@ def install_web(app: FastAPI) -> None:
         feedback,
         comments,
         triage,
+        calls,
     ):
         app.include_router(module.router)
     app.add_middleware(

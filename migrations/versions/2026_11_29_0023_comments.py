@@ -5,7 +5,7 @@
 constraints.
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0020
 Create Date: 2026-11-29 23:15:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision: str = "0023"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -91,6 +91,7 @@ from workflow.rules.states import (
     read_refusal,
 )
 from workflow.rules.tasks import (
+    ACKNOWLEDGING_NOTICE,
     COMPLAINT_DUE_STEPS,
     CUSTOMER_CONTACT,
     INQUIRY_DEPARTMENTS,
@@ -111,6 +112,7 @@ from workflow.rules.tasks import (
 )
 
 __all__ = [
+    "ACKNOWLEDGING_NOTICE",
     "ACTION_DEPARTMENTS",
     "BUSINESS_DAY_HOURS",
     "CLOSES_WHEN_DUE",

@@ -49,6 +49,8 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     (Step.inquiry_answer, None, None): _days(2),
     # Sales' triage of a mail complaint; untouched when due, it routes with the defaults.
     (Step.mail_triage, None, None): DeadlinePolicy(hours=4),
+    # A notice we cannot mail: sales phones it to the customer.
+    (Step.customer_call, None, None): _days(1),
 }
 
 # Clocks that are not ours to keep: when one falls due the system makes this transition

@@ -69,6 +69,7 @@ class Action(StrEnum):
     comment = "comment"
     triage_mail = "triage_mail"
     route_untriaged = "route_untriaged"
+    record_call = "record_call"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -148,6 +149,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.comment: STAFF_ROLES,
     Action.triage_mail: frozenset({Role.sales}),
     Action.route_untriaged: frozenset({SYSTEM}),
+    Action.record_call: frozenset({Role.sales}),  # the customer contact phones the notice
 }
 
 

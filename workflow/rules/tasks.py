@@ -17,6 +17,9 @@ CUSTOMER_CONTACT = Department.sales  # owns the acknowledgement and the reply to
 SUBTASK_DEPARTMENTS = (Department.technical, Department.production, Department.procurement)
 # Who may answer an inquiry: sales, or the department sales passes it to.
 INQUIRY_DEPARTMENTS = (Department.sales, Department.quality, Department.technical)
+# The customer notice that, once given (mailed, phoned or recorded by sales), meets the
+# acknowledgement clock and sets the complaint's acknowledgement, once.
+ACKNOWLEDGING_NOTICE = "acknowledgement"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,18 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
             frozenset({Action.triage_mail}),
             Department.sales,
             "triage",
+        ),
+        # Outlives the complaint: the closing and the invitation are phoned once it is closed.
+        TaskDefinition(
+            TaskKind.call_customer,
+            "Call the customer and tell them the notice",
+            Step.customer_call,
+            (),
+            frozenset({Action.claim_task, Action.record_call}),
+            frozenset({Action.record_call}),
+            CUSTOMER_CONTACT,
+            "call_record",
+            outlives_complaint=True,
         ),
     )
 }

@@ -60,7 +60,12 @@ from workflow.tasks import (
 router = page_router()
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
 QUEUE_SIZE = 100
-SALES_QUEUE_KINDS = (TaskKind.sales_review, TaskKind.answer_inquiry, TaskKind.triage_mail)
+SALES_QUEUE_KINDS = (
+    TaskKind.sales_review,
+    TaskKind.answer_inquiry,
+    TaskKind.triage_mail,
+    TaskKind.call_customer,
+)
 QUALITY_TEXT_FIELDS = (
     "no_investigation_reason",
     "containment",
