@@ -390,21 +390,25 @@ def test_the_scheduled_flow_reads_the_mailbox_as_a_prefect_run(intake):
     assert len(complaints()) == 1
 
 
+def _triaged_as_a_complaint(sales, reference: str) -> None:
+    """Sales triage the mail complaint; it routes to quality, whose task opens."""
+    drain_outbox()  # acknowledged: sales' triage task is open
+    triage = sales.open_task(reference, "triage_mail")
+    triaged = sales.post(
+        f"/tasks/{triage['id']}/complete",
+        json={"kind": "triage", "complaint_kind": "complaint", "product": "Pump P-200"},
+    )
+    assert triaged.status_code == 200, triaged.text
+    drain_outbox()
+
+
 def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
     intake, mailbox, as_user, monkeypatch
 ):
     monkeypatch.setenv("CW_DEPARTMENT_EMAILS", '{"quality": ["quality-team@example.com"]}')
     _reset_caches()
     complaint = mail_complaint(intake, mail("The seal leaks."))
-    drain_outbox()  # acknowledged: sales' triage task is open
-    sales = as_user("sales")
-    triage = sales.open_task(complaint.reference, "triage_mail")
-    triaged = sales.post(
-        f"/tasks/{triage['id']}/complete",
-        json={"kind": "triage", "complaint_kind": "complaint", "product": "Pump P-200"},
-    )
-    assert triaged.status_code == 200, triaged.text
-    drain_outbox()  # routed: quality's task is open, nobody has claimed it
+    _triaged_as_a_complaint(as_user("sales"), complaint.reference)  # quality's task is open
 
     def reply_told_to(text: str) -> list[str]:
         intake.deliver(mail(text, subject=f"Re: {complaint.reference}"))
@@ -427,7 +431,7 @@ def test_a_reply_is_told_to_whoever_claimed_the_task_else_to_the_department(
 
 def test_a_mailed_answer_to_our_question_resumes_the_clocks_in_the_same_commit(intake, as_user):
     complaint = mail_complaint(intake, mail("The seal leaks."))
-    drain_outbox()  # routed to quality
+    _triaged_as_a_complaint(as_user("sales"), complaint.reference)
     quality = as_user("quality")
     task = quality.open_task(complaint.reference, "quality_assessment")
     assert quality.post(f"/tasks/{task['id']}/claim").status_code == 200

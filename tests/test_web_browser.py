@@ -232,7 +232,7 @@ def test_the_whole_workflow_in_the_browser(browser, web, mailbox):
 
     sales.goto(f"/complaints/{reference}")
     expect(sales.locator("#complaint-status")).to_have_text("closed")
-    history = sales.locator(".timeline")
+    history = sales.locator("#history")
     expect(history).to_contain_text("customer record acceptance")
     # The Prefect runs that handled it, asked from the Prefect server after the page loaded.
     runs = sales.locator("section[aria-labelledby=runs-h]")
