@@ -232,3 +232,5 @@ class HistoryAction(StrEnum):
     mark_feedback_read = "mark_feedback_read"
     triage_mail = "triage_mail"
     route_untriaged = "route_untriaged"
+    task_assigned = "task_assigned"
+    task_unclaimed = "task_unclaimed"

@@ -69,6 +69,8 @@ class Action(StrEnum):
     comment = "comment"
     triage_mail = "triage_mail"
     route_untriaged = "route_untriaged"
+    assign_task = "assign_task"
+    unclaim_task = "unclaim_task"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -148,6 +150,9 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.comment: STAFF_ROLES,
     Action.triage_mail: frozenset({Role.sales}),
     Action.route_untriaged: frozenset({SYSTEM}),
+    # Who of them may, on which task, is in rules/assignment.py.
+    Action.assign_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
+    Action.unclaim_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
 }
 
 
