@@ -7,6 +7,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
+    assignment,
     auth,
     catalogue,
     comments,
@@ -48,6 +49,7 @@ def install_web(app: FastAPI) -> None:
         feedback,
         comments,
         triage,
+        assignment,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -1,0 +1,50 @@
+"""Handing a task on from its page, in a real browser (Chromium via Playwright, axe-core):
+the manager assigns it on a phone, the colleague puts it back in the queue at a desk."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from playwright.sync_api import expect
+
+from tests.support import Api, drain_outbox
+from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, signed_in, web
+
+__all__ = ["browser", "web"]  # the fixtures this module borrows
+
+
+def routed_quality_task(web: str) -> tuple[str, int]:
+    """A complaint routed to quality (off this thread: Playwright owns its event loop)."""
+
+    def route() -> tuple[str, int]:
+        reference = Api(web, "sales").log_complaint()["reference"]
+        drain_outbox()
+        return reference, Api(web, "quality").open_task(reference, "quality_assessment")["id"]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(route).result()
+
+
+def test_a_manager_assigns_on_a_phone_and_the_colleague_unclaims_at_a_desk(browser, web):
+    reference, task_id = routed_quality_task(web)
+    quality = signed_in(browser, web, "quality", DESKTOP)
+    quality.goto(f"/tasks/{task_id}")
+    expect(quality.get_by_label("Assign to")).to_have_count(0)  # open, and no manager
+
+    manager = signed_in(browser, web, "manager", PHONE)
+    manager.goto(f"/tasks/{task_id}")
+    manager.get_by_label("Assign to").select_option(label="Quinn Quality (quality)")
+    manager.get_by_label("Why them").fill("Quinn knows the P-200 seals.")
+    assert manager.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check_page(manager, "30-assign-phone")
+    manager.get_by_role("button", name="Assign").click()
+    expect(manager.get_by_text("Assigned: task")).to_be_visible()
+
+    quality.goto(f"/tasks/{task_id}")
+    quality.get_by_label("Why it goes back to the queue").fill("Away until Monday.")
+    check_page(quality, "31-unclaim-desktop")
+    quality.get_by_role("button", name="Unclaim").click()
+    expect(quality.get_by_text(f"Task {task_id} is back in the queue.")).to_be_visible()
+
+    history = Api(web, "manager").record(reference)["history"]
+    handed = [(e["actor"], e["action"]) for e in history if e["action"].startswith("task_")]
+    assert ("manager", "task_assigned") in handed
+    assert ("quality", "task_unclaimed") in handed
