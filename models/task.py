@@ -291,6 +291,14 @@ class TaskAssignment(SQLModel):
     reason: str | None = Field(default=None, max_length=2000, description="Why them.")
 
 
+class AssignedTask(TaskPublic):
+    deputy_for: str | None = Field(
+        default=None,
+        description="Set when the colleague chosen is away: the task went to their deputy "
+        "(`assignee`) instead.",
+    )
+
+
 class TaskUnclaim(SQLModel):
     """Put a claimed task back in its department's queue, saying why."""
 

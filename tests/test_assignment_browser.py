@@ -5,7 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from playwright.sync_api import expect
 
+from models.enums import Department, Role
 from tests.support import Api, drain_outbox
+from tests.test_assignment import add_colleague
 from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, signed_in, web
 
 __all__ = ["browser", "web"]  # the fixtures this module borrows
@@ -48,3 +50,28 @@ def test_a_manager_assigns_on_a_phone_and_the_colleague_unclaims_at_a_desk(brows
     handed = [(e["actor"], e["action"]) for e in history if e["action"].startswith("task_")]
     assert ("manager", "task_assigned") in handed
     assert ("quality", "task_unclaimed") in handed
+
+
+def test_away_with_a_deputy_on_a_phone_and_the_assign_form_sends_the_task_to_the_deputy(
+    browser, web
+):
+    add_colleague("quentin", Department.quality, Role.quality)
+    _, task_id = routed_quality_task(web)
+    quality = signed_in(browser, web, "quality", PHONE)
+    quality.get_by_role("link", name="Away").click()
+    quality.get_by_label("Last day away").fill("2030-01-31")
+    quality.get_by_label("Deputy").select_option(label="Quentin Colleague (quentin)")
+    assert quality.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check_page(quality, "32-away-phone")
+    quality.get_by_role("button", name="Save").click()
+    expect(quality.locator("#away-state")).to_contain_text("You are away until 2030-01-31")
+
+    manager = signed_in(browser, web, "manager", DESKTOP)
+    manager.goto(f"/tasks/{task_id}")
+    choice = "Quinn Quality (quality; away, deputy Quentin Colleague)"
+    manager.get_by_label("Assign to").select_option(label=choice)
+    check_page(manager, "33-assign-away-desktop")
+    manager.get_by_role("button", name="Assign").click()
+    expect(manager.get_by_text("quality is away: it went to their deputy.")).to_be_visible()
+    task = Api(web, "manager").get("/tasks?department=quality&assignee=quentin").json()
+    assert [t["id"] for t in task["items"]] == [task_id]

@@ -13,6 +13,7 @@ from models.notification import NoticeKind
 from models.task import Task, TaskAssignment, TaskUnclaim
 from models.user import User
 from workflow import deadlines, notices
+from workflow.away import deputy_while_away
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -44,9 +45,17 @@ def _new_assignee(session: Session, user_id: int, task: Task) -> User:
     )
     if refusal is not None:
         raise InvalidInput("user_id", f"task {task.id} cannot go to {refusal}")
-    if task.status is TaskStatus.claimed and task.assignee_id == user.id:
-        raise RuleViolation(f"task {task.id} is {user.username}'s already")
     return user
+
+
+def _holder(session: Session, chosen: User, task: Task) -> tuple[User, User | None]:
+    """Who gets the task: the chosen colleague, or their deputy while they are away (and the
+    one they stand in for)."""
+    deputy = deputy_while_away(session, chosen)
+    holder = deputy if deputy is not None else chosen
+    if task.status is TaskStatus.claimed and task.assignee_id == holder.id:
+        raise RuleViolation(f"task {task.id} is {holder.username}'s already")
+    return holder, chosen if deputy is not None else None
 
 
 def _username(session: Session, user_id: int | None) -> str | None:
@@ -54,10 +63,13 @@ def _username(session: Session, user_id: int | None) -> str | None:
     return user.username if user else None
 
 
-def assign_task(session: Session, *, task_id: int, request: TaskAssignment, actor: Actor) -> Task:
-    """The task becomes the colleague's, claimed, with its clocks (reminders go to them)."""
+def assign_task(
+    session: Session, *, task_id: int, request: TaskAssignment, actor: Actor
+) -> tuple[Task, str | None]:
+    """The task becomes the colleague's, claimed, with its clocks (reminders go to them); while
+    they are away, their deputy's. Also the username of the one away, if any."""
     task, complaint = _locked_for_handover(session, task_id, Action.assign_task, actor)
-    assignee = _new_assignee(session, request.user_id, task)
+    assignee, away = _holder(session, _new_assignee(session, request.user_id, task), task)
     previous = _username(session, task.assignee_id)
     task.status = TaskStatus.claimed
     task.assignee_id = id_of(assignee)
@@ -74,12 +86,13 @@ def assign_task(session: Session, *, task_id: int, request: TaskAssignment, acto
             "kind": task.kind,
             "from": previous,
             "assignee": assignee.username,
+            "deputy_for": away.username if away else None,
         },
         reason=request.reason,
     )
     _tell_assignee(session, complaint, task, assignee, actor, request.reason, entry.id)
     session.commit()
-    return task
+    return task, away.username if away else None
 
 
 def _tell_assignee(

@@ -7,6 +7,7 @@ from api.deps import CurrentActor, SessionDep, WriteSessionDep
 from models.base import id_of
 from models.task import (
     Assessment,
+    AssignedTask,
     Containment,
     InquiryForward,
     SubtaskCancellation,
@@ -224,7 +225,8 @@ def forward_to_department(
     description="Whoever holds a claimed task hands it to a colleague of its department; a "
     "manager of the department (or a general manager) assigns any active task of it. The "
     "task becomes the colleague's, claimed, with its deadlines (reminders go to them); they "
-    "get a mail, and the history says who gave it to whom and why.",
+    "get a mail, and the history says who gave it to whom and why. While the colleague is "
+    "away, the task goes to their deputy instead, and `deputy_for` says so.",
     responses={
         403: {"description": "Not your department's task, or an unclaimed task and no manager"},
         404: {"description": "No such task"},
@@ -234,9 +236,10 @@ def forward_to_department(
 )
 def assign(
     task_id: TaskId, body: TaskAssignment, session: WriteSessionDep, actor: CurrentActor
-) -> TaskPublic:
-    assign_task(session, task_id=task_id, request=body, actor=actor)
-    return task_view(session, task_id)
+) -> AssignedTask:
+    _, away = assign_task(session, task_id=task_id, request=body, actor=actor)
+    view = task_view(session, task_id)
+    return AssignedTask.model_validate({**view.model_dump(), "deputy_for": away})
 
 
 @router.post(

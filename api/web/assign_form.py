@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from models.complaint import Complaint
 from models.task import Task
 from models.user import User
+from workflow.away import deputy_while_away
 from workflow.facts import facts_of, task_facts
 from workflow.rules import Actor, available_handover_actions
 from workflow.rules.assignment import assignee_refusal
@@ -39,7 +40,15 @@ def assignment_page_context(
     session: Session, task: Task, complaint: Complaint, actor: Actor
 ) -> dict[str, Any]:
     handover = available_handover_actions(facts_of(complaint), actor, task_facts(task))
-    return {
-        "handover": handover,
-        "colleagues": colleagues_for(session, task) if handover else [],
-    }
+    colleagues = colleagues_for(session, task) if handover else []
+    return {"handover": handover, "colleagues": colleagues, "deputies": _away(session, colleagues)}
+
+
+def _away(session: Session, colleagues: list[User]) -> dict[int, str]:
+    """The colleagues away now, and the deputy a task assigned to them goes to."""
+    deputies = {}
+    for person in colleagues:
+        deputy = deputy_while_away(session, person)
+        if deputy is not None and person.id is not None:
+            deputies[person.id] = deputy.full_name
+    return deputies

@@ -9,6 +9,7 @@ from api.web.routes import (
     actions,
     assignment,
     auth,
+    away,
     catalogue,
     comments,
     complaints,
@@ -50,6 +51,7 @@ def install_web(app: FastAPI) -> None:
         comments,
         triage,
         assignment,
+        away,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -99,7 +99,7 @@ def task_refusal(
         return NotAllowed(f"task {task.id} belongs to {task.department.value}")
     if is_finished(task.status):
         return RuleViolation(f"task {task.id} is {task.status.value}")
-    if task.assignee_id not in (None, actor.user_id):
+    if task.assignee_id not in (None, actor.user_id, *actor.stands_in_for):
         return RuleViolation(f"task {task.id} is claimed by someone else")
     if action is Action.claim_task and task.status is TaskStatus.claimed:
         return RuleViolation(f"task {task.id} is claimed already")

@@ -5,7 +5,12 @@ The choice (documented in docs/architecture.md, "Assignment"): the person holdin
 task may hand it to a colleague of its department or put it back unclaimed; a manager of
 the task's department, or a general manager, may do either with any active task of it,
 claimed or not. A task goes only to an active person who works in its department.
+
+While a person is away, their deputy stands in: a task assigned to them goes to the deputy,
+and the deputy may work the tasks they hold (``Actor.stands_in_for``).
 """
+
+from datetime import date
 
 from models.enums import Department, Role, TaskStatus
 from workflow.errors import NotAllowed, RuleViolation
@@ -65,4 +70,31 @@ def assignee_refusal(
     person = Actor(name=username, role=role, department=department)
     if not works_in(person, task_department):
         return f"{username} does not work in {task_department.value}"
+    return None
+
+
+def is_away(away_until: date | None, today: date) -> bool:
+    return away_until is not None and today <= away_until
+
+
+def deputy_refusal(
+    *,
+    username: str,
+    department: str | None,
+    deputy_username: str,
+    deputy_role: str,
+    deputy_department: str | None,
+    deputy_active: bool,
+    deputy_away: bool,
+) -> str | None:
+    """Why this colleague cannot stand in for ``username`` (None: they can)."""
+    if deputy_username == username:
+        return "you cannot be your own deputy"
+    if not deputy_active:
+        return f"{deputy_username} is no longer active"
+    if deputy_away:
+        return f"{deputy_username} is away too"
+    deputy = Actor(name=deputy_username, role=deputy_role, department=deputy_department)
+    if department is None or not works_in(deputy, Department(department)):
+        return f"{deputy_username} does not work in your department"
     return None

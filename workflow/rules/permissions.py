@@ -165,6 +165,8 @@ class Actor:
     role: str
     user_id: int | None = None
     department: str | None = None
+    # The colleagues away now who named this user their deputy: their tasks may be worked.
+    stands_in_for: frozenset[int] = frozenset()
 
 
 def may(role: str, action: Action) -> bool:

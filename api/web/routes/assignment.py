@@ -33,11 +33,12 @@ def assign(
 ) -> Response:
     body = TaskAssignment(user_id=user_id, reason=reason.strip() or None)
     try:
-        task = assign_task(session, task_id=task_id, request=body, actor=actor)
+        task, away = assign_task(session, task_id=task_id, request=body, actor=actor)
     except InvalidInput as invalid:
         flash(request, f"Not assigned: {invalid}.", "error")
         return _to_task(task_id)
-    flash(request, f"Assigned: task {task.id} is with them now; they have been mailed.")
+    instead = f" {away} is away: it went to their deputy." if away else ""
+    flash(request, f"Assigned: task {task.id} is with them now; they have been mailed.{instead}")
     return _to_task(task_id)
 
 
