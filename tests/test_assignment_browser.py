@@ -57,6 +57,8 @@ def test_away_with_a_deputy_on_a_phone_and_the_assign_form_sends_the_task_to_the
 ):
     add_colleague("quentin", Department.quality, Role.quality)
     _, task_id = routed_quality_task(web)
+    held_reference, held = routed_quality_task(web)
+    assert Api(web, "quality").post(f"/tasks/{held}/claim").status_code == 200
     quality = signed_in(browser, web, "quality", PHONE)
     quality.get_by_role("link", name="Away").click()
     quality.get_by_label("Last day away").fill("2030-01-31")
@@ -67,6 +69,9 @@ def test_away_with_a_deputy_on_a_phone_and_the_assign_form_sends_the_task_to_the
     expect(quality.locator("#away-state")).to_contain_text("You are away until 2030-01-31")
 
     manager = signed_in(browser, web, "manager", DESKTOP)
+    manager.goto("/queue?department=quality")
+    row = manager.get_by_role("row").filter(has_text=held_reference)
+    expect(row.get_by_role("cell", name="quality away")).to_be_visible()
     manager.goto(f"/tasks/{task_id}")
     choice = "Quinn Quality (quality; away, deputy Quentin Colleague)"
     manager.get_by_label("Assign to").select_option(label=choice)
