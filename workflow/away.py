@@ -8,7 +8,12 @@ from models.base import id_of
 from models.user import AwayRequest, User
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput
-from workflow.rules.assignment import deputy_refusal, is_away
+from workflow.rules.assignment import deputy_refusal
+
+
+def is_away(away_until: date | None, today: date) -> bool:
+    """Away through ``away_until``, the last day away."""
+    return away_until is not None and today <= away_until
 
 
 def today() -> date:

@@ -16,6 +16,7 @@ from models.customer import Customer
 from models.deadline import Deadline, DeadlinePublic
 from models.task import Task
 from models.user import User
+from workflow.away import is_away
 from workflow.clock import utcnow
 from workflow.deadlines import clock_public
 from workflow.facts import facts_of, task_facts
@@ -31,7 +32,6 @@ from workflow.rules import (
     TaskKind,
     queue_row_actions,
 )
-from workflow.rules.assignment import is_away
 
 
 class QueueSort(StrEnum):

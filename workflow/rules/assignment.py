@@ -10,8 +10,6 @@ While a person is away, their deputy stands in: a task assigned to them goes to 
 and the deputy may work the tasks they hold (``Actor.stands_in_for``).
 """
 
-from datetime import date
-
 from models.enums import Department, Role, TaskStatus
 from workflow.errors import NotAllowed, RuleViolation
 from workflow.rules.permissions import Action, Actor
@@ -71,10 +69,6 @@ def assignee_refusal(
     if not works_in(person, task_department):
         return f"{username} does not work in {task_department.value}"
     return None
-
-
-def is_away(away_until: date | None, today: date) -> bool:
-    return away_until is not None and today <= away_until
 
 
 def deputy_refusal(
