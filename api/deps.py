@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session, select
 
 from models.user import User
+from workflow.away import stands_in_for
 from workflow.db import read_session, write_session
 from workflow.rules import Action, require_permission
 from workflow.security import decode_token
@@ -45,8 +46,8 @@ def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: Ses
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_actor(user: CurrentUser) -> Actor:
-    return actor_of_user(user)
+def get_actor(user: CurrentUser, session: SessionDep) -> Actor:
+    return actor_of_user(user, stands_in_for(session, user.id))
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -236,3 +236,5 @@ class HistoryAction(StrEnum):
     route_untriaged = "route_untriaged"
     call_attempted = "call_attempted"  # sales phoned the customer and did not reach them
     customer_called = "customer_called"  # sales phoned the customer a notice and reached them
+    task_assigned = "task_assigned"
+    task_unclaimed = "task_unclaimed"

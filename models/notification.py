@@ -25,6 +25,7 @@ class NoticeKind(StrEnum):
     customer_question = "customer_question"  # to the customer: what we wait for from them
     inquiry_answer = "inquiry_answer"  # to the customer: the answer to their inquiry
     mention = "mention"  # a colleague mentioned in an internal comment
+    task_assigned = "task_assigned"  # a task handed to a colleague: told to them
 
 
 class NoticeStatus(StrEnum):

@@ -281,6 +281,34 @@ TaskCompletion = Annotated[
 ]
 
 
+class TaskAssignment(SQLModel):
+    """Hand a task to a colleague of its department (who gets a mail); the reason goes to the
+    history."""
+
+    model_config = {
+        "json_schema_extra": {"examples": [{"user_id": 3, "reason": "Tess knows this pump."}]}
+    }
+
+    user_id: int = Field(ge=1, le=2**62, description="The colleague who takes the task.")
+    reason: str | None = Field(default=None, max_length=2000, description="Why them.")
+
+
+class AssignedTask(TaskPublic):
+    deputy_for: str | None = Field(
+        default=None,
+        description="Set when the colleague chosen is away: the task went to their deputy "
+        "(`assignee`) instead.",
+    )
+
+
+class TaskUnclaim(SQLModel):
+    """Put a claimed task back in its department's queue, saying why."""
+
+    model_config = {"json_schema_extra": {"examples": [{"reason": "Away until Monday."}]}}
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why it goes back.")
+
+
 class SubtaskCancellation(SQLModel):
     """Quality withdraws a sub-task it no longer needs; the reason goes to the history."""
 

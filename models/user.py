@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import EmailStr, StrictBool, ValidationInfo, field_validator
 from sqlmodel import Field, SQLModel
@@ -22,6 +22,10 @@ class User(UserBase, table=True):
     is_active: bool = True
     digest_enabled: bool = True
     created_at: datetime = utc_field(nullable=False)
+    # Away through this day: tasks assigned to them go to their deputy, who also gets their
+    # reminders and may work their claimed tasks (rules/assignment.py).
+    away_until: date | None = None
+    deputy_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class WebSession(SQLModel, table=True):
@@ -56,6 +60,22 @@ class UserCreate(UserBase):
 class UserPublic(UserBase):
     id: int
     digest_enabled: bool
+    away_until: date | None = None
+    deputy_id: int | None = None
+
+
+class AwayRequest(SQLModel):
+    """Away through a day, with a colleague who stands in; ``until: null`` is back."""
+
+    model_config = {"json_schema_extra": {"examples": [{"until": "2026-12-24", "deputy_id": 3}]}}
+
+    until: date | None = Field(description="The last day away; null: back now.")
+    deputy_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="Who stands in: works in your department and is not away (else 422).",
+    )
 
 
 class UserPreferences(SQLModel):

@@ -228,6 +228,9 @@ def _body_for(method: str, path: str) -> dict | None:
         "/product": {"product_id": 999_999, "reason": "Access check."},
         "/forward": {"department": "technical"},
         "/read": None,
+        "/assign": {"user_id": 999_999},  # no such user: a 422 once the task is allowed
+        "/unclaim": {"reason": "Access check."},
+        "/away": {"until": None},  # back: nothing changes
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -400,6 +403,11 @@ FORBIDDEN = [
         (user, "POST", "/tasks/{sales_task}/forward")
         for user in ("quality", "technical", "manager", "gm", "admin")
     ],
+    *[
+        (user, "POST", "/tasks/{quality_task}/assign")
+        for user in ("sales", "technical", "quality", "admin")  # quality: unclaimed, no head
+    ],
+    *[(user, "POST", "/tasks/{quality_task}/unclaim") for user in ("sales", "technical", "admin")],
     ("sales", "GET", "/tasks?department=quality"),
     ("sales", "GET", "/tasks?department=technical"),
     ("quality", "GET", "/tasks?department=sales"),
@@ -444,6 +452,7 @@ def test_a_role_is_refused_a_route_it_must_not_use(world, user, method, path):
 
 ALLOWED = [
     *[(user, "GET", "/auth/me", 200) for user in EVERYONE],
+    *[(user, "PUT", "/auth/me/away", 200) for user in EVERYONE],
     *[(user, "GET", "/complaints", 200) for user in EVERYONE],
     *[(user, "GET", "/complaints/{reference}", 200) for user in EVERYONE],
     *[(user, "GET", "/overdue", 200) for user in OVERSEERS],
@@ -482,6 +491,12 @@ ALLOWED = [
     # {reference} is a complaint, not a praise or suggestion: allowed to ask, refused for that.
     *[(user, "POST", "/feedback/{reference}/read", 409) for user in ("quality", "manager")],
     ("sales", "POST", "/tasks/{sales_task}/forward", 422),  # a sales review is no inquiry
+    # Heads of quality may hand the task on; no such user (422), nobody holds it (409).
+    *[(user, "POST", "/tasks/{quality_task}/assign", 422) for user in ("manager", "gm")],
+    *[
+        (user, "POST", "/tasks/{quality_task}/unclaim", 409)
+        for user in ("quality", "manager", "gm")
+    ],
     ("sales", "POST", "/mail/held/{mail_id}/attach", 404),  # no mail held
     ("sales", "POST", "/mail/held/{mail_id}/drop", 404),
     *[(user, "GET", "/products", 200) for user in EVERYONE],

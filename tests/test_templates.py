@@ -54,6 +54,8 @@ CONTEXT = {
     "author_name": "Quinn <b>Quality</b>",
     "comment_body": "<script>alert('z')</script> @technical please test",
     "task_id": 7,
+    "assigned_by": "Morgan <b>Manager</b>",
+    "assignment_reason": "<script>alert('w')</script> knows the seals",
 }
 
 

@@ -3,7 +3,7 @@ customer, assignee and clock joined, no query per row) and one for the counts pe
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,7 @@ from models.customer import Customer
 from models.deadline import Deadline, DeadlinePublic
 from models.task import Task
 from models.user import User
+from workflow.away import is_away
 from workflow.clock import utcnow
 from workflow.deadlines import clock_public
 from workflow.facts import facts_of, task_facts
@@ -85,6 +86,7 @@ class QueueRow:
     clock: DeadlinePublic | None
     assignee: str | None
     actions: tuple[RowAction, ...]
+    assignee_away: bool = False  # the assignee is away: their deputy stands in
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,9 @@ def queue_query(filters: QueueFilter, actor: Actor, now: datetime) -> Any:
     """The rows' one statement: each task with its complaint, customer, assignee and clock."""
     clock_of_task = and_(col(Deadline.task_id) == Task.id, col(Deadline.step).in_(TASK_MAIN_STEPS))
     return (
-        sa_select(Task, Complaint, col(Customer.name), col(User.username), Deadline)
+        sa_select(
+            Task, Complaint, col(Customer.name), col(User.username), Deadline, col(User.away_until)
+        )
         .join(Complaint, col(Complaint.id) == Task.complaint_id)
         .join(Customer, col(Customer.id) == Complaint.customer_id)
         .outerjoin(User, col(User.id) == Task.assignee_id)
@@ -197,6 +201,7 @@ def _row(
     customer: str,
     assignee: str | None,
     clock: Deadline | None,
+    away_until: date | None = None,
     *,
     actor: Actor,
     now: datetime,
@@ -217,6 +222,7 @@ def _row(
         clock=clock_public(clock, now) if clock else None,
         assignee=assignee,
         actions=queue_row_actions(facts_of(complaint), actor, task_facts(task)),
+        assignee_away=is_away(away_until, now.date()),
     )
 
 

@@ -18,6 +18,7 @@ from models.deadline import Deadline
 from models.enums import HistoryAction
 from models.notification import NoticeKind, Notification
 from models.user import User
+from workflow.away import deputy_while_away
 from workflow.clock import utcnow
 from workflow.closing import close_silent_complaint
 from workflow.config import get_settings
@@ -85,8 +86,15 @@ def due_clocks(limit: int) -> list[DueClock]:
 def _owner_emails(session: Session, clock: Deadline) -> list[str]:
     owner = session.get(User, clock.owner_id) if clock.owner_id else None
     if owner is not None and owner.is_active:
-        return [str(owner.email)]
+        return [str(owner.email), *_deputy_emails(session, clock)]
     return get_settings().department_emails.get(clock.department.value, [])
+
+
+def _deputy_emails(session: Session, clock: Deadline) -> list[str]:
+    """While the clock's owner is away, the colleague who stands in hears what they would."""
+    owner = session.get(User, clock.owner_id) if clock.owner_id else None
+    deputy = deputy_while_away(session, owner) if owner is not None else None
+    return [str(deputy.email)] if deputy is not None else []
 
 
 def recipients(session: Session, clock: Deadline, audience: Audience) -> list[str]:
@@ -144,7 +152,9 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
 
 def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
     level = EscalationLevel(clock.escalation_level + 1)
-    to = recipients(session, clock, ESCALATION_LADDER[level])
+    to = sorted(
+        {*recipients(session, clock, ESCALATION_LADDER[level]), *_deputy_emails(session, clock)}
+    )
     context = _context(session, complaint, clock, now)
     context.update(level=int(level), level_label=LEVEL_LABELS[level])
     key = f"deadline-{clock.id}-escalation-{int(level)}"

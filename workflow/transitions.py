@@ -32,12 +32,13 @@ __all__ = [
 ]
 
 
-def actor_of_user(user: User) -> Actor:
+def actor_of_user(user: User, stands_in_for: frozenset[int] = frozenset()) -> Actor:
     return Actor(
         name=user.username,
         role=user.role.value,
         user_id=user.id,
         department=user.department.value if user.department else None,
+        stands_in_for=stands_in_for,
     )
 
 

@@ -6,7 +6,9 @@ from sqlmodel import SQLModel
 
 from api.deps import CurrentUser, SessionDep, WriteSessionDep
 from api.ratelimit import sign_in_attempt
-from models.user import User, UserPreferences, UserPublic
+from models.base import id_of
+from models.user import AwayRequest, User, UserPreferences, UserPublic
+from workflow.away import set_away
 from workflow.security import authenticate, create_access_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -70,4 +72,17 @@ def update_me(
     account.digest_enabled = preferences.digest_enabled
     session.add(account)
     session.commit()
+    return UserPublic.model_validate(account, from_attributes=True)
+
+
+@router.put(
+    "/me/away",
+    summary="Away, and who stands in",
+    description="Away through `until` (a day) with a deputy who works in your department and "
+    "is not away: tasks assigned to you meanwhile go to the deputy, your reminders and "
+    "escalations reach them too, and they may work the tasks you hold. `until: null` is back.",
+    responses={422: {"description": "A day passed, no deputy, or one who cannot stand in"}},
+)
+def update_away(body: AwayRequest, user: CurrentUser, session: WriteSessionDep) -> UserPublic:
+    account = set_away(session, user_id=id_of(user), request=body)
     return UserPublic.model_validate(account, from_attributes=True)

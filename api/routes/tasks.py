@@ -7,15 +7,19 @@ from api.deps import CurrentActor, SessionDep, WriteSessionDep
 from models.base import id_of
 from models.task import (
     Assessment,
+    AssignedTask,
     Containment,
     InquiryForward,
     SubtaskCancellation,
     SubtaskRequest,
+    TaskAssignment,
     TaskCompletion,
     TaskPublic,
+    TaskUnclaim,
 )
 from models.user import User
 from models.views import Page
+from workflow.assignment import assign_task, unclaim_task
 from workflow.inquiries import forward_inquiry
 from workflow.queries import list_tasks, task_view
 from workflow.rules import OPEN_TASK_STATUSES, Department, TaskStatus, queue_scope
@@ -216,4 +220,46 @@ def forward_to_department(
     task_id: TaskId, body: InquiryForward, session: WriteSessionDep, actor: CurrentActor
 ) -> TaskPublic:
     forward_inquiry(session, task_id=task_id, request=body, actor=actor)
+    return task_view(session, task_id)
+
+
+@router.post(
+    "/{task_id}/assign",
+    summary="Assign or reassign a task to a colleague",
+    description="Whoever holds a claimed task hands it to a colleague of its department; a "
+    "manager of the department (or a general manager) assigns any active task of it. The "
+    "task becomes the colleague's, claimed, with its deadlines (reminders go to them); they "
+    "get a mail, and the history says who gave it to whom and why. While the colleague is "
+    "away, the task goes to their deputy instead, and `deputy_for` says so.",
+    responses={
+        403: {"description": "Not your department's task, or an unclaimed task and no manager"},
+        404: {"description": "No such task"},
+        409: {"description": "Done, claimed by someone else, or theirs already"},
+        422: {"description": "No such user, not active, or not working in the department"},
+    },
+)
+def assign(
+    task_id: TaskId, body: TaskAssignment, session: WriteSessionDep, actor: CurrentActor
+) -> AssignedTask:
+    _, away = assign_task(session, task_id=task_id, request=body, actor=actor)
+    view = task_view(session, task_id)
+    return AssignedTask.model_validate({**view.model_dump(), "deputy_for": away})
+
+
+@router.post(
+    "/{task_id}/unclaim",
+    summary="Put a claimed task back in the queue",
+    description="Whoever holds the task (or a manager of its department) puts it back in "
+    "the department's queue, open, with a reason kept in the history; its deadlines run on.",
+    responses={
+        403: {"description": "Not your department's task"},
+        404: {"description": "No such task"},
+        409: {"description": "Not claimed, done, or claimed by someone else"},
+        422: {"description": "No reason given"},
+    },
+)
+def unclaim(
+    task_id: TaskId, body: TaskUnclaim, session: WriteSessionDep, actor: CurrentActor
+) -> TaskPublic:
+    unclaim_task(session, task_id=task_id, request=body, actor=actor)
     return task_view(session, task_id)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep
 from models.user import User
+from workflow.away import stands_in_for
 from workflow.rules import Action, require_permission
 from workflow.security import open_web_session, revoke_web_session, user_of_web_session
 from workflow.transitions import Actor, actor_of_user
@@ -88,8 +89,8 @@ def signed_in_user(request: Request) -> User | None:
 WebUser = Annotated[User, Depends(web_user)]
 
 
-def web_actor(user: WebUser) -> Actor:
-    return actor_of_user(user)
+def web_actor(user: WebUser, session: SessionDep) -> Actor:
+    return actor_of_user(user, stands_in_for(session, user.id))
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]

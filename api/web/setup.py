@@ -7,7 +7,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
+    assignment,
     auth,
+    away,
     calls,
     catalogue,
     comments,
@@ -50,6 +52,8 @@ def install_web(app: FastAPI) -> None:
         comments,
         triage,
         calls,
+        assignment,
+        away,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from models.enums import Department, Status, TaskKind, TaskStatus
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
+from workflow.rules.assignment import HANDOVER_ACTIONS, handover_refusal
 from workflow.rules.permissions import Action, Actor, permission_refusal, words
 from workflow.rules.states import ENDED_BY_PERSON, TRANSITIONS, is_open, state_refusal
 from workflow.rules.tasks import TASK_DEFINITIONS, is_finished, works_in
@@ -107,11 +108,20 @@ def task_refusal(
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
+    if action in HANDOVER_ACTIONS:  # heads of the department hand out work they do not do
+        return handover_refusal(
+            action,
+            task_id=task.id,
+            status=task.status,
+            department=task.department,
+            assignee_id=task.assignee_id,
+            actor=actor,
+        )
     if not works_in(actor, task.department):
         return NotAllowed(f"task {task.id} belongs to {task.department.value}")
     if is_finished(task.status):
         return RuleViolation(f"task {task.id} is {task.status.value}")
-    if task.assignee_id not in (None, actor.user_id):
+    if task.assignee_id not in (None, actor.user_id, *actor.stands_in_for):
         return RuleViolation(f"task {task.id} is claimed by someone else")
     if action is Action.claim_task and task.status is TaskStatus.claimed:
         return RuleViolation(f"task {task.id} is claimed already")
@@ -157,6 +167,13 @@ def available_actions(
         for a in TASK_DEFINITIONS[task.kind].actions
         if task_refusal(a, task, complaint, actor) is None
     )
+
+
+def available_handover_actions(
+    complaint: ComplaintFacts, actor: Actor, task: TaskFacts
+) -> frozenset[Action]:
+    """Assign and unclaim, asked apart from ``available_actions``: they apply to every kind."""
+    return frozenset(a for a in HANDOVER_ACTIONS if task_refusal(a, task, complaint, actor) is None)
 
 
 def require_complaint_action(action: Action, complaint: ComplaintFacts, actor: Actor) -> None:

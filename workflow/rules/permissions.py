@@ -70,6 +70,8 @@ class Action(StrEnum):
     triage_mail = "triage_mail"
     route_untriaged = "route_untriaged"
     record_call = "record_call"
+    assign_task = "assign_task"
+    unclaim_task = "unclaim_task"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -150,6 +152,9 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.triage_mail: frozenset({Role.sales}),
     Action.route_untriaged: frozenset({SYSTEM}),
     Action.record_call: frozenset({Role.sales}),  # the customer contact phones the notice
+    # Who of them may, on which task, is in rules/assignment.py.
+    Action.assign_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
+    Action.unclaim_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
 }
 
 
@@ -162,6 +167,8 @@ class Actor:
     role: str
     user_id: int | None = None
     department: str | None = None
+    # The colleagues away now who named this user their deputy: their tasks may be worked.
+    stands_in_for: frozenset[int] = frozenset()
 
 
 def may(role: str, action: Action) -> bool:

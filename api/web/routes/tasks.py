@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import SessionDep, WriteSessionDep
+from api.web.assign_form import assignment_page_context
 from api.web.forms import FieldErrors, choice, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
@@ -116,6 +117,7 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
         "errors": {},
         **capa_page_context(session, complaint, actor),
         **triage_page_context(session, task, complaint),
+        **assignment_page_context(session, task, complaint, actor),
     }
 
 
