@@ -16,20 +16,10 @@ from workflow import deadlines, notices
 from workflow.away import deputy_while_away
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, RuleViolation
-from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
-from workflow.rules import Action, Actor, TaskStatus, require_permission, require_task_action
+from workflow.rules import Action, Actor, TaskStatus
 from workflow.rules.assignment import assignee_refusal
-from workflow.tasks import _lock_task_and_complaint
-
-
-def _locked_for_handover(
-    session: Session, task_id: int, action: Action, actor: Actor
-) -> tuple[Task, Complaint]:
-    require_permission(actor.role, action)
-    task, complaint = _lock_task_and_complaint(session, task_id)
-    require_task_action(action, task_facts(task), facts_of(complaint), actor)
-    return task, complaint
+from workflow.tasks import locked_for_action
 
 
 def _new_assignee(session: Session, user_id: int, task: Task) -> User:
@@ -68,7 +58,7 @@ def assign_task(
 ) -> tuple[Task, str | None]:
     """The task becomes the colleague's, claimed, with its clocks (reminders go to them); while
     they are away, their deputy's. Also the username of the one away, if any."""
-    task, complaint = _locked_for_handover(session, task_id, Action.assign_task, actor)
+    task, complaint = locked_for_action(session, task_id, Action.assign_task, actor)
     assignee, away = _holder(session, _new_assignee(session, request.user_id, task), task)
     previous = _username(session, task.assignee_id)
     task.status = TaskStatus.claimed
@@ -127,7 +117,7 @@ def _tell_assignee(
 
 def unclaim_task(session: Session, *, task_id: int, request: TaskUnclaim, actor: Actor) -> Task:
     """The task goes back to its department's queue, open; its clocks run on, unowned."""
-    task, complaint = _locked_for_handover(session, task_id, Action.unclaim_task, actor)
+    task, complaint = locked_for_action(session, task_id, Action.unclaim_task, actor)
     previous = _username(session, task.assignee_id)
     task.status = TaskStatus.open
     task.assignee_id = None

@@ -46,7 +46,7 @@ def update_customer(
     session: Session, *, customer_id: int, update: CustomerUpdate, actor: Actor
 ) -> CustomerChange:
     require_permission(actor.role, Action.edit_customer)
-    customer = _lock_customer(session, customer_id)
+    customer = lock_customer(session, customer_id)
     wanted = _wanted_values(update)
     changed = {f: v for f, v in wanted.items() if getattr(customer, f) != v}
     if not changed:
@@ -64,7 +64,8 @@ def update_customer(
     return CustomerChange(customer, sorted(changed), complaints)
 
 
-def _lock_customer(session: Session, customer_id: int) -> Customer:
+def lock_customer(session: Session, customer_id: int) -> Customer:
+    """The customer's row, locked; 404 if none, 409 once their personal data is erased."""
     customer = session.exec(
         select(Customer).where(Customer.id == customer_id).with_for_update()
     ).first()
@@ -72,8 +73,8 @@ def _lock_customer(session: Session, customer_id: int) -> Customer:
         raise NotFound(f"no customer with id {customer_id}")
     if customer.erased_at is not None:
         raise RuleViolation(
-            f"customer {customer_id}'s personal data was erased on "
-            f"{customer.erased_at:%Y-%m-%d}: there is nothing to change"
+            f"customer {customer_id}'s personal data was already erased on "
+            f"{customer.erased_at:%Y-%m-%d}"
         )
     return customer
 

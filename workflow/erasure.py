@@ -32,7 +32,8 @@ from models.resolution import Resolution
 from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from workflow.clock import utcnow
-from workflow.errors import NotFound, RuleViolation
+from workflow.customers import lock_customer
+from workflow.errors import RuleViolation
 from workflow.history import record_history
 from workflow.locking import lock_complaint_by_id
 from workflow.personal_data import ERASED, PERSONAL_FIELDS
@@ -57,7 +58,7 @@ class Erasure:
 
 def erase_customer(session: Session, *, customer_id: int, reason: str, actor: Actor) -> Erasure:
     require_permission(actor.role, Action.erase_personal_data)
-    customer = _lock_customer(session, customer_id)
+    customer = lock_customer(session, customer_id)
     complaints = [lock_complaint_by_id(session, i) for i in _complaint_ids(session, customer_id)]
     _refuse_while_owed(complaints)
     ids = [id_of(c) for c in complaints]
@@ -80,20 +81,6 @@ def erase_customer(session: Session, *, customer_id: int, reason: str, actor: Ac
     legacy = _entries_sealed_with_values(session, ids)
     session.commit()
     return Erasure(customer_id, now, [c.reference for c in complaints], values, cleaned, legacy)
-
-
-def _lock_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.exec(
-        select(Customer).where(Customer.id == customer_id).with_for_update()
-    ).first()
-    if customer is None:
-        raise NotFound(f"no customer with id {customer_id}")
-    if customer.erased_at is not None:
-        raise RuleViolation(
-            f"customer {customer_id}'s personal data was already erased on "
-            f"{customer.erased_at:%Y-%m-%d}"
-        )
-    return customer
 
 
 def _complaint_ids(session: Session, customer_id: int) -> list[int]:

@@ -17,7 +17,7 @@ from workflow.rules import (
     TaskStatus,
     inquiry_department_refusal,
 )
-from workflow.tasks import _locked_for
+from workflow.tasks import locked_for_action
 
 
 def forward_inquiry(
@@ -27,7 +27,7 @@ def forward_inquiry(
     outside = inquiry_department_refusal(request.department)
     if outside is not None:  # input first, whatever the task
         raise InvalidInput("department", outside)
-    task, complaint = _locked_for(session, task_id, Action.forward_inquiry, actor)
+    task, complaint = locked_for_action(session, task_id, Action.forward_inquiry, actor)
     refusal = inquiry_department_refusal(request.department, task.department)
     if refusal is not None:
         raise InvalidInput("department", refusal)

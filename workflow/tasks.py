@@ -78,7 +78,7 @@ def _lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Comp
     return task, complaint
 
 
-def _locked_for(
+def locked_for_action(
     session: Session, task_id: int, action: Action, actor: Actor
 ) -> tuple[Task, Complaint]:
     """The task and its complaint, locked, once the rules allow ``action`` on them."""
@@ -310,7 +310,7 @@ def _record_milestone(
     then: Callable[[Session, Complaint], None] | None = None,
     assessment: Assessment | None = None,
 ) -> Task:
-    task, complaint = _locked_for(session, task_id, action, actor)
+    task, complaint = locked_for_action(session, task_id, action, actor)
     step = MILESTONE_ACTIONS[action]
     _take(session, task, actor)
     task.result = {**task.result, step.value: fields}
@@ -361,7 +361,7 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     refusal = subtask_department_refusal(request.department)
     if refusal is not None:  # input first: what the request says is wrong whatever the task
         raise InvalidInput("department", refusal)
-    task, complaint = _locked_for(session, task_id, Action.open_subtask, actor)
+    task, complaint = locked_for_action(session, task_id, Action.open_subtask, actor)
     _take(session, task, actor)
     subtask = Task(
         complaint_id=id_of(complaint),
