@@ -140,9 +140,11 @@ def email_target_url(address: str) -> str:
     query = urlencode(
         {
             "from": settings.mail_from,
+            "name": settings.mail_from_name or settings.company_name,
             "to": address,
             "mode": settings.smtp_mode,
             "cto": settings.smtp_timeout_seconds,
-        }
+        },
+        quote_via=quote,  # Apprise reads "+" as itself, not as a space
     )
     return f"mailto://{credentials}{settings.smtp_host}:{settings.smtp_port}?{query}"

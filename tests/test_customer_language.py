@@ -4,6 +4,7 @@ bad values are refused in plain words; every shipped catalogue is complete."""
 
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tests.support import (
     sweep,
 )
 from tests.test_satisfaction import answer_clock, status_link
+from workflow.config import get_settings
 from workflow.languages import LOCALE_DIR, SHIPPED_LANGUAGES, format_moment
 
 # A Thursday evening in Berlin, already Friday morning in Shanghai.
@@ -99,6 +101,7 @@ def test_a_customer_gets_acknowledgement_and_resolution_in_their_language_and_ti
     assert subject_of(acknowledgement).startswith(acknowledged)
     assert resolved in subject_of(resolution)
     for mail in (acknowledgement, resolution):
+        assert parseaddr(mail["From"]) == (get_settings().company_name, get_settings().mail_from)
         assert mail["Content-Language"] == language
         assert f'<html lang="{language}">' in mail_body(mail)
     assert resolved_on in mail_body(resolution)
@@ -137,6 +140,14 @@ def test_a_german_customer_closed_without_an_answer_is_told_and_asked_to_rate_in
     assert "Sie können nur einmal bewerten." in mail_body(invitation)
 
 
+def _is_the_companys_page_only(page: str) -> None:
+    """A customer's page names the company and links to nothing of the staff's or the API's."""
+    assert f"<strong>{get_settings().company_name}</strong>" in page
+    assert 'href="/"' not in page
+    assert "/api/" not in page
+    assert "/login" not in page
+
+
 def test_a_german_customer_rates_on_a_german_form_and_is_thanked_in_german(as_user, base_url):
     from tests.test_web_pages import Browser
 
@@ -149,6 +160,7 @@ def test_a_german_customer_rates_on_a_german_form_and_is_thanked_in_german(as_us
     customer, link = Browser(base_url), status_link(reference)
     try:
         form = customer.client.get(link).text
+        _is_the_companys_page_only(form)
         for german in (
             "Wie haben wir Ihre Reklamation bearbeitet?",
             "Ihre Zufriedenheit insgesamt, von 1 (sehr unzufrieden) bis 5 (sehr zufrieden)",
@@ -167,6 +179,7 @@ def test_a_german_customer_rates_on_a_german_form_and_is_thanked_in_german(as_us
         assert again.status_code == 409
         assert "Sie haben diese Reklamation bereits bewertet" in again.text
         assert "<h1>Das ist jetzt nicht möglich</h1>" in again.text
+        _is_the_companys_page_only(again.text)
         assert '<html lang="de"' in again.text
         token = link.rsplit("/", 1)[1]
         assert f'<a href="/status/{token}?lang=de">Zurück zu Ihrer Reklamation</a>' in again.text

@@ -65,8 +65,11 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     mail_from: str = "complaints@example.com"
     company_name: str = Field(
-        default="Example Manufacturing", description="Printed on documents for customers (8D)"
+        default="Example Manufacturing",
+        description="The company customers deal with: on their documents (8D), at the top of "
+        "their status page, and the display name in From: unless mail_from_name is set",
     )
+    mail_from_name: str = Field(default="", description="From: display name; empty: company_name")
     smtp_timeout_seconds: int = 15
     department_emails: dict[str, list[str]] = Field(
         default_factory=lambda: dict(DEFAULT_DEPARTMENT_EMAILS)

@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 from api.web.session import csrf_token, signed_in_user
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
+from workflow.config import get_settings
 from workflow.languages import (
     format_moment,
     gettext_noop,
@@ -98,6 +99,7 @@ def render(
         "user": user,
         "csrf_token": csrf_token(request),
         "flashes": request.session.pop("flash", []),
+        "company_name": get_settings().company_name,
     }
     response = templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code
@@ -143,6 +145,9 @@ def error_page(request: Request, status_code: int, detail: object) -> HTMLRespon
     if isinstance(customer_page, CustomerPage):
         words = translations(customer_page.language).ugettext
         context.update(
-            title=words(title), language=customer_page.language, back_url=customer_page.back_url
+            title=words(title),
+            language=customer_page.language,
+            back_url=customer_page.back_url,
+            customer_view=True,
         )
     return render(request, "error.html", context, status_code=status_code)

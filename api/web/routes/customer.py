@@ -166,6 +166,7 @@ def status_page(
             "rating": rating_of(session, id_of(complaint)),
             "question": open_question(session, complaint),
             "token": token,
+            "customer_view": True,
         },
     )
 
