@@ -58,6 +58,7 @@ from workflow.rules.deadlines import (
     PolicyKey,
     match_policy,
 )
+from workflow.rules.next_step import NextStep, TaskOffer, next_step
 from workflow.rules.permissions import (
     CUSTOMER,
     DEPARTMENT_WORKERS,
@@ -159,6 +160,7 @@ __all__ = [
     "EventKind",
     "HistoryAction",
     "Kind",
+    "NextStep",
     "NotAllowed",
     "PolicyKey",
     "Remedy",
@@ -172,6 +174,7 @@ __all__ = [
     "TaskDefinition",
     "TaskFacts",
     "TaskKind",
+    "TaskOffer",
     "TaskStatus",
     "Transition",
     "action_department_refusal",
@@ -193,6 +196,7 @@ __all__ = [
     "needs_an_answer",
     "needs_investigation",
     "next_status",
+    "next_step",
     "nothing_to_correct",
     "opening_refusal",
     "queue_row_actions",

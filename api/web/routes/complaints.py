@@ -62,8 +62,10 @@ from workflow.rules import (
     Remedy,
     Severity,
     Status,
+    TaskOffer,
     available_actions,
     intake_kinds,
+    next_step,
 )
 
 router = page_router()
@@ -273,9 +275,13 @@ def complaint_page(
     session: SessionDep,
     actor: Annotated[Actor, page_for(Action.read_complaints)],
 ) -> Response:
-    record = complaint_record(session, reference)
+    record = complaint_record(session, reference, actor)
     complaint = get_complaint(session, reference)
     actions = available_actions(closing_facts(session, complaint), actor)
+    offers = [
+        TaskOffer(t.id, t.kind, frozenset(Action(a) for a in t.available_actions))
+        for t in record.tasks
+    ]
     return render(
         request,
         "complaint_page.html",
@@ -290,6 +296,7 @@ def complaint_page(
             **capa_page_context(session, complaint, actor),
             "catalogue": active_products(session) if Action.map_product in actions else [],
             "conversation": conversation(record.comments, record.customer_messages),
+            "next_step": next_step(actions, offers),
         },
     )
 
