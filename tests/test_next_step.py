@@ -18,7 +18,7 @@ def test_your_own_task_comes_before_one_to_claim_and_before_the_complaints_actio
     assert next_step(waiting, [claimable, mine]) == NextStep(
         "Work on: Quality assessment and investigation", task_id=7
     )
-    assert next_step(waiting, [claimable]).task_id == 3
+    assert next_step(waiting, [claimable]) == NextStep("Claim: Sub-task", task_id=3)
     assert next_step(waiting, []) == NextStep(
         "Record the customer's answer: the clocks run again", anchor="actions-h"
     )
