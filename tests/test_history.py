@@ -531,15 +531,42 @@ def database_at_0004(tmp_path, fresh_databases, monkeypatch) -> Iterator[Any]:
     config.attributes["configure_logger"] = False
     try:
         command.upgrade(config, "0004")
-        from workflow.cli import app
-
-        assert CliRunner().invoke(app, ["seed-demo"]).exit_code == 0
+        _sales_user_at_0004()
         yield config
     finally:
         reset_engines()
         get_settings.cache_clear()
         if url:
             fresh_databases.drop({"CW_DATABASE_URL": url})
+
+
+# The user table as revision 0004 has it: today's model has columns added since.
+OLD_USER = sa.table(
+    "user",
+    *(sa.column(n, sa.String) for n in ("username", "full_name", "email", "role")),
+    *(sa.column(n, sa.String) for n in ("department", "hashed_password")),
+    sa.column("is_active", sa.Boolean),
+    sa.column("digest_enabled", sa.Boolean),
+    sa.column("created_at", UTCDateTime()),
+)
+
+
+def _sales_user_at_0004() -> None:
+    """The one user the old complaints need (their ``received_by``)."""
+    with get_write_engine().begin() as conn:
+        conn.execute(
+            OLD_USER.insert().values(
+                username="sales",
+                full_name="Sam Sales",
+                email="sales@example.com",
+                role="sales",
+                department="sales",
+                hashed_password="not-a-password-hash",
+                is_active=True,
+                digest_enabled=False,
+                created_at=datetime(2026, 11, 1, tzinfo=ZoneInfo("UTC")),
+            )
+        )
 
 
 def _old_complaints_with_history(tamper: bool) -> list[tuple[int, int]]:
