@@ -268,7 +268,8 @@ class InquiryForward(SQLModel):
     note: str | None = Field(default=None, max_length=2000, description="What to look at.")
 
 
-TaskCompletion = Annotated[
+# Every body that completes a task; the ``kind`` field names which.
+Completion = (
     QualityResult
     | SalesReview
     | SubtaskAnswer
@@ -276,7 +277,10 @@ TaskCompletion = Annotated[
     | EffectivenessVerdict
     | InquiryAnswer
     | MailTriage
-    | CallRecord,
+    | CallRecord
+)
+TaskCompletion = Annotated[
+    Completion,
     Field(discriminator="kind"),
 ]
 

@@ -16,6 +16,7 @@ from models.resolution import Resolution
 from models.task import (
     ActionDone,
     Assessment,
+    Completion,
     Containment,
     EffectivenessVerdict,
     InquiryAnswer,
@@ -52,16 +53,6 @@ from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 from workflow.triage import apply_triage
 
-Completion = (
-    QualityResult
-    | SalesReview
-    | SubtaskAnswer
-    | ActionDone
-    | EffectivenessVerdict
-    | InquiryAnswer
-    | MailTriage
-    | CallRecord
-)
 MILESTONE_HISTORY = {
     Step.first_assessment: HistoryAction.first_assessment_recorded,
     Step.containment: HistoryAction.containment_recorded,
