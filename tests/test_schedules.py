@@ -2,7 +2,11 @@
 leave a run holding its deployment's only slot, and after a restart the next sweep and
 reconcile still run within two minutes, with nothing left Running or Pending and no pile of
 queued runs. On real components: a Prefect server of its own (temporary PREFECT_HOME), the
-deployments of prefect.yaml served by a real process worker, the relay, SQL and SMTP."""
+deployments of prefect.yaml served by a real process worker, the relay, SQL and SMTP.
+
+Run in the SQLite leg only: the slots, runs and states it checks live in that Prefect server
+of its own, on SQLite in both legs, and the complaint it reminds about is plain intake, which
+every other test runs on PostgreSQL too."""
 
 import asyncio
 import os
@@ -38,6 +42,15 @@ from workflow.stack import Stack, http_ok, prefect_command, wait_until
 
 SCHEDULED = ("sweep-deadlines", "reconcile-outbox")
 DOWN_FOR = 150  # seconds: the schedules tick twice while nothing serves them
+# A jammed schedule never runs again; a healthy one runs once the worker has deployed again,
+# Prefect's scheduler has planned the next tick and a flow process has started, which on a
+# busy machine takes minutes (about a minute in a CI run here, over 180 s in one under load).
+RUNS_AGAIN_WITHIN = 300
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("CW_TEST_DATABASE_URL")),
+    reason="the schedules live in the test's own Prefect server (SQLite in both legs)",
+)
 HOLDING = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
 
 
@@ -202,8 +215,8 @@ def test_a_killed_worker_and_relay_leave_no_jammed_schedule(
 
     for deployment in SCHEDULED:
         # The worker registers the deployments first (seconds, more on a loaded machine).
-        wait_for(lambda d=deployment: ran_since_restart(d), timeout=180, interval=2)
-    assert datetime.now(UTC) - restarted_at < timedelta(seconds=185)
+        wait_for(lambda d=deployment: ran_since_restart(d), timeout=RUNS_AGAIN_WITHIN, interval=2)
+    assert datetime.now(UTC) - restarted_at < timedelta(seconds=RUNS_AGAIN_WITHIN + 5)
 
     crashed = next(r for r in runs("sweep-deadlines") if r.id == hung.id)
     assert crashed.state is not None

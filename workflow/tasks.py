@@ -1,10 +1,8 @@
-"""Use cases on tasks: claim one, record its milestones, ask another department, complete it.
+"""Use cases on tasks: claim one, complete it (milestones: milestones.py; sub-tasks: subtasks.py).
 
 Every check of who may do what, in which state, is asked of the rules
 (``require_task_action``); these functions lock, apply and commit once.
 """
-
-from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
@@ -15,51 +13,38 @@ from models.enums import HistoryAction
 from models.resolution import Resolution
 from models.task import (
     ActionDone,
-    Assessment,
     Completion,
-    Containment,
     EffectivenessVerdict,
     InquiryAnswer,
     QualityResult,
     SalesReview,
     SubtaskAnswer,
-    SubtaskRequest,
     Task,
 )
 from models.triage import MailTriage
-from workflow import calls, capa, deadlines, effectiveness, notices, recurrence
+from workflow import calls, capa, deadlines, effectiveness, notices
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
 from workflow.history import record_history
-from workflow.notices import announce_task
-from workflow.quality_codes import assess_complaint, result_codes
+from workflow.quality_codes import result_codes
 from workflow.resolutions import latest_resolution
 from workflow.rules import (
-    BUSINESS_DAY_HOURS,
-    MILESTONE_ACTIONS,
     TASK_DEFINITIONS,
     Action,
     Actor,
     Step,
-    TaskKind,
     TaskStatus,
     is_finished,
     require_permission,
     require_task_action,
-    subtask_department_refusal,
 )
 from workflow.severity import apply_severity_change
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 from workflow.triage import apply_triage
 
-MILESTONE_HISTORY = {
-    Step.first_assessment: HistoryAction.first_assessment_recorded,
-    Step.containment: HistoryAction.containment_recorded,
-}
 
-
-def _lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Complaint]:
+def lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Complaint]:
     """Lock in one order everywhere (complaint, then task) so two writers never deadlock."""
     task = session.get(Task, task_id)
     if task is None:
@@ -74,12 +59,12 @@ def locked_for_action(
 ) -> tuple[Task, Complaint]:
     """The task and its complaint, locked, once the rules allow ``action`` on them."""
     require_permission(actor.role, action)
-    task, complaint = _lock_task_and_complaint(session, task_id)
+    task, complaint = lock_task_and_complaint(session, task_id)
     require_task_action(action, task_facts(task), facts_of(complaint), actor)
     return task, complaint
 
 
-def _take(session: Session, task: Task, actor: Actor) -> None:
+def take_task(session: Session, task: Task, actor: Actor) -> None:
     if task.status is TaskStatus.open:
         task.status = TaskStatus.claimed
         task.assignee_id = actor.user_id
@@ -90,11 +75,11 @@ def _take(session: Session, task: Task, actor: Actor) -> None:
 
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     require_permission(actor.role, Action.claim_task)
-    task, complaint = _lock_task_and_complaint(session, task_id)
+    task, complaint = lock_task_and_complaint(session, task_id)
     if task.status is TaskStatus.claimed and task.assignee_id == actor.user_id:
         return task  # already this actor's: claiming again changes nothing
     require_task_action(Action.claim_task, task_facts(task), facts_of(complaint), actor)
-    _take(session, task, actor)
+    take_task(session, task, actor)
     record_history(
         session,
         complaint_id=id_of(complaint),
@@ -119,7 +104,7 @@ def close_task(
 
 
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:
-    _take(session, task, actor)
+    take_task(session, task, actor)
     close_task(session, task, actor, TaskStatus.done, result)
 
 
@@ -234,7 +219,7 @@ def _record_call(
     if call.reached:
         _finish(session, task, actor, result)
     else:
-        _take(session, task, actor)
+        take_task(session, task, actor)
         task.result = result
 
 
@@ -269,7 +254,7 @@ def _completion_action(completion: Completion) -> Action:
 
 
 def complete_task(session: Session, *, task_id: int, completion: Completion, actor: Actor) -> Task:
-    task, complaint = _lock_task_and_complaint(session, task_id)
+    task, complaint = lock_task_and_complaint(session, task_id)
     expected = TASK_DEFINITIONS[task.kind].answer_kind
     if completion.kind != expected:
         kind = task.kind.value.replace("_", " ")
@@ -291,160 +276,7 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
     return task
 
 
-def _record_milestone(
-    session: Session,
-    *,
-    task_id: int,
-    actor: Actor,
-    action: Action,
-    fields: dict,
-    then: Callable[[Session, Complaint], None] | None = None,
-    assessment: Assessment | None = None,
-) -> Task:
-    task, complaint = locked_for_action(session, task_id, action, actor)
-    step = MILESTONE_ACTIONS[action]
-    _take(session, task, actor)
-    task.result = {**task.result, step.value: fields}
-    deadlines.stop_task_clocks(session, task, {step})
-    if assessment is not None:
-        assess_complaint(session, task, complaint, assessment, actor)
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=actor.name,
-        action=MILESTONE_HISTORY[step],
-        changes={"task_id": task.id, **fields},
-    )
-    if then is not None:
-        then(session, complaint)
-    session.commit()
-    return task
-
-
-def record_assessment(
-    session: Session, *, task_id: int, assessment: Assessment, actor: Actor
-) -> Task:
-    """Quality's first decision: valid, severity, investigate or why not. Meets its clock."""
-    fields = assessment.model_dump(mode="json")
-    return _record_milestone(
-        session,
-        task_id=task_id,
-        actor=actor,
-        action=Action.record_assessment,
-        fields=fields,
-        then=recurrence.detect,  # the defect code is known now: look again
-        assessment=assessment,
-    )
-
-
-def record_containment(
-    session: Session, *, task_id: int, containment: Containment, actor: Actor
-) -> Task:
-    fields = containment.model_dump(mode="json")
-    return _record_milestone(
-        session, task_id=task_id, actor=actor, action=Action.record_containment, fields=fields
-    )
-
-
-def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, actor: Actor) -> Task:
-    """Quality, working its assessment task, asks another department for a finding; the
-    sub-task runs on its own clock (the sub-task policy, or the time quality gives)."""
-    refusal = subtask_department_refusal(request.department)
-    if refusal is not None:  # input first: what the request says is wrong whatever the task
-        raise InvalidInput("department", refusal)
-    task, complaint = locked_for_action(session, task_id, Action.open_subtask, actor)
-    _take(session, task, actor)
-    subtask = Task(
-        complaint_id=id_of(complaint),
-        department=request.department,
-        kind=TaskKind.subtask,
-        parent_task_id=task.id,
-        created_at=utcnow(),
-        due_at=utcnow(),
-        result={"request": request.request, "requested_by": actor.name},
-    )
-    session.add(subtask)
-    session.flush()
-    _start_subtask_clock(session, complaint, subtask, request)
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=actor.name,
-        action=HistoryAction.subtask_opened,
-        changes={
-            "task_id": subtask.id,
-            "parent_task_id": task.id,
-            "department": request.department,
-            "request": request.request,
-            "due_at": subtask.due_at,
-        },
-    )
-    announce_task(
-        session,
-        complaint,
-        department=request.department.value,
-        task_kind=TaskKind.subtask,
-        due_at=subtask.due_at,
-        key=f"subtask:{subtask.id}",
-    )
-    session.commit()
-    return subtask
-
-
-def _start_subtask_clock(
-    session: Session, complaint: Complaint, subtask: Task, request: SubtaskRequest
-) -> None:
-    hours = request.business_days * BUSINESS_DAY_HOURS if request.business_days else None
-    clock = deadlines.start_clock(
-        session,
-        complaint,
-        Step.subtask,
-        start=subtask.created_at,
-        department=request.department,
-        cycle=complaint.cycle,
-        task=subtask,
-        hours=hours,
-    )
-    assert clock is not None, "no deadline policy for sub-tasks"
-    subtask.due_at = clock.due_at
-    session.add(subtask)
-
-
 def subtasks_of(session: Session, task_id: int) -> list[Task]:
     return list(
         session.exec(select(Task).where(Task.parent_task_id == task_id).order_by(col(Task.id)))
     )
-
-
-def cancel_subtask(
-    session: Session, *, task_id: int, subtask_id: int, reason: str, actor: Actor
-) -> Task:
-    """Quality withdraws a sub-task of its task that it no longer needs, saying why; the
-    sub-task leaves the department's queue and its clock stops."""
-    require_permission(actor.role, Action.cancel_subtask)
-    task, complaint = _lock_task_and_complaint(session, task_id)
-    subtasks = subtasks_of(session, task_id)
-    subtask = next((s for s in subtasks if s.id == subtask_id), None)
-    if subtask is None:
-        raise NotFound(f"task {task_id} has no sub-task {subtask_id}")
-    require_task_action(
-        Action.cancel_subtask, task_facts(task, subtasks), facts_of(complaint), actor
-    )
-    if is_finished(subtask.status):
-        raise RuleViolation(f"sub-task {subtask_id} is {subtask.status.value} already")
-    result = {**subtask.result, "cancelled_because": reason}
-    close_task(session, subtask, actor, TaskStatus.cancelled, result)
-    record_history(
-        session,
-        complaint_id=id_of(complaint),
-        actor=actor.name,
-        action=HistoryAction.subtask_cancelled,
-        changes={
-            "task_id": subtask_id,
-            "parent_task_id": task_id,
-            "department": subtask.department,
-        },
-        reason=reason,
-    )
-    session.commit()
-    return subtask

@@ -21,16 +21,11 @@ from models.user import User
 from models.views import Page
 from workflow.assignment import assign_task, unclaim_task
 from workflow.inquiries import forward_inquiry
+from workflow.milestones import record_assessment, record_containment
 from workflow.queries import list_tasks, task_view
 from workflow.rules import OPEN_TASK_STATUSES, Department, TaskStatus, queue_scope
-from workflow.tasks import (
-    cancel_subtask,
-    claim_task,
-    complete_task,
-    open_subtask,
-    record_assessment,
-    record_containment,
-)
+from workflow.subtasks import cancel_subtask, open_subtask
+from workflow.tasks import claim_task, complete_task
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 

@@ -32,6 +32,7 @@ from workflow.codes import code_groups
 from workflow.errors import NotFound
 from workflow.facts import facts_of, task_facts
 from workflow.inquiries import forward_inquiry
+from workflow.milestones import record_assessment, record_containment
 from workflow.notices import resolution_preview
 from workflow.queries import complaint_public, list_tasks, task_view
 from workflow.resolutions import latest_resolution
@@ -48,15 +49,8 @@ from workflow.rules import (
     require_task_reader,
     task_refusal,
 )
-from workflow.tasks import (
-    cancel_subtask,
-    claim_task,
-    complete_task,
-    open_subtask,
-    record_assessment,
-    record_containment,
-    subtasks_of,
-)
+from workflow.subtasks import cancel_subtask, open_subtask
+from workflow.tasks import claim_task, complete_task, subtasks_of
 
 router = page_router()
 TaskId = Annotated[int, Path(ge=1, le=2**62)]
