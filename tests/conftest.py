@@ -39,6 +39,25 @@ from workflow.config import Settings, get_settings
 TEST_DATABASE_URL = os.environ.get("CW_TEST_DATABASE_URL", "")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_leg_only(reason): what the test checks does not depend on the database "
+        "backend (a browser driving pages the HTTP tests also run on PostgreSQL, or state kept "
+        "in a Prefect server of the test's own); CI's PostgreSQL leg skips it, saying why",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not TEST_DATABASE_URL:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_leg_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"run in the SQLite leg: {reason}"))
+
+
 def pytest_report_header() -> str:
     if TEST_DATABASE_URL:
         return f"database: PostgreSQL, {make_url(TEST_DATABASE_URL)!r} (CW_TEST_DATABASE_URL)"

@@ -3,12 +3,18 @@ the manager assigns it on a phone, the colleague puts it back in the queue at a 
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from playwright.sync_api import expect
 
 from models.enums import Department, Role
 from tests.support import Api, drain_outbox
 from tests.test_assignment import add_colleague
 from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, signed_in, web
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
 
 __all__ = ["browser", "web"]  # the fixtures this module borrows
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support import Api, freeze_at, sweep
@@ -18,6 +19,10 @@ from tests.test_web_browser import (  # noqa: F401 - the module's browser fixtur
     drain,
     signed_in,
     web,
+)
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
 )
 
 

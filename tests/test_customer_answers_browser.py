@@ -4,12 +4,18 @@ and reopens a complaint we closed for lack of their answer, on their status page
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support import Api, drain_outbox, freeze_at, sweep
 from tests.test_customer_answers import _stored_files, _waiting_on_customer
 from tests.test_satisfaction import answer_clock, berlin, resolve, status_link
 from tests.test_web_browser import PHONE, browser, check_page, tiny_png, web
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
 
 __all__ = ["browser", "web"]  # the fixtures this module borrows
 

@@ -5,6 +5,7 @@ browser (Debian's Chromium driven by Playwright), checked with axe-core."""
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
@@ -12,6 +13,11 @@ from models.customer import Customer
 from tests.support import Api
 from tests.test_web_browser import DESKTOP, browser, check_page, drain, status_link, web  # noqa: F401
 from workflow.db import read_session
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
 
 GERMAN_CUSTOMER = {"name": "Jörg Bauer", "email": "joerg@werk.example", "language": "de"}
 

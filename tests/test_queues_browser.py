@@ -18,6 +18,11 @@ from tests.test_web_browser import (  # noqa: F401 - the module's browser fixtur
     web,
 )
 
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
+
 BERG = {"name": "Bo Berg", "company": "Berg AB", "email": "bo@berg.example"}
 CHEN = {"name": "Cleo Chen", "company": "Chen GmbH", "email": "cleo@chen.example"}
 

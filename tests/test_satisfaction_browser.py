@@ -4,11 +4,17 @@ Playwright), after following the link in the invitation mail."""
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.support import Api
 from tests.test_satisfaction import resolve
 from tests.test_web_browser import PHONE, browser, check_page, drain, status_link, web
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
 
 __all__ = ["browser", "web"]  # the fixtures this module borrows
 

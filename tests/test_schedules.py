@@ -47,9 +47,8 @@ DOWN_FOR = 150  # seconds: the schedules tick twice while nothing serves them
 # busy machine takes minutes (about a minute in a CI run here, over 180 s in one under load).
 RUNS_AGAIN_WITHIN = 300
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("CW_TEST_DATABASE_URL")),
-    reason="the schedules live in the test's own Prefect server (SQLite in both legs)",
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="the schedules live in the test's own Prefect server, on SQLite in both legs"
 )
 HOLDING = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
 

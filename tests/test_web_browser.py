@@ -29,6 +29,11 @@ from tests.support import Api, drain_outbox, freeze_at, mail_body
 from workflow.clock import utcnow
 from workflow.config import get_settings
 
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
