@@ -84,9 +84,14 @@ def tiny_png() -> bytes:
 
 
 def check_page(page: Page, name: str) -> None:
-    """axe-core finds no serious violation; the page is saved for a reviewer."""
+    """axe-core finds no serious violation and, on a phone, the page itself does not scroll
+    sideways (wide tables scroll inside their box); the page is saved for a reviewer."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    viewport = page.viewport_size
+    if viewport is not None and viewport["width"] <= PHONE["width"]:
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"{name}: the page is {widths[0]} px wide on a phone"
     violations = Axe().run(page).response["violations"]
     serious = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"

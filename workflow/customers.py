@@ -42,6 +42,16 @@ def customer_complaints(session: Session, customer_id: int) -> list[Complaint]:
     return list(session.exec(query.order_by(col(Complaint.received_at).desc())))
 
 
+def other_complaints(
+    session: Session, customer_id: int, *, besides: int, limit: int = 10
+) -> tuple[list[Complaint], int]:
+    """The customer's latest complaints other than ``besides``, and how many there are."""
+    others = select(Complaint).where(Complaint.customer_id == customer_id, Complaint.id != besides)
+    total = session.exec(select(func.count()).select_from(others.subquery())).one()
+    latest = others.order_by(col(Complaint.received_at).desc()).limit(limit)
+    return list(session.exec(latest)), total
+
+
 def update_customer(
     session: Session, *, customer_id: int, update: CustomerUpdate, actor: Actor
 ) -> CustomerChange:

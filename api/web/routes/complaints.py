@@ -42,6 +42,7 @@ from workflow.complaints import (
     record_customer_response,
     wait_for_customer,
 )
+from workflow.customers import other_complaints
 from workflow.db import read_session, write_session
 from workflow.eight_d import eight_d_report
 from workflow.errors import InvalidInput
@@ -84,6 +85,7 @@ COMPLAINT_FIELDS = (
 )
 CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address", "language", "time_zone")
 PAGE_SIZE = 25
+SIDE_PANEL_SIZE = 10  # the customer's other complaints beside one; the rest on their page
 UNPROCESSABLE = status.HTTP_422_UNPROCESSABLE_CONTENT
 
 
@@ -278,6 +280,9 @@ def complaint_page(
     record = complaint_record(session, reference, actor)
     complaint = get_complaint(session, reference)
     actions = available_actions(closing_facts(session, complaint), actor)
+    others, others_total = other_complaints(
+        session, complaint.customer_id, besides=id_of(complaint), limit=SIDE_PANEL_SIZE
+    )
     offers = [
         TaskOffer(t.id, t.kind, frozenset(Action(a) for a in t.available_actions))
         for t in record.tasks
@@ -297,6 +302,9 @@ def complaint_page(
             "catalogue": active_products(session) if Action.map_product in actions else [],
             "conversation": conversation(record.comments, record.customer_messages),
             "next_step": next_step(actions, offers),
+            "customer_id": complaint.customer_id,
+            "other_complaints": others,
+            "other_complaints_total": others_total,
         },
     )
 
