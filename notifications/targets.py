@@ -11,6 +11,7 @@ import ipaddress
 import socket
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from workflow.company import current_company
 from workflow.config import get_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -140,7 +141,7 @@ def email_target_url(address: str) -> str:
     query = urlencode(
         {
             "from": settings.mail_from,
-            "name": settings.mail_from_name or settings.company_name,
+            "name": current_company().mail_display_name,
             "to": address,
             "mode": settings.smtp_mode,
             "cto": settings.smtp_timeout_seconds,
