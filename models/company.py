@@ -25,8 +25,12 @@ class CompanyProfileFields(SQLModel):
         default="", max_length=500, description="Postal address, one line per address line"
     )
     phone: OneLine = Field(default="", max_length=50)
-    email: OneLine = Field(default="", max_length=254)
-    website: OneLine = Field(default="", max_length=200)
+    email: OneLine = Field(
+        default="", max_length=254, description="An e-mail address such as service@example.com"
+    )
+    website: OneLine = Field(
+        default="", max_length=200, description="An address starting https:// (or http://)"
+    )
     signature: str = Field(
         default="", max_length=1_000, description="Closing words above the contact details"
     )

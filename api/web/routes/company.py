@@ -30,6 +30,7 @@ from workflow.company import (
     set_logo,
     update_company,
 )
+from workflow.config import get_settings
 from workflow.errors import InvalidInput
 from workflow.rules import Action
 from workflow.transitions import Actor
@@ -80,6 +81,7 @@ def _page(
         "logo_path": company.logo_path,
         "foot_preview": render_company_foot(company).body_text,
         "max_logo_kb": MAX_LOGO_BYTES // 1024,
+        "fallback_name": get_settings().company_name,
     }
     return render(request, "company_admin.html", context, status_code=status_code)
 
