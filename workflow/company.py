@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import filetype
+from sqlalchemy import text
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
@@ -21,7 +22,7 @@ from models.company import PROFILE_ID, CompanyProfile, CompanyProfileFields, Com
 from models.enums import HistoryAction
 from workflow.clock import utcnow
 from workflow.config import get_settings
-from workflow.db import read_session
+from workflow.db import get_engine, read_session
 from workflow.errors import InvalidInput
 from workflow.master_log import log_change
 from workflow.rules import Action, Actor, require_permission
@@ -75,9 +76,15 @@ _cache_lock = threading.Lock()
 FIELD_NAMES = tuple(CompanyProfileFields.model_fields)
 
 
-def _version(session: Session) -> str | None:
-    query = select(CompanyProfile.version).where(CompanyProfile.id == PROFILE_ID)
-    return session.exec(query).first()
+# Asked before every use: plain SQL on a pooled connection costs a quarter of an ORM session
+# (0.5–1.1 ms against 2.3 ms a call, measured in docs/architecture.md, "Company profile").
+VERSION_QUERY = text("SELECT version FROM company_profile WHERE id = 1")
+
+
+def _version() -> str | None:
+    with get_engine().connect() as connection:
+        found = connection.execute(VERSION_QUERY).scalar()
+    return str(found) if found is not None else None
 
 
 def _read_fields(session: Session) -> dict[str, Any]:
@@ -91,11 +98,11 @@ def _read_fields(session: Session) -> dict[str, Any]:
 
 def _stored_fields() -> dict[str, Any]:
     database = get_settings().sqlalchemy_url
+    version = _version() or "none"
+    cached = _cache.get(database)
+    if cached is not None and cached.version == version:
+        return cached.fields
     with read_session() as session:
-        version = _version(session) or "none"
-        cached = _cache.get(database)
-        if cached is not None and cached.version == version:
-            return cached.fields
         fields = _read_fields(session)
     with _cache_lock:
         _cache[database] = _Stored(database, version, fields)
