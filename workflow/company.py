@@ -76,8 +76,8 @@ _cache_lock = threading.Lock()
 FIELD_NAMES = tuple(CompanyProfileFields.model_fields)
 
 
-# Asked before every use: plain SQL on a pooled connection costs a quarter of an ORM session
-# (0.5–1.1 ms against 2.3 ms a call, measured in docs/architecture.md, "Company profile").
+# Asked before every use: plain SQL on a pooled connection costs a fraction of an ORM session
+# (0.5 to 1.1 ms against 2.3 ms a call, measured in docs/architecture.md, "Company profile").
 VERSION_QUERY = text("SELECT version FROM company_profile WHERE id = 1")
 
 
