@@ -24,6 +24,7 @@ from api.routes import (
     auth,
     codes,
     comments,
+    company,
     complaints,
     corrections,
     customers,
@@ -257,6 +258,7 @@ def create_app() -> FastAPI:
         codes.router,
         feedback.router,
         comments.router,
+        company.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

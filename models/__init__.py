@@ -6,6 +6,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 from models.attachment import Attachment
 from models.catalogue import MasterDataChange
 from models.comment import Comment
+from models.company import CompanyProfile
 from models.complaint import Complaint, ReferenceCounter
 from models.customer import Customer
 from models.deadline import Deadline, DeadlinePolicyRow
@@ -36,6 +37,7 @@ __all__ = [
     "CapaAction",
     "CauseCode",
     "Comment",
+    "CompanyProfile",
     "Complaint",
     "ComplaintLink",
     "Customer",

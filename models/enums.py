@@ -238,3 +238,5 @@ class HistoryAction(StrEnum):
     customer_called = "customer_called"  # sales phoned the customer a notice and reached them
     task_assigned = "task_assigned"
     task_unclaimed = "task_unclaimed"
+    company_profile_changed = "company_profile_changed"
+    company_logo_changed = "company_logo_changed"

@@ -212,8 +212,9 @@ def check_connects_to_public(url: str) -> None:
 
 
 class AppriseNotifier:
-    def __init__(self) -> None:
+    def __init__(self, from_name: str | None = None) -> None:
         install()
+        self.from_name = from_name  # the From: display name of e-mail; None: the settings'
 
     def send(
         self,
@@ -226,7 +227,7 @@ class AppriseNotifier:
         language: str | None = None,
     ) -> DeliveryResult:
         if channel == NoticeChannel.email:
-            url = email_target_url(recipient)
+            url = email_target_url(recipient, from_name=self.from_name)
             return self._deliver(url, subject, body_html, notice_id, language)
         public_only = not get_settings().allow_private_targets
         try:
@@ -289,6 +290,6 @@ class AppriseNotifier:
         return DeliveryResult(False, NOT_DELIVERED)
 
 
-def notifier() -> Notifier:
-    """The notifier the workflow sends through."""
-    return AppriseNotifier()
+def notifier(from_name: str | None = None) -> Notifier:
+    """The notifier the workflow sends through, mailing as ``from_name``."""
+    return AppriseNotifier(from_name)

@@ -128,8 +128,9 @@ def validate_target(url: str) -> str:
     return url
 
 
-def email_target_url(address: str) -> str:
-    """The Apprise URL that mails ``address`` through the configured SMTP server.
+def email_target_url(address: str, *, from_name: str | None = None) -> str:
+    """The Apprise URL that mails ``address`` through the configured SMTP server, as
+    ``from_name`` (the caller's: the company profile's display name) or the settings' name.
 
     Built at send time from the settings in force, credentials included: never stored."""
     settings = get_settings()
@@ -140,7 +141,7 @@ def email_target_url(address: str) -> str:
     query = urlencode(
         {
             "from": settings.mail_from,
-            "name": settings.mail_from_name or settings.company_name,
+            "name": from_name or settings.mail_from_name or settings.company_name,
             "to": address,
             "mode": settings.smtp_mode,
             "cto": settings.smtp_timeout_seconds,

@@ -80,6 +80,12 @@ def _environment() -> Environment:
     return env
 
 
+def render_company_foot(company: object) -> RenderedNotice:
+    """The foot every customer mail ends with, both parts: for the admin's preview."""
+    body_html = _environment().get_template("_company_foot.html").render(company=company)
+    return RenderedNotice(subject="", body_text=text_of(body_html), body_html=body_html)
+
+
 def render_notice(kind: NoticeKind, context: dict[str, Any]) -> RenderedNotice:
     env = _environment()
     language = shipped_language(context["language"]) if context.get("language") else None

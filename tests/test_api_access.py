@@ -200,6 +200,8 @@ def _body_for(method: str, path: str) -> dict | None:
         "/codes/causes": {"code": "ACC-MAN", "category": "man", "label": "Access cause"},
         "/codes/defects/{code_id}": {"label": "Relabelled"},
         "/codes/causes/{code_id}": {"label": "Relabelled"},
+        "/admin/company": {"name": "Access GmbH", "reason": "Access check."},
+        "/admin/company/logo": None,  # an image body; none: refused for who asks, else 422
     }
     if path in master_data:
         return master_data[path]
@@ -338,6 +340,10 @@ FORBIDDEN = [
             ("GET", "/admin/events/failed"),
             ("POST", "/admin/events/{event_id}/retry"),
             ("POST", "/customers/{customer_id}/erase"),
+            ("GET", "/admin/company"),
+            ("PUT", "/admin/company"),
+            ("PUT", "/admin/company/logo"),
+            ("GET", "/admin/company/changes"),
         )
     ],
     *[
@@ -482,6 +488,10 @@ ALLOWED = [
     *[(user, "POST", "/complaints/{reference}/comments", 201) for user in EVERYONE],
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
     ("admin", "GET", "/admin/events/failed", 200),
+    ("admin", "GET", "/admin/company", 200),
+    ("admin", "PUT", "/admin/company", 200),
+    ("admin", "PUT", "/admin/company/logo", 422),  # no image, no reason
+    ("admin", "GET", "/admin/company/changes", 200),
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
     ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
     *[(user, "GET", "/complaints/{reference}/actions", 200) for user in EVERYONE],

@@ -188,6 +188,22 @@ RULES: dict[str, tuple[Callable[[], str], str, str, str, str, Any]] = {
         "/complaints/CMP-2026-000001/related/CMP-2026-000002",
         {"status": "suggested", "reason": "Back to suggested."},
     ),
+    "the company's website is a web address": (
+        lambda: _field("CompanyProfileUpdate", "website"),
+        "starting https://",
+        "admin",
+        "PUT",
+        "/admin/company",
+        {"website": "javascript:alert(1)", "reason": "Contract check"},
+    ),
+    "the company's e-mail is an address": (
+        lambda: _field("CompanyProfileUpdate", "email"),
+        "An e-mail address",
+        "admin",
+        "PUT",
+        "/admin/company",
+        {"email": "not an address", "reason": "Contract check"},
+    ),
     "not related to itself": (
         lambda: SPEC["paths"]["/api/v1/complaints/{reference}/related/{other}"]["post"][
             "description"

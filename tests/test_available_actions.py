@@ -21,6 +21,7 @@ from workflow.rules import (
     available_actions,
     available_capa_actions,
     corrective_round_closed,
+    may,
     require_task_action,
 )
 
@@ -343,3 +344,8 @@ def test_only_the_customer_rates_and_only_a_closed_complaint_not_yet_rated(statu
 def test_feedback_closed_at_intake_is_not_rated():
     facts = ComplaintFacts(Status.closed, routed_to_quality=False)
     assert A.rate_satisfaction not in available_actions(facts, ACTORS[CUSTOMER])
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_admins_edit_the_company_profile_customers_see(role):
+    assert may(role, Action.edit_company_profile) is (role is Role.admin)

@@ -23,6 +23,7 @@ from api.web.routes import actions as web_actions
 from api.web.routes import auth as web_auth
 from api.web.routes import calls as web_calls
 from api.web.routes import catalogue as web_catalogue
+from api.web.routes import company as web_company
 from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
@@ -307,6 +308,13 @@ FORM_FIELDS = [
     "reasoning",
     "reached",
     "spoke_to",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "signature",
+    "mail_display_name",
+    "logo_reason",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -330,6 +338,7 @@ WEB_FORMS = sorted(
         web_related,
         web_actions,
         web_calls,
+        web_company,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -391,6 +400,8 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
         path.startswith(quality_pages) or path.endswith("/product") or "/related/" in path
     )
     user = "quality" if quality_user else "sales"
+    if path.startswith("/admin"):
+        user = "admin"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(

@@ -4,11 +4,13 @@ import json
 import warnings
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import models  # noqa: F401 - registers every table
@@ -140,4 +142,33 @@ def test_subtasks_and_milestone_clocks_of_existing_rounds_are_carried_over(tmp_p
         subtask = connection.execute(text("SELECT source_event_id FROM task WHERE id = 2")).one()
     engine.dispose()
     assert subtask[0] == "subtask-2"
+    command.upgrade(_alembic(url), "head")
+
+
+def test_an_upgraded_install_gets_one_empty_company_profile_that_goes_down_and_up_again(
+    tmp_path, monkeypatch
+):
+    """Migration 0026: the one profile row is made empty (the settings apply until an admin
+    fills it in), a second row is refused, and the downgrade removes the table."""
+    monkeypatch.setenv("CW_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CW_DATABASE_URL", "")
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(_alembic(url), "0024")
+    command.upgrade(_alembic(url), "head")
+    engine = db.build_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, name, mail_display_name, version, logo FROM company_profile")
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, "", "", "initial", None)]
+    with engine.begin() as connection, pytest.raises(IntegrityError):
+        connection.execute(text("INSERT INTO company_profile (id, name) VALUES (2, 'Second')"))
+    engine.dispose()
+
+    command.downgrade(_alembic(url), "0024")
+    engine = db.build_engine(url)
+    with engine.connect() as connection:
+        tables = connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        assert "company_profile" not in {t[0] for t in tables}
+    engine.dispose()
     command.upgrade(_alembic(url), "head")

@@ -28,6 +28,7 @@ BODIES = [
     "DefectCodeCreate",
     "CauseCodeCreate",
     "CodeUpdate",
+    "CompanyProfileUpdate",
 ]
 
 

@@ -144,3 +144,31 @@ def test_a_low_score_tells_the_score_and_escapes_the_customers_comment():
     assert rendered.subject == "Low satisfaction: 2/5 on CMP-2026-000001"
     assert "<b>too slow" not in rendered.body_html
     assert "&lt;b&gt;too slow" in rendered.body_html
+
+
+def test_the_companys_words_are_escaped_and_its_foot_ends_customer_notices_only():
+    from workflow.company import Company
+    from workflow.notices import CUSTOMER_KINDS
+
+    company = Company(
+        name="Acme <b>Pumps</b>",
+        address_lines=("Str. <i>5</i>",),
+        phone="+49 30 1",
+        email="service@acme.example",
+        website="https://acme.example/?a=1&b=<2>",
+        signature_lines=("<script>alert('c')</script> Kind regards",),
+        mail_display_name="Acme",
+        logo_sha256="ab" * 32,
+        logo_content_type="image/png",
+    )
+    for kind in CUSTOMER_KINDS:
+        html = render_notice(kind, {**CONTEXT, "company": company}).body_html
+        assert "Acme &lt;b&gt;Pumps&lt;/b&gt;" in html, kind
+        assert "&lt;script&gt;alert(&#39;c&#39;)&lt;/script&gt; Kind regards" in html
+        assert "<script>" not in html
+        assert 'href="https://acme.example/?a=1&amp;b=&lt;2&gt;"' in html
+        assert html.index("company-head") < html.index("company-signature"), kind
+        assert f"/company/logo?v={'ab' * 8}" in html
+    staff = render_notice(NoticeKind.new_task, CONTEXT).body_html
+    assert "company-signature" not in staff
+    assert "company-head" not in staff

@@ -15,6 +15,7 @@ from notifications import ledger
 from notifications.ledger import NoticeEvent, NoticeOutcome
 from notifications.sender import notifier
 from workflow.calls import meet_acknowledgement
+from workflow.company import current_company
 from workflow.history import record_history
 from workflow.notices import personal_body
 from workflow.rules import ACKNOWLEDGING_NOTICE
@@ -47,8 +48,11 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
 
 def deliver_notice(notice_id: int) -> NoticeStatus | None:
     """One attempt at one notice; None if it was not due or is someone else's to send."""
+    # The company's display name is read for each notice: a change on the admin page shows in
+    # the next mail this process sends.
+    sender = notifier(from_name=current_company().mail_display_name)
     return ledger.send_notice(
-        notice_id, notifier(), on_outcome=record_notice_outcome, finish_body=personal_body
+        notice_id, sender, on_outcome=record_notice_outcome, finish_body=personal_body
     )
 
 

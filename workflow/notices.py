@@ -18,6 +18,7 @@ from models.user import User
 from notifications.ledger import queue_notice
 from notifications.templates import RenderedNotice, render_notice
 from workflow import calls
+from workflow.company import current_company
 from workflow.config import get_settings
 from workflow.db import read_session
 from workflow.rules import Department, Kind, Role, TaskKind, needs_investigation
@@ -148,8 +149,14 @@ def _phone_instead(
 
 
 def in_customers_language(context: dict[str, Any], customer: Customer) -> dict[str, Any]:
-    """A customer's notice is written in their language, its moments in their time zone."""
-    return {**context, "language": customer.language, "time_zone": customer.time_zone}
+    """A customer's notice is written in their language, its moments in their time zone, and
+    carries the company's name and logo at the top and its signature at the foot."""
+    return {
+        **context,
+        "language": customer.language,
+        "time_zone": customer.time_zone,
+        "company": current_company(),
+    }
 
 
 def _customer(session: Session, complaint: Complaint) -> Customer:

@@ -14,7 +14,7 @@ from jinja2.runtime import Context
 from api.web.session import csrf_token, signed_in_user
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
-from workflow.config import get_settings
+from workflow.company import current_company
 from workflow.languages import (
     format_moment,
     gettext_noop,
@@ -95,11 +95,13 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     user = signed_in_user(request)
+    company = current_company()
     base = {
         "user": user,
         "csrf_token": csrf_token(request),
         "flashes": request.session.pop("flash", []),
-        "company_name": get_settings().company_name,
+        "company": company,
+        "company_name": company.name,
     }
     response = templates.TemplateResponse(
         request, name, {**base, **(context or {})}, status_code=status_code

@@ -13,6 +13,7 @@ from api.web.routes import (
     calls,
     catalogue,
     comments,
+    company,
     complaints,
     corrections,
     customer,
@@ -54,6 +55,7 @@ def install_web(app: FastAPI) -> None:
         calls,
         assignment,
         away,
+        company,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -20,8 +20,8 @@ from models.user import User
 from models.views import ComplaintRecord
 from workflow.attachments import list_attachments
 from workflow.clock import utcnow
+from workflow.company import current_company
 from workflow.complaints import get_complaint
-from workflow.config import get_settings
 from workflow.documents.chain_check import ChainCheck, check_complaint_chain
 from workflow.documents.render import local_time, pdf_document
 from workflow.eight_d import eight_d_report
@@ -129,7 +129,7 @@ def eight_d_pdf(session: Session, reference: str, actor: Actor) -> bytes:
         "eight_d.html",
         {
             "r": report,
-            "company": get_settings().company_name,
+            "company": current_company().name,
             "generated": f"Generated {local_time(report.generated_at)} by {actor.name}",
         },
     )

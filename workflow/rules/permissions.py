@@ -72,6 +72,7 @@ class Action(StrEnum):
     record_call = "record_call"
     assign_task = "assign_task"
     unclaim_task = "unclaim_task"
+    edit_company_profile = "edit_company_profile"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -155,6 +156,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     # Who of them may, on which task, is in rules/assignment.py.
     Action.assign_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
     Action.unclaim_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
+    # The name, address, signature and logo on every customer mail and page.
+    Action.edit_company_profile: frozenset({Role.admin}),
 }
 
 
