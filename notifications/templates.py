@@ -91,7 +91,9 @@ def render_notice(kind: NoticeKind, context: dict[str, Any]) -> RenderedNotice:
     language = shipped_language(context["language"]) if context.get("language") else None
     context = {**context, "language": language}
     subject = env.get_template(f"{kind.value}.subject.txt").render(context)
-    body_html = env.get_template(f"{kind.value}.html").render(context)
+    # Without the template's last newline, which the mail's part does not carry either: what
+    # is previewed and stored is the part as sent, byte for byte.
+    body_html = env.get_template(f"{kind.value}.html").render(context).rstrip("\n")
     return RenderedNotice(
         subject=" ".join(subject.split())[:300],
         body_text=text_of(body_html),

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from markupsafe import escape
 from sqlalchemy import String, Text, inspect, text
 from sqlmodel import col, select, update
 
@@ -53,11 +54,15 @@ def _approve(base_url: str, reference: str) -> None:
     drain_outbox()
 
 
-def _text_part(message) -> str:
-    """The plain-text part as the reader sees it (SMTP carries lines ending in CRLF)."""
-    (part,) = [p for p in message.walk() if p.get_content_type() == "text/plain"]
+def _part(message, content_type: str) -> str:
+    """One part as the reader sees it (SMTP carries lines ending in CRLF)."""
+    (part,) = [p for p in message.walk() if p.get_content_type() == content_type]
     raw = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
     return raw.replace("\r\n", "\n")
+
+
+def _text_part(message) -> str:
+    return _part(message, "text/plain")
 
 
 def _mails_of(mailbox, kind: NoticeKind) -> list:
@@ -129,11 +134,18 @@ def test_the_resolution_preview_is_the_mail_the_customer_receives(base_url, mail
         ).one()
         preview = resolution_preview(session, complaint, resolution, with_status_link=True)
         withheld = resolution_preview(session, complaint, resolution)
+    sales = Browser(base_url)
+    assert sales.sign_in("sales").status_code == 303
+    review = Api(base_url, "sales").open_task(reference, "sales_review")
+    page = sales.client.get(f"/tasks/{review['id']}").text
+    assert str(escape(preview.body_text)) in page  # the review page shows both parts
+    assert f'srcdoc="{escape(preview.body_html)}"' in page
     _approve(base_url, reference)
 
     (mail,) = _mails_of(mailbox, NoticeKind.resolution)
     assert mail["Subject"] == preview.subject
     assert _text_part(mail) == preview.body_text
+    assert _part(mail, "text/html") == preview.body_html  # both parts, byte for byte
     assert complaint.status_token is not None
     link = f"/status/{complaint.status_token}"
     assert link in preview.body_text
