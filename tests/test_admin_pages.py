@@ -20,12 +20,17 @@ from workflow.db import read_session, write_session
 OTHER_ROLES = ("sales", "quality", "technical", "manager", "gm")
 
 
-def held_notice(reference: str, *, channel: NoticeChannel = NoticeChannel.email) -> int:
+def held_notice(
+    reference: str,
+    *,
+    channel: NoticeChannel = NoticeChannel.email,
+    kind: NoticeKind = NoticeKind.resolution,
+) -> int:
     """A notice the sender stopped sending mid-way: held for a person."""
     with write_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
         notice = Notification(
-            kind=NoticeKind.resolution,
+            kind=kind,
             recipient="jane@acme.example"
             if channel is NoticeChannel.email
             else "tgram://123456:SECRET-TOKEN/4242",
@@ -150,6 +155,15 @@ def test_an_admin_marks_a_held_notice_done_and_it_is_never_sent_again(
         f"/admin/notices/{notice_id}/done", json={"reason": "Once more"}
     )
     assert again.status_code == 409, again.text
+
+
+def test_a_held_acknowledgement_marked_done_counts_as_the_acknowledgement(browser, reference):  # noqa: F811
+    notice_id = held_notice(reference, kind=NoticeKind.acknowledgement)
+    admin = browser("admin")
+    admin.form(f"/admin/notices/{notice_id}/done", {"reason": "Delivered."}, page="/admin")
+    with read_session() as session:
+        complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
+        assert complaint.acknowledged_at is not None
 
 
 def test_a_notice_without_a_reason_or_settled_already_is_refused_in_words(browser, reference):  # noqa: F811
