@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from models.complaint import Complaint
 from models.history import HistoryEntry
@@ -14,6 +15,7 @@ from models.notification import NoticeChannel, NoticeKind, NoticeStatus, Notific
 from models.outbox import EventStatus, OutboxEvent
 from tests.support import Api
 from tests.test_web_pages import browser  # noqa: F401  (the signed-in page client)
+from workflow.cli import app as cli
 from workflow.clock import utcnow
 from workflow.db import read_session, write_session
 
@@ -164,6 +166,24 @@ def test_a_held_acknowledgement_marked_done_counts_as_the_acknowledgement(browse
     with read_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
         assert complaint.acknowledged_at is not None
+
+
+def test_the_api_and_the_cli_mark_a_held_notice_done_too(base_url, reference):
+    by_api, by_cli = held_notice(reference), held_notice(reference)
+    answer = Api(base_url, "admin").post(
+        f"/admin/notices/{by_api}/done", json={"reason": "The log shows it delivered."}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "sent"
+    marked = CliRunner().invoke(cli, ["mark-notice-done", str(by_cli), "--reason", "Phoned."])
+    assert marked.exit_code == 0, marked.output
+    assert marked.output.strip() == f"notice {by_cli} marked done"
+    again = CliRunner().invoke(cli, ["mark-notice-done", str(by_cli), "--reason", "Again."])
+    assert again.exit_code == 1
+    assert "not held" in again.output
+    assert {notice_status(by_api), notice_status(by_cli)} == {NoticeStatus.sent}
+    reasons = {e.reason for e in history_of(reference, "notice_done_by_hand")}
+    assert reasons == {"The log shows it delivered.", "Phoned."}
 
 
 def test_a_notice_without_a_reason_or_settled_already_is_refused_in_words(browser, reference):  # noqa: F811
