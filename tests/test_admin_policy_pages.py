@@ -49,6 +49,10 @@ def test_an_admin_changes_a_policy_with_a_reason_and_sees_its_history(browser, b
         "admin 1 business hours 2 hours around the clock "
         "Customers wait for our first answer around the clock." in after
     )
+    table = text_of(admin.client.get("/admin/policies").text)
+    assert (
+        "acknowledgement: any kind, any severity 2 hours around the clock 50 % 1 h admin," in table
+    )
     (policy,) = [
         p
         for p in Api(base_url, "admin").get("/policies").json()

@@ -17,6 +17,7 @@ from api.web.routes import page_router
 from api.web.session import page_for
 from models.deadline import DeadlinePolicyRow, PolicyBase, PolicyChange, PolicyPublic
 from models.enums import Kind, Severity, Step
+from workflow.deadlines import overrides
 from workflow.errors import NotFound
 from workflow.policies import change_policy, list_policies, policy_history
 from workflow.rules import DEFAULT_POLICIES, Action, Actor, PolicyKey
@@ -46,7 +47,11 @@ def edit_link(policy: PolicyBase) -> str:
     return "/admin/policies/edit?" + urlencode({k: v for k, v in query.items() if v})
 
 
-WORDS = {"duration": duration, "governs": governs, "edit_link": edit_link}
+def _key(policy: PolicyBase) -> PolicyKey:
+    return (policy.step, policy.kind, policy.severity)
+
+
+WORDS = {"duration": duration, "governs": governs, "edit_link": edit_link, "key": _key}
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,6 @@ class PolicyChangeRow:
     before: str
     after: str
     reason: str
-
-
-def _key(policy: PolicyBase) -> PolicyKey:
-    return (policy.step, policy.kind, policy.severity)
 
 
 def changes_of(rows: list[DeadlinePolicyRow], key: PolicyKey) -> list[PolicyChangeRow]:
@@ -81,8 +82,12 @@ def changes_of(rows: list[DeadlinePolicyRow], key: PolicyKey) -> list[PolicyChan
 
 @router.get("/admin/policies")
 def policies_page(request: Request, session: SessionDep, _: PolicyAdmin) -> Response:
-    policies = list_policies(session)
-    context = {"title": "Deadline policies", "policies": policies, **WORDS}
+    context = {
+        "title": "Deadline policies",
+        "policies": list_policies(session),
+        "changed": overrides(session),
+        **WORDS,
+    }
     return render(request, "admin_policies.html", context)
 
 
