@@ -33,12 +33,13 @@ def test_an_admin_walks_the_admin_area_on_a_desk_and_on_a_phone(
     look(admin, f"admin-start-{screen}")
 
     admin.get_by_role("link", name="Held notices").click()
+    look(admin, f"admin-notices-{screen}")
     admin.get_by_label("Why it is sent once more").fill("Mail server log: never left.")
     admin.get_by_role("button", name="Release for one more attempt").click()
     expect(admin.get_by_role("status")).to_have_text(
         f"Notice {notice_id} released: the relay sends it once more."
     )
-    look(admin, f"admin-notices-{screen}")
+    look(admin, f"admin-notices-released-{screen}")
 
     admin.goto("/admin/events")
     expect(admin.get_by_text("KeyError: 'policy'")).to_be_visible()
