@@ -199,6 +199,7 @@ class HistoryAction(StrEnum):
     notice_failed = "notice_failed"
     notice_held = "notice_held"
     notice_released = "notice_released"
+    notice_done_by_hand = "notice_done_by_hand"  # a held notice found delivered, by a person
     event_parked = "event_parked"
     event_retried = "event_retried"
     product_created = "product_created"

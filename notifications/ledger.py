@@ -39,6 +39,7 @@ class NoticeEvent(StrEnum):
     gave_up = "notice_failed"
     held = "notice_held"
     released = "notice_released"
+    done_by_hand = "notice_done_by_hand"
 
 
 @dataclass(frozen=True)
@@ -275,23 +276,49 @@ def held_notices(session: Session, *, limit: int = 100) -> list[Notification]:
     )
 
 
+def _lock_held(session: Session, notice_id: int) -> Notification:
+    notice = session.exec(
+        select(Notification).where(Notification.id == notice_id).with_for_update()
+    ).first()
+    if notice is None:
+        raise NotFound(f"no notice {notice_id}")
+    held = notice.status is NoticeStatus.unknown or (
+        notice.status is NoticeStatus.failed and notice.next_attempt_at is None
+    )
+    if not held:
+        raise RuleViolation(f"notice {notice_id} is {notice.status.value}, not held")
+    return notice
+
+
 def resend_notice(notice_id: int, *, by: str, reason: str, on_outcome: OutcomeHook) -> Notification:
     """A person releases a held notice for one more attempt (the relay sends it)."""
     with write_session() as session:
-        notice = session.exec(
-            select(Notification).where(Notification.id == notice_id).with_for_update()
-        ).first()
-        if notice is None:
-            raise NotFound(f"no notice {notice_id}")
-        held = notice.status is NoticeStatus.unknown or (
-            notice.status is NoticeStatus.failed and notice.next_attempt_at is None
-        )
-        if not held:
-            raise RuleViolation(f"notice {notice_id} is {notice.status.value}, not held")
+        notice = _lock_held(session, notice_id)
         notice.status = NoticeStatus.pending
         notice.next_attempt_at = None
         session.add(notice)
         outcome = NoticeOutcome(NoticeEvent.released, at=utcnow(), actor=by, reason=reason)
         on_outcome(session, notice, outcome)
+        session.commit()
+        return notice
+
+
+def settle_by_hand(
+    notice_id: int, *, by: str, reason: str, on_outcome: OutcomeHook
+) -> Notification:
+    """A person found a held notice delivered after all (or delivered it by other means): it
+    counts as sent from now and is never tried again."""
+    now = utcnow()
+    with write_session() as session:
+        notice = _lock_held(session, notice_id)
+        notice.status = NoticeStatus.sent
+        notice.sent_at = now
+        notice.next_attempt_at = None
+        session.add(notice)
+        on_outcome(
+            session,
+            notice,
+            NoticeOutcome(NoticeEvent.done_by_hand, at=now, actor=by, reason=reason),
+        )
         session.commit()
         return notice

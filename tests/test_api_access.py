@@ -214,6 +214,7 @@ def _body_for(method: str, path: str) -> dict | None:
         "/assessment": {"valid": True, "investigate": True, "defect_code": "LK-SEAL"},
         "/containment": {"containment": "Lot L-2026-114 blocked in stock."},
         "/resend": {"reason": "Checked the mail server's log."},
+        "/done": {"reason": "The mail server's log shows it delivered."},
         "/retry": {"reason": "Fixed what made its handler fail."},
         "/subtasks": {"department": "technical", "request": "Bench-test the seal at 6 bar."},
         "/cancel": {"reason": "The supplier's 8D already answers it."},
@@ -336,6 +337,7 @@ FORBIDDEN = [
         for method, path in (
             ("GET", "/admin/notices/held"),
             ("POST", "/admin/notices/{notice_id}/resend"),
+            ("POST", "/admin/notices/{notice_id}/done"),
             ("GET", "/admin/history/verify"),
             ("GET", "/admin/events/failed"),
             ("POST", "/admin/events/{event_id}/retry"),
@@ -487,6 +489,7 @@ ALLOWED = [
     *[(user, "GET", "/complaints/{reference}/comments", 200) for user in EVERYONE],
     *[(user, "POST", "/complaints/{reference}/comments", 201) for user in EVERYONE],
     ("admin", "POST", "/admin/notices/{notice_id}/resend", 409),  # sent, not held
+    ("admin", "POST", "/admin/notices/{notice_id}/done", 409),
     ("admin", "GET", "/admin/events/failed", 200),
     ("admin", "GET", "/admin/company", 200),
     ("admin", "PUT", "/admin/company", 200),

@@ -20,6 +20,9 @@ from starlette.responses import Response
 
 from api.main import app
 from api.web.routes import actions as web_actions
+from api.web.routes import admin_history as web_admin_history
+from api.web.routes import admin_pages as web_admin_pages
+from api.web.routes import admin_policies as web_admin_policies
 from api.web.routes import auth as web_auth
 from api.web.routes import calls as web_calls
 from api.web.routes import catalogue as web_catalogue
@@ -315,6 +318,10 @@ FORM_FIELDS = [
     "signature",
     "mail_display_name",
     "logo_reason",
+    "hours",
+    "business_time",
+    "reminder_fraction",
+    "escalation_interval_hours",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -339,6 +346,9 @@ WEB_FORMS = sorted(
         web_actions,
         web_calls,
         web_company,
+        web_admin_pages,
+        web_admin_history,
+        web_admin_policies,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -379,6 +389,8 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "product_id": "1",
         "kind": "defect",
         "code_id": "1",
+        "notice_id": "1",
+        "event_id": "00000000-0000-4000-8000-000000000001",
     }
 
 
@@ -399,9 +411,7 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
     quality_user = (
         path.startswith(quality_pages) or path.endswith("/product") or "/related/" in path
     )
-    user = "quality" if quality_user else "sales"
-    if path.startswith("/admin"):
-        user = "admin"
+    user = "admin" if path.startswith("/admin") else "quality" if quality_user else "sales"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(
@@ -414,6 +424,8 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
 @pytest.mark.parametrize("template", WEB_FORMS)
 def test_no_web_form_fails_on_hostile_values(base_url, routed_complaint, template):
     path = template.format(**routed_complaint)
+    if path == "/admin/policies/edit":
+        path += "?step=acknowledgement"
     client, token = _signed_in_client(base_url, path)
     try:
         port = client.get("/login").extensions["network_stream"].get_extra_info("client_addr")

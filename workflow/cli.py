@@ -304,6 +304,24 @@ def resend(
     typer.echo(f"notice {notice_id} released")
 
 
+@app.command("mark-notice-done")
+def mark_done(
+    notice_id: int,
+    reason: Annotated[str, typer.Option(help="How you know it arrived, or how they were told")],
+    by: Annotated[str, typer.Option(help="Who marks it done")] = "admin",
+) -> None:
+    """Mark a held notice done by hand: it counts as sent and is never tried again."""
+    from workflow.delivery import mark_notice_done
+    from workflow.errors import NotFound, RuleViolation
+
+    try:
+        mark_notice_done(notice_id, by=by, reason=reason)
+    except (NotFound, RuleViolation) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"notice {notice_id} marked done")
+
+
 @app.command("failed-events")
 def list_failed_events() -> None:
     """Outbox events parked after their attempts ran out ("none" when there are none)."""

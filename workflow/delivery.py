@@ -42,7 +42,8 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
         },
         reason=outcome.reason,
     )
-    if outcome.event is NoticeEvent.sent and notice.kind.value == ACKNOWLEDGING_NOTICE:
+    delivered = outcome.event in (NoticeEvent.sent, NoticeEvent.done_by_hand)
+    if delivered and notice.kind.value == ACKNOWLEDGING_NOTICE:
         meet_acknowledgement(session, complaint, outcome.at)
 
 
@@ -64,3 +65,9 @@ def hold_expired_sends() -> int:
 def release_notice(notice_id: int, *, by: str, reason: str) -> Notification:
     """A person releases a held notice for one more attempt (the relay sends it)."""
     return ledger.resend_notice(notice_id, by=by, reason=reason, on_outcome=record_notice_outcome)
+
+
+def mark_notice_done(notice_id: int, *, by: str, reason: str) -> Notification:
+    """A person settles a held notice as delivered (found in the mail server's log, or told by
+    other means); it is never sent again, and the history says who and why."""
+    return ledger.settle_by_hand(notice_id, by=by, reason=reason, on_outcome=record_notice_outcome)

@@ -10,7 +10,7 @@ from models.complaint import Complaint
 from models.notification import NotificationPublic
 from models.outbox import EventStatus, OutboxEvent
 from notifications.ledger import held_notices
-from workflow.delivery import release_notice
+from workflow.delivery import mark_notice_done, release_notice
 from workflow.history_verify import ProblemKind
 from workflow.history_verify import verify_history as verify_whole_history
 from workflow.outbox import failed_events, retry_event
@@ -94,6 +94,23 @@ def release(
     actor: Annotated[Actor, allowed(Action.release_notices)],
 ) -> NotificationPublic:
     notice = release_notice(notice_id, by=actor.name, reason=body.reason)
+    return NotificationPublic.model_validate(notice, from_attributes=True)
+
+
+@router.post(
+    "/notices/{notice_id}/done",
+    summary="Mark a held notice done by hand",
+    description="After finding it arrived after all (e.g. in the mail server's log) or telling "
+    "the recipient by other means: it counts as sent and is never tried again. Who and why are "
+    "in the complaint's history.",
+    responses={404: {"description": "No such notice"}, 409: {"description": "Not held"}},
+)
+def mark_done(
+    notice_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: Release,
+    actor: Annotated[Actor, allowed(Action.release_notices)],
+) -> NotificationPublic:
+    notice = mark_notice_done(notice_id, by=actor.name, reason=body.reason)
     return NotificationPublic.model_validate(notice, from_attributes=True)
 
 

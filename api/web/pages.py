@@ -23,7 +23,7 @@ from workflow.languages import (
     translations,
 )
 from workflow.queries import describe_lateness
-from workflow.rules import Action, is_finished, is_open, may
+from workflow.rules import Action, is_finished, is_open, may, may_administer
 
 WEB_DIR = Path(__file__).parent
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
@@ -81,6 +81,7 @@ templates.env.globals.update(
     due_state=due_state,
     Action=Action,
     may=may,
+    may_administer=may_administer,
     is_open=is_open,
     is_finished=is_finished,
     language_for_staff=language_for_staff,

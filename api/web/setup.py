@@ -7,6 +7,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
+    admin_history,
+    admin_pages,
+    admin_policies,
     assignment,
     auth,
     away,
@@ -56,6 +59,9 @@ def install_web(app: FastAPI) -> None:
         assignment,
         away,
         company,
+        admin_pages,
+        admin_history,
+        admin_policies,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -70,6 +70,7 @@ from workflow.rules.permissions import (
     Action,
     Actor,
     may,
+    may_administer,
     require_permission,
 )
 from workflow.rules.queues import RowAction, queue_row_actions
@@ -192,6 +193,7 @@ __all__ = [
     "is_open",
     "match_policy",
     "may",
+    "may_administer",
     "may_read_task",
     "needs_an_answer",
     "needs_investigation",

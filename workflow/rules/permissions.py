@@ -178,6 +178,21 @@ def may(role: str, action: Action) -> bool:
     return role in PERMISSIONS.get(action, frozenset())
 
 
+# The admin area's sections: whoever may do one of these is shown the area.
+ADMINISTRATION = (
+    Action.release_notices,
+    Action.retry_events,
+    Action.verify_history,
+    Action.manage_policies,
+    Action.manage_users,
+    Action.edit_company_profile,
+)
+
+
+def may_administer(role: str) -> bool:
+    return any(may(role, action) for action in ADMINISTRATION)
+
+
 def words(action: Action) -> str:
     return action.value.replace("_", " ")
 
