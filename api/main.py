@@ -38,6 +38,7 @@ from api.routes import (
     recurrence,
     reports,
     tasks,
+    users,
 )
 from api.web.session import OPENED_STATUS_PAGE, SESSION_ID
 from api.web.setup import SESSION_COOKIE, install_web
@@ -257,6 +258,7 @@ def create_app() -> FastAPI:
         codes.router,
         feedback.router,
         comments.router,
+        users.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

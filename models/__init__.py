@@ -30,6 +30,7 @@ from models.resolution import Resolution
 from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from models.user import User, WebSession
+from models.user_admin import PasswordResetToken, UserChange
 
 __all__ = [
     "Attachment",
@@ -50,6 +51,7 @@ __all__ = [
     "MasterDataChange",
     "Notification",
     "OutboxEvent",
+    "PasswordResetToken",
     "PersonalValue",
     "Product",
     "RecurrenceAlert",
@@ -60,5 +62,6 @@ __all__ = [
     "SatisfactionResponse",
     "Task",
     "User",
+    "UserChange",
     "WebSession",
 ]

@@ -21,10 +21,12 @@ from api.web.routes import (
     feedback,
     mail,
     managers,
+    password_reset,
     queues,
     related,
     tasks,
     triage,
+    users_admin,
 )
 from workflow.config import get_settings
 
@@ -54,6 +56,8 @@ def install_web(app: FastAPI) -> None:
         calls,
         assignment,
         away,
+        users_admin,
+        password_reset,
     ):
         app.include_router(module.router)
     app.add_middleware(
