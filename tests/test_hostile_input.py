@@ -27,8 +27,10 @@ from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
 from api.web.routes import managers as web_managers
+from api.web.routes import password_reset as web_password_reset
 from api.web.routes import related as web_related
 from api.web.routes import tasks as web_tasks
+from api.web.routes import users_admin as web_users_admin
 from models.complaint import Complaint
 from tests.support import Api, complaint_payload
 
@@ -307,6 +309,10 @@ FORM_FIELDS = [
     "reasoning",
     "reached",
     "spoke_to",
+    "full_name",
+    "email",
+    "role",
+    "repeat",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -330,6 +336,8 @@ WEB_FORMS = sorted(
         web_related,
         web_actions,
         web_calls,
+        web_users_admin,
+        web_password_reset,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -370,6 +378,7 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "product_id": "1",
         "kind": "defect",
         "code_id": "1",
+        "user_id": "1",
     }
 
 
@@ -391,6 +400,8 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
         path.startswith(quality_pages) or path.endswith("/product") or "/related/" in path
     )
     user = "quality" if quality_user else "sales"
+    if path.startswith("/admin/"):
+        user = "admin"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(
