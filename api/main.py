@@ -39,6 +39,7 @@ from api.routes import (
     recurrence,
     reports,
     tasks,
+    users,
 )
 from api.web.session import OPENED_STATUS_PAGE, SESSION_ID
 from api.web.setup import SESSION_COOKIE, install_web
@@ -259,6 +260,7 @@ def create_app() -> FastAPI:
         feedback.router,
         comments.router,
         company.router,
+        users.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

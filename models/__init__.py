@@ -31,6 +31,7 @@ from models.resolution import Resolution
 from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from models.user import User, WebSession
+from models.user_admin import PasswordResetToken, UserChange
 
 __all__ = [
     "Attachment",
@@ -52,6 +53,7 @@ __all__ = [
     "MasterDataChange",
     "Notification",
     "OutboxEvent",
+    "PasswordResetToken",
     "PersonalValue",
     "Product",
     "RecurrenceAlert",
@@ -62,5 +64,6 @@ __all__ = [
     "SatisfactionResponse",
     "Task",
     "User",
+    "UserChange",
     "WebSession",
 ]

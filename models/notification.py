@@ -26,6 +26,7 @@ class NoticeKind(StrEnum):
     inquiry_answer = "inquiry_answer"  # to the customer: the answer to their inquiry
     mention = "mention"  # a colleague mentioned in an internal comment
     task_assigned = "task_assigned"  # a task handed to a colleague: told to them
+    password_reset = "password_reset"  # noqa: S105 - a one-time password link, to the user
 
 
 class NoticeStatus(StrEnum):

@@ -92,6 +92,7 @@ class World:
             product_id=999_999,
             code_id=999_999,
             customer_id=999_999,  # no such customer: refused before it is looked up, or 404
+            user_id=999_999,  # no such user: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
         )
 
@@ -192,6 +193,18 @@ def _body_for(method: str, path: str) -> dict | None:
         return {"phone": "+49 30 1", "reason": "Access check."}
     if path.endswith("/related/{other}"):
         return {"status": "confirmed", "reason": "Same seal batch, same failure."}
+    accounts: dict[str, dict[str, object] | None] = {
+        "/admin/users": {
+            "username": "acc",
+            "full_name": "Access Check",
+            "email": "acc@example.com",
+            "role": "technical",
+        },
+        "/admin/users/{user_id}": {"full_name": "Renamed"},
+        "/admin/users/{user_id}/password-reset": None,
+    }
+    if path in accounts:
+        return accounts[path]
     master_data: dict[str, dict[str, object] | None] = {
         "/products": {"part_number": "ACC-1", "name": "Access pump", "family": "pumps"},
         "/products/import": None,  # a CSV body; none: refused for who asks, else 422
@@ -346,6 +359,12 @@ FORBIDDEN = [
             ("PUT", "/admin/company"),
             ("PUT", "/admin/company/logo"),
             ("GET", "/admin/company/changes"),
+            ("GET", "/admin/users"),
+            ("POST", "/admin/users"),
+            ("GET", "/admin/users/{user_id}"),
+            ("GET", "/admin/users/{user_id}/changes"),
+            ("PATCH", "/admin/users/{user_id}"),
+            ("POST", "/admin/users/{user_id}/password-reset"),
         )
     ],
     *[
@@ -495,6 +514,16 @@ ALLOWED = [
     ("admin", "PUT", "/admin/company", 200),
     ("admin", "PUT", "/admin/company/logo", 422),  # no image, no reason
     ("admin", "GET", "/admin/company/changes", 200),
+    ("admin", "GET", "/admin/users", 200),
+    *[
+        ("admin", method, path, 404)  # no such user
+        for method, path in (
+            ("GET", "/admin/users/{user_id}"),
+            ("GET", "/admin/users/{user_id}/changes"),
+            ("PATCH", "/admin/users/{user_id}"),
+            ("POST", "/admin/users/{user_id}/password-reset"),
+        )
+    ],
     ("admin", "POST", "/admin/events/{event_id}/retry", 404),  # no such event
     ("quality", "POST", "/tasks/{quality_task}/subtasks/{subtask_id}/cancel", 404),
     *[(user, "GET", "/complaints/{reference}/actions", 200) for user in EVERYONE],

@@ -31,8 +31,10 @@ from api.web.routes import complaints as web_complaints
 from api.web.routes import corrections as web_corrections
 from api.web.routes import customer as web_customer
 from api.web.routes import managers as web_managers
+from api.web.routes import password_reset as web_password_reset
 from api.web.routes import related as web_related
 from api.web.routes import tasks as web_tasks
+from api.web.routes import users_admin as web_users_admin
 from models.complaint import Complaint
 from tests.support import Api, complaint_payload
 
@@ -322,6 +324,9 @@ FORM_FIELDS = [
     "business_time",
     "reminder_fraction",
     "escalation_interval_hours",
+    "full_name",
+    "role",
+    "repeat",
 ]
 HOSTILE_FORM_VALUES = {
     "1e400": b"1e400",
@@ -349,6 +354,8 @@ WEB_FORMS = sorted(
         web_admin_pages,
         web_admin_history,
         web_admin_policies,
+        web_users_admin,
+        web_password_reset,
     )
     for route in module.router.routes
     if "POST" in getattr(route, "methods", ())
@@ -391,6 +398,7 @@ def routed_complaint(base_url) -> dict[str, Any]:
         "code_id": "1",
         "notice_id": "1",
         "event_id": "00000000-0000-4000-8000-000000000001",
+        "user_id": "1",
     }
 
 
@@ -412,6 +420,9 @@ def _signed_in_client(base_url: str, path: str) -> tuple[httpx.Client, str]:
         path.startswith(quality_pages) or path.endswith("/product") or "/related/" in path
     )
     user = "admin" if path.startswith("/admin") else "quality" if quality_user else "sales"
+    user = "quality" if quality_user else "sales"
+    if path.startswith("/admin/"):
+        user = "admin"
     if not path.startswith(("/login", "/status")):
         token = _csrf_token(client)
         signed = client.post(

@@ -60,10 +60,30 @@ CONTEXT = {
 
 
 def test_every_notice_about_a_complaint_renders_with_the_reference():
-    for kind in set(NoticeKind) - {NoticeKind.digest}:
+    for kind in set(NoticeKind) - {NoticeKind.digest, NoticeKind.password_reset}:
         rendered = render_notice(kind, CONTEXT)
         assert "CMP-2026-000001" in rendered.subject + rendered.body_text
         assert "CMP-2026-000001" in rendered.body_html
+
+
+def test_the_password_link_mail_names_the_account_and_the_link_and_no_complaint():
+    link = "http://127.0.0.1:8000/password-reset/[one-time-token]"
+    context = {
+        "full_name": "Tom <b>Technical</b>",
+        "username": "tom",
+        "company_name": "Example Manufacturing",
+        "new_account": True,
+        "link": link,
+        "expires_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    }
+    rendered = render_notice(NoticeKind.password_reset, context)
+    assert rendered.subject == "Your new account: choose your password"
+    assert f'href="{link}"' in rendered.body_html
+    assert "2026-12-01 09:00 UTC" in rendered.body_text
+    assert "<b>Technical</b>" not in rendered.body_html
+    assert "Reference" not in rendered.body_text
+    again = render_notice(NoticeKind.password_reset, {**context, "new_account": False})
+    assert again.subject == "Choose a new password"
 
 
 def test_customer_text_is_escaped_in_html_mail():

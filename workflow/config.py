@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET_KEY
     access_token_minutes: int = 30
     web_session_hours: int = Field(default=10, description="Sign-in lifetime of the web pages")
+    password_link_hours: int = Field(
+        default=24, ge=1, le=168, description="How long a one-time password link works"
+    )
 
     prefect_api_url: str = "http://127.0.0.1:4200/api"
     api_host: str = "127.0.0.1"

@@ -10,7 +10,7 @@ ledger's directly.
 from sqlmodel import Session
 
 from models.enums import HistoryAction
-from models.notification import NoticeStatus, Notification
+from models.notification import NoticeKind, NoticeStatus, Notification
 from notifications import ledger
 from notifications.ledger import NoticeEvent, NoticeOutcome
 from notifications.sender import notifier
@@ -18,6 +18,7 @@ from workflow.calls import meet_acknowledgement
 from workflow.company import current_company
 from workflow.history import record_history
 from workflow.notices import personal_body
+from workflow.password_links import body_with_link
 from workflow.rules import ACKNOWLEDGING_NOTICE
 from workflow.transitions import lock_complaint_by_id
 
@@ -47,13 +48,20 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
         meet_acknowledgement(session, complaint, outcome.at)
 
 
+def body_to_send(notice: Notification) -> str:
+    """The stored body with what is withheld from the ledger filled in (tokens, links)."""
+    if notice.kind is NoticeKind.password_reset:
+        return body_with_link(notice)
+    return personal_body(notice)
+
+
 def deliver_notice(notice_id: int) -> NoticeStatus | None:
     """One attempt at one notice; None if it was not due or is someone else's to send."""
     # The company's display name is read for each notice: a change on the admin page shows in
     # the next mail this process sends.
     sender = notifier(from_name=current_company().mail_display_name)
     return ledger.send_notice(
-        notice_id, sender, on_outcome=record_notice_outcome, finish_body=personal_body
+        notice_id, sender, on_outcome=record_notice_outcome, finish_body=body_to_send
     )
 
 

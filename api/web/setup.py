@@ -25,10 +25,12 @@ from api.web.routes import (
     feedback,
     mail,
     managers,
+    password_reset,
     queues,
     related,
     tasks,
     triage,
+    users_admin,
 )
 from workflow.config import get_settings
 
@@ -62,6 +64,8 @@ def install_web(app: FastAPI) -> None:
         admin_pages,
         admin_history,
         admin_policies,
+        users_admin,
+        password_reset,
     ):
         app.include_router(module.router)
     app.add_middleware(

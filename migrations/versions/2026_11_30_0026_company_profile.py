@@ -6,7 +6,7 @@ row is created empty: empty fields fall back to CW_COMPANY_NAME and CW_MAIL_FROM
 an upgraded install reads as before until an admin fills it in.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-11-30 03:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision: str = "0026"
-down_revision: str | None = "0024"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -75,6 +75,12 @@ SECTIONS = [
         "The time each step is given, and every change to it with its reason.",
     ),
     AdminSection(
+        "Users",
+        "/admin/users",
+        Action.manage_users,
+        "Staff accounts: create, change role or department, deactivate, send a password link.",
+    ),
+    AdminSection(
         "Company profile",
         "/admin/company",
         Action.edit_company_profile,
