@@ -8,6 +8,11 @@ from tests.support import Api
 from tests.test_admin_pages import held_notice, parked_event
 from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, signed_in, web  # noqa: F401
 
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
+
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 

@@ -20,6 +20,11 @@ from tests.test_web_browser import (  # noqa: F401
     web,
 )
 
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
+
 SIZES = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 
 

@@ -4,10 +4,16 @@ a password from the mailed link on their phone and signs in, the admin deactivat
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.test_user_admin import _link_in_mail
 from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, drain, signed_in, web
+
+pytestmark = pytest.mark.sqlite_leg_only(
+    reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
+)
+
 
 __all__ = ["browser", "web"]  # the fixtures this module borrows
 
