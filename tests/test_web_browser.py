@@ -92,6 +92,7 @@ def check_page(page: Page, name: str) -> None:
     if viewport is not None and viewport["width"] <= PHONE["width"]:
         widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1], f"{name}: the page is {widths[0]} px wide on a phone"
+        assert small_touch_targets(page) == [], f"{name}: targets under 44 px on a phone"
     violations = Axe().run(page).response["violations"]
     serious = [
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
@@ -99,6 +100,21 @@ def check_page(page: Page, name: str) -> None:
         if v["impact"] in SERIOUS
     ]
     assert serious == [], f"{name}: {serious}"
+
+
+# The controls a finger aims at; a checkbox or radio button counts with the label around it.
+TOUCH_TARGETS_SCRIPT = """() => Array.from(document.querySelectorAll(
+    'button, a[role=button], input:not([type=hidden]), select, textarea'))
+  .map(e => (e.matches('input[type=checkbox], input[type=radio]') && e.closest('label')) || e)
+  .filter(e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden')
+  .map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect()])
+  .filter(([, r]) => r.height < 44 || r.width < 44)
+  .map(([html, r]) => `${html} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+
+
+def small_touch_targets(page: Page) -> list[str]:
+    """Visible buttons and form controls smaller than 44 by 44 px (WCAG 2.5.5)."""
+    return page.evaluate(TOUCH_TARGETS_SCRIPT)
 
 
 def signed_in(browser: Browser, base_url: str, username: str, viewport: ViewportSize) -> Page:

@@ -22,6 +22,7 @@ from models.user_admin import PasswordResetToken
 from notifications.ledger import queue_notice
 from notifications.templates import render_notice
 from workflow.clock import utcnow
+from workflow.company import current_company
 from workflow.config import get_settings
 from workflow.db import read_session
 from workflow.errors import InvalidInput
@@ -77,7 +78,7 @@ def send_password_link(session: Session, user: User, *, new_account: bool = Fals
     context = {
         "full_name": user.full_name,
         "username": user.username,
-        "company_name": get_settings().company_name,
+        "company_name": current_company().name,
         "new_account": new_account,
         "link": link_url(WITHHELD_LINK_TOKEN),
         "expires_at": expires_at,
