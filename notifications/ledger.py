@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlmodel import Session, col, or_, select, update
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, func, or_, select, update
 
 from models.base import id_of
 from models.notification import NoticeChannel, NoticeKind, NoticeStatus, Notification
@@ -258,20 +259,23 @@ def expired_sends_exist() -> bool:
         return session.exec(query.limit(1)).first() is not None
 
 
+def _is_held() -> ColumnElement[bool]:
+    return or_(
+        col(Notification.status) == NoticeStatus.unknown,
+        (col(Notification.status) == NoticeStatus.failed)
+        & col(Notification.next_attempt_at).is_(None),
+    )
+
+
+def count_held_notices(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Notification).where(_is_held())).one()
+
+
 def held_notices(session: Session, *, limit: int = 100) -> list[Notification]:
     """Notices waiting for a person: delivery unknown, or retries given up."""
     return list(
         session.exec(
-            select(Notification)
-            .where(
-                or_(
-                    col(Notification.status) == NoticeStatus.unknown,
-                    (col(Notification.status) == NoticeStatus.failed)
-                    & col(Notification.next_attempt_at).is_(None),
-                )
-            )
-            .order_by(col(Notification.id))
-            .limit(limit)
+            select(Notification).where(_is_held()).order_by(col(Notification.id)).limit(limit)
         )
     )
 

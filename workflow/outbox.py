@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, col, or_, select, update
+from sqlmodel import Session, col, func, or_, select, update
 
 from models.complaint import Complaint
 from models.enums import HistoryAction
@@ -174,6 +174,11 @@ def park_event(session: Session, event: OutboxEvent, error: str) -> None:
         changes={"event_id": event.id, "kind": event.kind, "attempts": event.attempts},
         reason=f"gave up after {event.attempts} attempts: {event.last_error}",
     )
+
+
+def count_failed_events(session: Session) -> int:
+    parked = select(func.count()).select_from(OutboxEvent)
+    return session.exec(parked.where(OutboxEvent.status == EventStatus.failed)).one()
 
 
 def failed_events(session: Session, *, limit: int = 100) -> list[tuple[OutboxEvent, str]]:

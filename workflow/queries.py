@@ -117,6 +117,17 @@ def list_complaints(
     return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
 
 
+def complaint_references(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The references of the complaints with these ids (None and unknown ids left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(Complaint.id, Complaint.reference).where(col(Complaint.id).in_(wanted))
+    )
+    return {i: r for i, r in rows if i is not None}
+
+
 def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:

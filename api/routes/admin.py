@@ -3,10 +3,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Path
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel
 
 from api.deps import SessionDep, allowed
-from models.complaint import Complaint
 from models.notification import NotificationPublic
 from models.outbox import EventStatus, OutboxEvent
 from notifications.ledger import held_notices
@@ -14,6 +13,7 @@ from workflow.delivery import mark_notice_done, release_notice
 from workflow.history_verify import ProblemKind
 from workflow.history_verify import verify_history as verify_whole_history
 from workflow.outbox import failed_events, retry_event
+from workflow.queries import complaint_references
 from workflow.rules import Action
 from workflow.transitions import Actor
 
@@ -49,16 +49,6 @@ class HistoryVerification(SQLModel):
     problems_not_listed: int = Field(description="Problems beyond the first 1,000.")
 
 
-def _references(session: SessionDep, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(
-        select(Complaint.id, Complaint.reference).where(col(Complaint.id).in_(wanted))
-    )
-    return {i: r for i, r in rows if i is not None}
-
-
 @router.get(
     "/notices/held",
     summary="Notices held for a person",
@@ -70,7 +60,7 @@ def list_held(
     session: SessionDep, _: Annotated[Actor, allowed(Action.release_notices)]
 ) -> list[HeldNotice]:
     notices = held_notices(session)
-    references = _references(session, {n.complaint_id for n in notices})
+    references = complaint_references(session, {n.complaint_id for n in notices})
     return [
         HeldNotice.model_validate(
             n,
@@ -195,5 +185,5 @@ def retry_failed_event(
     actor: Annotated[Actor, allowed(Action.retry_events)],
 ) -> EventPublic:
     event = retry_event(str(event_id), by=actor.name, reason=body.reason)
-    references = _references(session, {event.complaint_id})
+    references = complaint_references(session, {event.complaint_id})
     return _event_public(event, references.get(event.complaint_id, str(event.complaint_id)))

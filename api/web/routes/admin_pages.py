@@ -13,18 +13,18 @@ from uuid import UUID
 
 from fastapi import Form, Path, Request, status
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.web.pages import flash, render
 from api.web.routes import page_router
 from api.web.session import WebActor, page_for
-from models.complaint import Complaint
 from models.notification import NoticeChannel, NoticeStatus, Notification
-from notifications.ledger import held_notices
+from notifications.ledger import count_held_notices, held_notices
 from workflow.delivery import mark_notice_done, release_notice
 from workflow.errors import NotAllowed, NotFound, RuleViolation
-from workflow.outbox import failed_events, retry_event
+from workflow.outbox import count_failed_events, failed_events, retry_event
+from workflow.queries import complaint_references
 from workflow.rules import Action, Actor, may
 
 router = page_router()
@@ -53,14 +53,14 @@ SECTIONS = [
         "/admin/notices",
         Action.release_notices,
         "Mails whose delivery is unknown or whose retries ran out: release or mark done.",
-        lambda session: len(held_notices(session)),
+        count_held_notices,
     ),
     AdminSection(
         "Failed events",
         "/admin/events",
         Action.retry_events,
         "Workflow events whose handler failed on every attempt: retry once the cause is fixed.",
-        lambda session: len(failed_events(session)),
+        count_failed_events,
     ),
     AdminSection(
         "History verification",
@@ -151,11 +151,6 @@ def _notice_row(notice: Notification, references: dict[int, str]) -> HeldNoticeR
     )
 
 
-def _references(session: Session, ids: set[int | None]) -> dict[int, str]:
-    query = select(Complaint.id, Complaint.reference).where(col(Complaint.id).in_(ids))
-    return {i: r for i, r in session.exec(query) if i is not None}
-
-
 @router.get("/admin/notices")
 def held_notices_page(
     request: Request,
@@ -163,7 +158,7 @@ def held_notices_page(
     _: Annotated[Actor, page_for(Action.release_notices)],
 ) -> Response:
     notices = held_notices(session)
-    references = _references(session, {n.complaint_id for n in notices if n.complaint_id})
+    references = complaint_references(session, {n.complaint_id for n in notices})
     rows = [_notice_row(n, references) for n in notices]
     return render(request, "admin_notices.html", {"title": "Held notices", "notices": rows})
 
