@@ -10,7 +10,8 @@ from models.user import UserCreate
 from tests.support import Api, drain_outbox, first_assessment, mail_body
 from tests.test_customer_language import subject_of
 from workflow.db import write_session
-from workflow.users import create_user, deactivate_user
+from workflow.user_accounts import deactivate_by_username
+from workflow.users import create_user
 
 COLLEAGUE_PASSWORD = "bench-tester-2026"
 
@@ -150,7 +151,7 @@ def test_who_may_not_hand_a_task_on_and_to_whom_it_cannot_go_is_said_in_words(as
     assert handovers(manager, reference) == []  # nothing refused was written
 
     with write_session() as session:
-        deactivate_user(session, username="quentin")
+        deactivate_by_username(session, username="quentin", by="manager", reason="Left.")
     gone = manager.post(path, json={"user_id": quentin_id})
     assert gone.status_code == 422
     assert "quentin is no longer active" in gone.text

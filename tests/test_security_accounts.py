@@ -22,6 +22,13 @@ from workflow.config import DEV_SECRET_KEY, Settings, get_settings
 from workflow.csv_export import csv_text
 
 STRONG_KEY = secrets.token_urlsafe(48)
+OPERATOR = {
+    "username": "ops",
+    "full_name": "Olga Operations",
+    "email": "ops@example.com",
+    "role": Role.admin,
+    "password": "a-long-uncommon-passphrase-42",
+}
 HISTORY_KEY = secrets.token_urlsafe(48)
 
 
@@ -68,10 +75,12 @@ def test_production_refuses_to_start_while_demo_users_sign_in_with_the_demo_pass
         with TestClient(create_app()):
             pass
     with db.write_session() as session:
-        from workflow.users import DEMO_USERS, deactivate_user
+        from workflow.user_accounts import deactivate_by_username
+        from workflow.users import DEMO_USERS, create_user
 
+        create_user(session, user_create=UserCreate(**OPERATOR))  # the last admin stays
         for username, *_ in DEMO_USERS:
-            deactivate_user(session, username=username)
+            deactivate_by_username(session, username=username, by="ops", reason="Go-live.")
     with TestClient(create_app()) as client:
         assert client.get("/api/v1/health").json()["database"]["status"] == "up"
 
@@ -93,13 +102,13 @@ def test_a_copied_session_cookie_stops_working_after_sign_out(base_url):
 
 
 def test_deactivating_a_user_ends_their_sessions_for_good(base_url):
-    from workflow.users import deactivate_user
+    from workflow.user_accounts import deactivate_by_username
 
     person = Browser(base_url)
     assert person.sign_in("technical").status_code == 303
     assert person.client.get("/queue").status_code == 200
     with db.write_session() as session:
-        deactivate_user(session, username="technical")
+        deactivate_by_username(session, username="technical", by="ops", reason="Left.")
     assert person.client.get("/queue").status_code == 303
     with db.write_session() as session:  # back at work: a new sign-in, not the old session
         user = session.exec(select(User).where(User.username == "technical")).one()
@@ -211,3 +220,26 @@ def test_the_deadline_report_csv_neutralises_a_product_typed_as_a_formula(as_use
     assert answer.status_code == 200, answer.text
     groups = [row[0] for row in csv.reader(io.StringIO(answer.text))][1:]
     assert groups == [f"'{formula}"]
+
+
+def test_the_command_line_cannot_deactivate_the_last_admin_and_logs_what_it_does(settings):
+    from models.user_admin import UserChange
+
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["deactivate-user", "admin", "--reason", "Going live."])
+    assert refused.exit_code == 1
+    assert "admin is the last active admin" in refused.output
+    missing = runner.invoke(cli, ["deactivate-user", "nobody", "--reason", "Left."])
+    assert missing.exit_code == 1
+    assert "no user nobody" in missing.output
+    done = runner.invoke(cli, ["deactivate-user", "sales", "--reason", "Left.", "--by", "olga"])
+    assert done.exit_code == 0, done.output
+    with db.read_session() as session:
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        sales = session.exec(select(User).where(User.username == "sales")).one()
+        logged = session.exec(select(UserChange).where(UserChange.user_id == sales.id)).all()
+    assert admin.is_active
+    assert not sales.is_active
+    assert [(e.actor, e.reason, e.changes) for e in logged] == [
+        ("olga", "Left.", {"is_active": {"old": True, "new": False}})
+    ]

@@ -96,16 +96,21 @@ def create_user(
 
 
 @app.command("deactivate-user")
-def deactivate_user(username: str) -> None:
-    """Stop a staff account from signing in; its web sessions end at once."""
-    from workflow import users
+def deactivate_user(
+    username: str,
+    reason: Annotated[str, typer.Option(help="Why, for the account's change log")],
+    by: Annotated[str, typer.Option(help="Who deactivates it")] = "command line",
+) -> None:
+    """Stop a staff account from signing in; its web sessions end at once. The last active
+    admin cannot be deactivated (make another admin first)."""
     from workflow.db import write_session
-    from workflow.errors import NotFound
+    from workflow.errors import NotFound, RuleViolation
+    from workflow.user_accounts import deactivate_by_username
 
     try:
         with write_session() as session:
-            users.deactivate_user(session, username=username)
-    except NotFound as exc:
+            deactivate_by_username(session, username=username, by=by, reason=reason)
+    except (NotFound, RuleViolation) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"deactivated {username}; their sessions are ended")

@@ -103,6 +103,23 @@ def update_account(session: Session, *, actor: Actor, user_id: int, update: Acco
     return user
 
 
+def deactivate_by_username(session: Session, *, username: str, by: str, reason: str) -> User:
+    """Deactivate an account from the command line, under the same rules and log as the admin
+    pages: the last active admin is refused. Commits."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username}")
+    if not user.is_active:
+        return user
+    operator = Actor(name=by, role=Role.admin)
+    return update_account(
+        session,
+        actor=operator,
+        user_id=id_of(user),
+        update=AccountUpdate(active=False, reason=reason),
+    )
+
+
 def _refuse_losing_admins(
     session: Session, actor: Actor, user: User, wanted: dict[str, Any]
 ) -> None:

@@ -2,13 +2,12 @@
 
 from sqlmodel import Session, col, select
 
-from models.base import id_of
 from models.user import User, UserBase, UserCreate
 from workflow.clock import utcnow
 from workflow.config import DEV_DEMO_PASSWORD, get_settings
-from workflow.errors import NotFound, RuleViolation
+from workflow.errors import RuleViolation
 from workflow.rules import Department, Role
-from workflow.security import hash_password, revoke_web_sessions_of, verify_password
+from workflow.security import hash_password, verify_password
 
 # Demo accounts for development only (password ``demo``); refused in production.
 DEMO_USERS = [
@@ -41,18 +40,6 @@ def _add_user(session: Session, fields: UserBase, password: str) -> User:
 def create_user(session: Session, *, user_create: UserCreate) -> User:
     """A staff account; ``UserCreate`` has checked the password against the policy."""
     return _add_user(session, user_create, user_create.password)
-
-
-def deactivate_user(session: Session, *, username: str) -> User:
-    """The user can no longer sign in, and every web session of theirs ends now."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(f"no user {username}")
-    user.is_active = False
-    session.add(user)
-    revoke_web_sessions_of(session, id_of(user))
-    session.commit()
-    return user
 
 
 def seed_demo_users(session: Session) -> list[str]:
@@ -94,5 +81,5 @@ def refuse_demo_logins_in_production(session: Session) -> None:
         raise RuntimeError(
             f"refusing to start in production: the demo users {', '.join(open_doors)} still "
             "sign in with the demo password; deactivate them first "
-            "(complaints deactivate-user NAME)"
+            "(complaints deactivate-user NAME --reason WHY)"
         )
