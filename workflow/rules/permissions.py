@@ -39,6 +39,7 @@ class Action(StrEnum):
     read_overdue = "read_overdue"
     read_reports = "read_reports"
     manage_policies = "manage_policies"
+    read_policies = "read_policies"
     release_notices = "release_notices"
     retry_events = "retry_events"
     verify_history = "verify_history"
@@ -114,6 +115,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.read_overdue: OVERSEERS,
     Action.read_reports: OVERSEERS,
     Action.manage_policies: frozenset({Role.admin}),
+    Action.read_policies: OVERSEERS,  # managers see the policies and their history, read-only
     Action.release_notices: frozenset({Role.admin}),
     Action.retry_events: frozenset({Role.admin}),
     Action.verify_history: frozenset({Role.admin}),
@@ -183,7 +185,7 @@ ADMINISTRATION = (
     Action.release_notices,
     Action.retry_events,
     Action.verify_history,
-    Action.manage_policies,
+    Action.read_policies,
     Action.manage_users,
     Action.edit_company_profile,
 )

@@ -71,7 +71,7 @@ SECTIONS = [
     AdminSection(
         "Deadline policies",
         "/admin/policies",
-        Action.manage_policies,
+        Action.read_policies,
         "The time each step is given, and every change to it with its reason.",
     ),
     AdminSection(

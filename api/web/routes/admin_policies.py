@@ -20,10 +20,11 @@ from models.enums import Kind, Severity, Step
 from workflow.deadlines import overrides
 from workflow.errors import NotFound
 from workflow.policies import change_policy, list_policies, policy_history
-from workflow.rules import DEFAULT_POLICIES, Action, Actor, PolicyKey
+from workflow.rules import DEFAULT_POLICIES, Action, Actor, PolicyKey, may
 
 router = page_router()
 PolicyAdmin = Annotated[Actor, page_for(Action.manage_policies)]
+PolicyReader = Annotated[Actor, page_for(Action.read_policies)]
 SHORTEST_REASON = 3
 NUMBERS = ("hours", "reminder_fraction", "escalation_interval_hours")
 
@@ -81,9 +82,10 @@ def changes_of(rows: list[DeadlinePolicyRow], key: PolicyKey) -> list[PolicyChan
 
 
 @router.get("/admin/policies")
-def policies_page(request: Request, session: SessionDep, _: PolicyAdmin) -> Response:
+def policies_page(request: Request, session: SessionDep, actor: PolicyReader) -> Response:
     context = {
         "title": "Deadline policies",
+        "may_change": may(actor.role, Action.manage_policies),
         "policies": list_policies(session),
         "changed": overrides(session),
         **WORDS,
@@ -101,6 +103,7 @@ def _find(session: SessionDep, key: PolicyKey) -> PolicyPublic:
 def _edit_page(
     request: Request,
     session: SessionDep,
+    actor: Actor,
     policy: PolicyPublic,
     values: Mapping[str, Any],
     errors: FieldErrors,
@@ -108,6 +111,7 @@ def _edit_page(
 ) -> Response:
     context = {
         "title": f"Deadline policy: {governs(policy)}",
+        "may_change": may(actor.role, Action.manage_policies),
         "policy": policy,
         "values": values,
         "errors": errors,
@@ -121,7 +125,7 @@ def _edit_page(
 def policy_edit_page(
     request: Request,
     session: SessionDep,
-    _: PolicyAdmin,
+    actor: PolicyReader,
     step: Step,
     kind: Annotated[Kind | None, Query()] = None,
     severity: Annotated[Severity | None, Query()] = None,
@@ -129,7 +133,7 @@ def policy_edit_page(
     policy = _find(session, (step, kind, severity))
     values = {name: f"{getattr(policy, name):g}" for name in NUMBERS}
     values["business_time"] = "yes" if policy.business_time else "no"
-    return _edit_page(request, session, policy, values, {})
+    return _edit_page(request, session, actor, policy, values, {})
 
 
 def _number(value: str | None) -> float | str | None:
@@ -162,7 +166,7 @@ async def policy_edit(
     if errors:
         shown = {**values, "business_time": form.get("business_time")}
         return _edit_page(
-            request, session, policy, shown, errors, status.HTTP_422_UNPROCESSABLE_ENTITY
+            request, session, actor, policy, shown, errors, status.HTTP_422_UNPROCESSABLE_ENTITY
         )
     change_policy(session, change=change, actor=actor)
     flash(request, f"Saved: {duration(change)} from now on, for steps started from now.")
