@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from workflow import db
-from workflow.calendar import company_calendar
+from workflow.calendar import forget_calendar
 from workflow.config import Settings, get_settings
 from workflow.stack import Stack, http_ok, prefect_command, wait_until
 
@@ -57,7 +57,7 @@ def use_environment(directory: Path, **extra: str) -> Settings:
     os.environ["PREFECT_API_URL"] = environment["CW_PREFECT_API_URL"]
     get_settings.cache_clear()
     db.reset_engines()
-    company_calendar.cache_clear()
+    forget_calendar()
     return get_settings()
 
 

@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 """
 
 from models.attachment import Attachment
+from models.calendar import ClosureDay
 from models.catalogue import MasterDataChange
 from models.comment import Comment
 from models.company import CompanyProfile
@@ -37,6 +38,7 @@ __all__ = [
     "Attachment",
     "CapaAction",
     "CauseCode",
+    "ClosureDay",
     "Comment",
     "CompanyProfile",
     "Complaint",

@@ -241,3 +241,4 @@ class HistoryAction(StrEnum):
     task_unclaimed = "task_unclaimed"
     company_profile_changed = "company_profile_changed"
     company_logo_changed = "company_logo_changed"
+    due_dates_moved = "due_dates_moved"  # the business calendar changed (a closure day)

@@ -32,7 +32,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from notifications.smtp_catcher import MailStore, SmtpCatcher
 from tests.support import Api, ServerThread, free_port
 from workflow import db
-from workflow.calendar import company_calendar
+from workflow.calendar import forget_calendar
 from workflow.clock import set_clock
 from workflow.config import Settings, get_settings
 
@@ -67,7 +67,7 @@ def pytest_report_header() -> str:
 def _reset_caches() -> None:
     get_settings.cache_clear()
     db.reset_engines()
-    company_calendar.cache_clear()
+    forget_calendar()
 
 
 def _migrate_and_seed(environment: dict[str, str]) -> None:

@@ -1,12 +1,15 @@
 """The admin area walked in a real browser on a desk and on a phone: every page passes axe
 (no serious or critical violation) and never scrolls sideways."""
 
+from datetime import date, timedelta
+
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.support import Api
 from tests.test_admin_pages import held_notice, parked_event
 from tests.test_web_browser import DESKTOP, PHONE, browser, check_page, signed_in, web  # noqa: F401
+from workflow.calendar import BusinessCalendar
 
 pytestmark = pytest.mark.sqlite_leg_only(
     reason="a browser on the pages, whose routes the HTTP tests run on PostgreSQL too"
@@ -67,4 +70,23 @@ def test_an_admin_walks_the_admin_area_on_a_desk_and_on_a_phone(
     expect(admin.get_by_role("status")).to_contain_text("Saved: 2 business hours")
     expect(admin.get_by_role("cell", name="The first answer is promised")).to_be_visible()
     look(admin, f"admin-policy-edit-{screen}")
+
+    admin.goto("/admin/calendar")
+    look(admin, f"admin-calendar-{screen}")
+    day = a_working_day_ahead()
+    admin.get_by_role("textbox", name="Day").fill(day.isoformat())
+    admin.get_by_label("Why the company is closed").fill("Stocktaking.")
+    admin.get_by_role("button", name="Close the company that day").click()
+    expect(admin.get_by_role("status")).to_contain_text(f"Closed on {day:%A %d %B %Y}")
+    expect(admin.get_by_role("cell", name="Stocktaking.")).to_be_visible()
+    look(admin, f"admin-calendar-closed-{screen}")
     admin.context.close()
+
+
+def a_working_day_ahead() -> date:
+    """A working weekday about a month ahead that is no public holiday where the company is."""
+    calendar = BusinessCalendar()
+    day = date.today() + timedelta(days=30)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return day

@@ -250,9 +250,9 @@ def test_the_admin_pages_are_refused_to_other_roles(browser, reference, user):  
     event_id = parked_event(reference)
     client = browser(user)
     # Managers see the admin area for its read-only deadline policies, nothing else.
-    refused = ("/admin/notices", "/admin/events")
+    refused = ["/admin/notices", "/admin/events"]
     if user not in READERS_OF_POLICIES:
-        refused = ("/admin", *refused)
+        refused.append("/admin")
     for path in refused:
         answer = client.client.get(path)
         assert answer.status_code == 403, path

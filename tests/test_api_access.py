@@ -24,7 +24,7 @@ from models.task import Task
 from models.user import User, UserCreate
 from tests.support import Api, complaint_payload, drain_outbox, quality_result
 from workflow import db
-from workflow.calendar import company_calendar
+from workflow.calendar import forget_calendar
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.rules import PERMISSIONS, Action, Department, Role
@@ -64,7 +64,7 @@ PROTECTED = [op for op in _operations() if op not in PUBLIC]
 def _reset_caches() -> None:
     get_settings.cache_clear()
     db.reset_engines()
-    company_calendar.cache_clear()
+    forget_calendar()
 
 
 @dataclass
@@ -94,6 +94,7 @@ class World:
             customer_id=999_999,  # no such customer: refused before it is looked up, or 404
             user_id=999_999,  # no such user: refused before it is looked up, or 404
             event_id="00000000-0000-4000-8000-000000000000",
+            day="2029-06-05",  # no closure on that day: refused for who asks, or 404
         )
 
 
@@ -205,6 +206,10 @@ def _body_for(method: str, path: str) -> dict | None:
     }
     if path in accounts:
         return accounts[path]
+    if path == "/calendar/closures":
+        return {"day": "2029-06-04", "reason": "Access check."}
+    if path == "/calendar/closures/{day}/remove":
+        return {"reason": "Access check."}
     master_data: dict[str, dict[str, object] | None] = {
         "/products": {"part_number": "ACC-1", "name": "Access pump", "family": "pumps"},
         "/products/import": None,  # a CSV body; none: refused for who asks, else 422
@@ -365,6 +370,8 @@ FORBIDDEN = [
             ("GET", "/admin/users/{user_id}/changes"),
             ("PATCH", "/admin/users/{user_id}"),
             ("POST", "/admin/users/{user_id}/password-reset"),
+            ("POST", "/calendar/closures"),
+            ("POST", "/calendar/closures/{day}/remove"),
         )
     ],
     *[
@@ -515,6 +522,9 @@ ALLOWED = [
     ("admin", "PUT", "/admin/company/logo", 422),  # no image, no reason
     ("admin", "GET", "/admin/company/changes", 200),
     ("admin", "GET", "/admin/users", 200),
+    *[(user, "GET", "/calendar/closures", 200) for user in EVERYONE],
+    ("admin", "POST", "/calendar/closures", 201),
+    ("admin", "POST", "/calendar/closures/{day}/remove", 404),
     *[
         ("admin", method, path, 404)  # no such user
         for method, path in (

@@ -35,7 +35,7 @@ from models.notification import NoticeStatus, Notification
 from tests.faults import SlowGreetingController, SlowMailStore
 from tests.support import drain_outbox, free_port, wait_for
 from workflow import db
-from workflow.calendar import company_calendar
+from workflow.calendar import forget_calendar
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.stack import Stack, http_ok, prefect_command, wait_until
@@ -58,7 +58,7 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     db.reset_engines()
-    company_calendar.cache_clear()
+    forget_calendar()
 
 
 @pytest.fixture

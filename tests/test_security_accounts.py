@@ -22,13 +22,13 @@ from workflow.config import DEV_SECRET_KEY, Settings, get_settings
 from workflow.csv_export import csv_text
 
 STRONG_KEY = secrets.token_urlsafe(48)
-OPERATOR = {
-    "username": "ops",
-    "full_name": "Olga Operations",
-    "email": "ops@example.com",
-    "role": Role.admin,
-    "password": "a-long-uncommon-passphrase-42",
-}
+OPERATOR = UserCreate(
+    username="ops",
+    full_name="Olga Operations",
+    email="ops@example.com",
+    role=Role.admin,
+    password="a-long-uncommon-passphrase-42",
+)
 HISTORY_KEY = secrets.token_urlsafe(48)
 
 
@@ -78,7 +78,7 @@ def test_production_refuses_to_start_while_demo_users_sign_in_with_the_demo_pass
         from workflow.user_accounts import deactivate_by_username
         from workflow.users import DEMO_USERS, create_user
 
-        create_user(session, user_create=UserCreate(**OPERATOR))  # the last admin stays
+        create_user(session, user_create=OPERATOR)  # the last admin stays
         for username, *_ in DEMO_USERS:
             deactivate_by_username(session, username=username, by="ops", reason="Go-live.")
     with TestClient(create_app()) as client:

@@ -12,10 +12,12 @@ import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import holidays
+from sqlalchemy import Connection, text
 
 ONE_DAY = timedelta(days=1)
 DAYS_A_WEEK = 7
@@ -99,6 +101,10 @@ class BusinessCalendar:
     @cached_property
     def day_length(self) -> timedelta:
         return timedelta(hours=self.end_hour - self.start_hour)
+
+    def opening_moment(self, day: date) -> datetime:
+        """When the working day ``day`` opens, in UTC."""
+        return self._utc(self._opening(day))
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.working_weekdays and day not in self.closed_days
@@ -197,14 +203,69 @@ class BusinessCalendar:
         return day
 
 
-@lru_cache
+# Closure days are data an admin changes in one process while others compute due dates: each
+# process asks for the closures' version at most this often (a plain indexed aggregate, well
+# under a millisecond) and rebuilds its calendar when it changed. The process that made the
+# change forgets its copy at once.
+VERSION_CHECK_SECONDS = 1.0
+CLOSURES_VERSION = text("SELECT count(*), max(added_at), max(removed_at) FROM closure_day")
+ACTIVE_CLOSURES = text("SELECT day FROM closure_day WHERE removed_at IS NULL")
+
+
+@dataclass(frozen=True)
+class _Cached:
+    version: str
+    checked_at: float
+    calendar: BusinessCalendar
+
+
+_cached: dict[tuple[object, ...], _Cached] = {}
+
+
+def forget_calendar() -> None:
+    """Rebuild the calendar on the next use (after a closure change, or in tests)."""
+    _cached.clear()
+
+
+def _closures_version(connection: Connection) -> str:
+    return "/".join(str(value) for value in connection.execute(CLOSURES_VERSION).one())
+
+
+def _closure_days(connection: Connection) -> frozenset[date]:
+    return frozenset(
+        value if isinstance(value, date) else date.fromisoformat(str(value))
+        for value in connection.execute(ACTIVE_CLOSURES).scalars()
+    )
+
+
 def company_calendar() -> BusinessCalendar:
+    """The calendar in force: the settings' hours, zone and country, and the closure days."""
     from workflow.config import get_settings
+    from workflow.db import get_engine
 
     settings = get_settings()
-    return BusinessCalendar(
-        timezone=settings.business_timezone,
-        country=settings.holiday_country,
-        start_hour=settings.workday_start_hour,
-        end_hour=settings.workday_end_hour,
+    key = (
+        settings.sqlalchemy_url,
+        settings.business_timezone,
+        settings.holiday_country,
+        settings.workday_start_hour,
+        settings.workday_end_hour,
     )
+    now = monotonic()
+    cached = _cached.get(key)
+    if cached is not None and now - cached.checked_at < VERSION_CHECK_SECONDS:
+        return cached.calendar
+    with get_engine().connect() as connection:
+        version = _closures_version(connection)
+        if cached is not None and cached.version == version:
+            calendar = cached.calendar
+        else:
+            calendar = BusinessCalendar(
+                timezone=settings.business_timezone,
+                country=settings.holiday_country,
+                start_hour=settings.workday_start_hour,
+                end_hour=settings.workday_end_hour,
+                closures=_closure_days(connection),
+            )
+    _cached[key] = _Cached(version, now, calendar)
+    return calendar

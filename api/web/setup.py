@@ -7,6 +7,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.web.pages import WEB_DIR
 from api.web.routes import (
     actions,
+    admin_calendar,
     admin_history,
     admin_pages,
     admin_policies,
@@ -64,6 +65,7 @@ def install_web(app: FastAPI) -> None:
         admin_pages,
         admin_history,
         admin_policies,
+        admin_calendar,
         users_admin,
         password_reset,
     ):

@@ -40,6 +40,7 @@ class Action(StrEnum):
     read_reports = "read_reports"
     manage_policies = "manage_policies"
     read_policies = "read_policies"
+    manage_calendar = "manage_calendar"
     release_notices = "release_notices"
     retry_events = "retry_events"
     verify_history = "verify_history"
@@ -115,6 +116,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.read_overdue: OVERSEERS,
     Action.read_reports: OVERSEERS,
     Action.manage_policies: frozenset({Role.admin}),
+    Action.manage_calendar: frozenset({Role.admin}),
     Action.read_policies: OVERSEERS,  # managers see the policies and their history, read-only
     Action.release_notices: frozenset({Role.admin}),
     Action.retry_events: frozenset({Role.admin}),

@@ -75,6 +75,12 @@ SECTIONS = [
         "The time each step is given, and every change to it with its reason.",
     ),
     AdminSection(
+        "Business calendar",
+        "/admin/calendar",
+        Action.read_policies,
+        "Closure days besides public holidays: deadlines in business time do not count them.",
+    ),
+    AdminSection(
         "Users",
         "/admin/users",
         Action.manage_users,
