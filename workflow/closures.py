@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.calendar import ClosureCreate, ClosureDay
@@ -77,7 +78,13 @@ def add_closure(
         day=closure.day, reason=closure.reason.strip(), added_by=actor.name, added_at=now
     )
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as taken:  # another admin closed the same day a moment ago
+        session.rollback()
+        raise RuleViolation(
+            f"the company is already closed on {closure.day.isoformat()}"
+        ) from taken
     why = f"closure on {row.day.isoformat()} added by {actor.name}: {row.reason}"
     moved = _retime_running_clocks(session, row.day, actor, why)
     session.commit()
@@ -113,30 +120,41 @@ def _active(session: Session, day: date) -> ClosureDay | None:
     return session.exec(query).first()
 
 
-def _affected_clocks(session: Session, day_starts: datetime) -> list[Deadline]:
+def _affected(day_starts: datetime) -> list[Any]:
     """Running business-time clocks that may count the day: due after it starts, or paused
     (their due date moves when they resume)."""
-    query = select(Deadline).where(
+    return [
         col(Deadline.met_at).is_(None),
         col(Deadline.business_time).is_(True),
         col(Deadline.step).not_in(FIXED_DATE_STEPS),
         or_(col(Deadline.paused_since).is_not(None), col(Deadline.due_at) > day_starts),
-    )
-    return list(session.exec(query.order_by(col(Deadline.complaint_id), col(Deadline.id))))
+    ]
 
 
 def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) -> int:
     # The calendar with this transaction's closures (not yet visible to other connections).
     in_force = frozenset(row.day for row in list_closures(session))
     calendar, now = replace(company_calendar(), closures=in_force), utcnow()
-    clocks: dict[int, list[Deadline]] = {}
-    for clock in _affected_clocks(session, calendar.opening_moment(day)):
-        if clock.paused_since is not None or clock.due_at > now:  # late ones escalate as due
-            clocks.setdefault(clock.complaint_id, []).append(clock)
+    affected = _affected(calendar.opening_moment(day))
+    complaint_ids = session.exec(
+        select(Deadline.complaint_id)
+        .where(*affected)
+        .distinct()
+        .order_by(col(Deadline.complaint_id))
+    ).all()
     moved = 0
-    for complaint_id, its_clocks in clocks.items():
+    for complaint_id in complaint_ids:
+        # The complaint's lock first, then its clocks: read under the lock, never stale.
         complaint = lock_complaint_by_id(session, complaint_id)
-        moves = [m for m in (_retime(c, calendar) for c in its_clocks) if m is not None]
+        its_clocks = session.exec(
+            select(Deadline).where(Deadline.complaint_id == complaint_id, *affected)
+        ).all()
+        moves = [
+            moved_clock
+            for clock in its_clocks
+            if clock.paused_since is not None or clock.due_at > now  # late ones stay late
+            if (moved_clock := _retime(clock, calendar)) is not None
+        ]
         if not moves:
             continue
         sync_due_dates(session, complaint)
