@@ -183,7 +183,9 @@ def test_a_mail_server_slow_to_greet_does_not_hold_up_routing(as_user, settings,
     finally:
         stop(relay)
         smtp.stop()
-    assert max(waits) < 5, waits
+    # Held up, a complaint would wait for the send's 15 s timeout; unhindered it routes in a
+    # second or two, up to 6 s on a busy two-core machine.
+    assert max(waits) < 10, waits
 
 
 def test_a_slow_mail_server_is_bounded_and_an_ambiguous_send_is_held(
