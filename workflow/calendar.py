@@ -241,7 +241,7 @@ def _closure_days(connection: Connection) -> frozenset[date]:
 def company_calendar() -> BusinessCalendar:
     """The calendar in force: the settings' hours, zone and country, and the closure days."""
     from workflow.config import get_settings
-    from workflow.db import get_engine
+    from workflow.db import get_side_engine
 
     settings = get_settings()
     key = (
@@ -255,7 +255,7 @@ def company_calendar() -> BusinessCalendar:
     cached = _cached.get(key)
     if cached is not None and now - cached.checked_at < VERSION_CHECK_SECONDS:
         return cached.calendar
-    with get_engine().connect() as connection:
+    with get_side_engine().connect() as connection:
         version = _closures_version(connection)
         if cached is not None and cached.version == version:
             calendar = cached.calendar

@@ -22,7 +22,7 @@ from models.company import PROFILE_ID, CompanyProfile, CompanyProfileFields, Com
 from models.enums import HistoryAction
 from workflow.clock import utcnow
 from workflow.config import get_settings
-from workflow.db import get_engine, read_session
+from workflow.db import get_side_engine
 from workflow.errors import InvalidInput
 from workflow.master_log import log_change
 from workflow.rules import Action, Actor, require_permission
@@ -82,7 +82,7 @@ VERSION_QUERY = text("SELECT version FROM company_profile WHERE id = 1")
 
 
 def _version() -> str | None:
-    with get_engine().connect() as connection:
+    with get_side_engine().connect() as connection:
         found = connection.execute(VERSION_QUERY).scalar()
     return str(found) if found is not None else None
 
@@ -102,7 +102,7 @@ def _stored_fields() -> dict[str, Any]:
     cached = _cache.get(database)
     if cached is not None and cached.version == version:
         return cached.fields
-    with read_session() as session:
+    with Session(get_side_engine()) as session:  # not the main pool: see get_side_engine
         fields = _read_fields(session)
     with _cache_lock:
         _cache[database] = _Stored(database, version, fields)

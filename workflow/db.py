@@ -81,6 +81,14 @@ def get_engine() -> Engine:
 
 
 @lru_cache
+def get_side_engine() -> Engine:
+    """A pool of its own for one-statement reads a transaction in progress may need (the
+    business calendar's and the company profile's versions): from the main pool they could
+    wait for connections held by requests that wait for this very transaction's locks."""
+    return build_engine(get_settings().sqlalchemy_url)
+
+
+@lru_cache
 def get_write_engine() -> Engine:
     url = get_settings().sqlalchemy_url
     return build_engine(url, immediate=True) if is_sqlite(url) else get_engine()
@@ -109,7 +117,7 @@ def clear_write_ahead_log(attempts: int = 8) -> bool:
 
 def reset_engines() -> None:
     """Forget cached engines (after settings change, e.g. in tests)."""
-    for cached in (get_engine, get_write_engine):
+    for cached in (get_engine, get_write_engine, get_side_engine):
         if cached.cache_info().currsize:
             cached().dispose()
         cached.cache_clear()
