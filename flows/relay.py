@@ -44,6 +44,10 @@ DUE_POLL_SECONDS = 1.0  # retries wait seconds anyway; routing sends fresh notic
 # run took 2.3 s instead of 0.3 s. Routing and sending runs take turns; a sending run gives
 # the turn back after this long at most, so a slow mail server never holds routing up longer.
 SENDING_TURN_SECONDS = 1.0
+# A sending run hands its threads this many notices each (they send them in turn), so a run's
+# Prefect overhead is shared by more mails: with one per thread, the 2,000 reminders a sweep
+# queued took 131 s to reach the SMTP catcher (bench/README.md, the sweep paragraph).
+NOTICES_PER_SEND_THREAD = 4
 
 
 async def _claim() -> list:
@@ -91,11 +95,11 @@ async def relay_once() -> bool:
 class Sender:
     """Starts a sending flow run for the notices that are due whenever there is room, without
     waiting for the runs already in flight; a notice this process is sending already is never
-    started again. At most ``threads`` notices are handed out at once."""
+    started again. At most ``NOTICES_PER_SEND_THREAD`` per thread are handed out at once."""
 
     def __init__(self, threads: int, turn: asyncio.Lock) -> None:
         self.turn = turn
-        self.capacity = threads
+        self.capacity = threads * NOTICES_PER_SEND_THREAD
         self.in_flight: set[int] = set()
         self.runs: set[asyncio.Task[None]] = set()
         self.backoff = 1.0
