@@ -104,6 +104,7 @@ class Sender:
         self.runs: set[asyncio.Task[None]] = set()
         self.backoff = 1.0
         self.paused_until = 0.0
+        self.room_made = asyncio.Event()  # a sending run ended: its notices' room is free
 
     def resume(self) -> None:
         """Routing just ran a flow, so Prefect answers again: no more waiting."""
@@ -138,15 +139,20 @@ class Sender:
         finally:
             give_back()
             self.in_flight.difference_update(notice_ids)
+            self.room_made.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.room_made.clear()
             try:
                 started = await self.start_due()
             except Exception as exc:
                 logger.warning("could not look for due notices (%s)", exc)
                 started = False
-            await _sleep(stop, 0 if started else DUE_POLL_SECONDS)
+            if not started:
+                # Idle, or full: look again in a second, or as soon as a run makes room (a
+                # sweep's 2,000 reminders otherwise waited up to a second after every run).
+                await _sleep_until_set(stop, self.room_made, DUE_POLL_SECONDS)
         if self.runs:
             await asyncio.wait(self.runs, timeout=STOP_GRACE_SECONDS)
 
@@ -202,6 +208,14 @@ async def run_relay(stop: asyncio.Event) -> None:
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _sleep_until_set(stop: asyncio.Event, event: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds`` at most, less if ``stop`` or ``event`` is set meanwhile."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(event.wait())]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
 
 
 def main() -> None:
