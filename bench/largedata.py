@@ -69,8 +69,8 @@ def _sweep(results: Results, bench: BenchStack, due: int, sweep_deadlines) -> No
             "s",
             idle,
             "the same sweep with nothing due",
-            "<= 10 s",
-            at_most(seconds, 10),
+            "<= 5 s",
+            at_most(seconds, 5),
             f"{tasks:,} open tasks; {report.clocks} clocks reminded, {reminders} reminders",
         )
     )
