@@ -11,7 +11,7 @@ from bench.intake import intake_figures, measure_intake
 from bench.load import LoadResult, median, percentile
 from bench.report import Figure, Results, at_most
 from bench.routing import measure_latencies
-from bench.stack import BenchStack, token
+from bench.stack import BenchStack, bench_stack, token, wait_for
 
 QUERIES = {
     "overdue, first page": ("/api/v1/overdue", "manager"),
@@ -46,19 +46,21 @@ def measure_sweep(results: Results, bench: BenchStack, due: int) -> None:
 
     # Prefect read its settings when first imported: point it at this stack's server.
     with temporary_settings({PREFECT_API_URL: bench.settings.prefect_api_url}):
-        _sweep(results, due, sweep_deadlines)
+        _sweep(results, bench, due, sweep_deadlines)
 
 
-def _sweep(results: Results, due: int, sweep_deadlines) -> None:
-
+def _sweep(results: Results, bench: BenchStack, due: int, sweep_deadlines) -> None:
     tasks, clocks = open_counts()
     idle_began = time.perf_counter()
     asyncio.run(sweep_deadlines())
     idle = time.perf_counter() - idle_began
     made_due = make_clocks_due(due)
+    mails_before, reminders_before = _reminder_mails(bench), _reminders_queued()
     began = time.perf_counter()
     report = asyncio.run(sweep_deadlines())
     seconds = time.perf_counter() - began
+    swept_at = time.time()
+    reminders = _reminders_queued() - reminders_before
     results.add(
         Figure(
             "large data",
@@ -67,10 +69,56 @@ def _sweep(results: Results, due: int, sweep_deadlines) -> None:
             "s",
             idle,
             "the same sweep with nothing due",
-            "<= 10 s",
-            at_most(seconds, 10),
-            f"{tasks:,} open tasks; {report.clocks} clocks reminded, "
-            f"{report.notices_sent} mails sent",
+            "<= 5 s",
+            at_most(seconds, 5),
+            f"{tasks:,} open tasks; {report.clocks} clocks reminded, {reminders} reminders",
+        )
+    )
+    _reminders_mailed(results, bench, mails_before, reminders, swept_at)
+
+
+def _reminders_queued() -> int:
+    from sqlmodel import col, func, select
+
+    from models.notification import NoticeKind, Notification
+    from workflow.db import read_session
+
+    with read_session() as session:
+        return session.exec(
+            select(func.count())
+            .select_from(Notification)
+            .where(col(Notification.kind) == NoticeKind.reminder)
+        ).one()
+
+
+def _reminder_mails(bench: BenchStack) -> list[float]:
+    return sorted(
+        when for when, headers in bench.mails() if headers.get("Subject", "").startswith("Reminder")
+    )
+
+
+def _reminders_mailed(
+    results: Results, bench: BenchStack, before: list[float], reminders: int, swept_at: float
+) -> None:
+    """Seconds from the sweep's end until the SMTP catcher holds every reminder it queued
+    (the relay sends them; 0 if the sweep mailed them itself)."""
+    arrived: list[float] = []
+
+    def all_arrived() -> bool:
+        arrived[:] = _reminder_mails(bench)[len(before) :]
+        return len(arrived) >= reminders
+
+    complete = wait_for(all_arrived, timeout=300, interval=0.5)
+    seconds = max(0.0, (arrived[-1] if arrived else time.time()) - swept_at)
+    results.add(
+        Figure(
+            "large data",
+            f"{reminders:,} reminders at the SMTP catcher, after the sweep",
+            seconds,
+            "s",
+            target="<= 60 s",
+            met=complete and at_most(seconds, 60),
+            note="" if complete else f"only {len(arrived):,} arrived within 300 s",
         )
     )
 
@@ -121,3 +169,27 @@ def measure_large_data(
             )
         )
     measure_sweep(results, bench, sweep_due)
+
+
+def main() -> None:
+    """``python -m bench.largedata [--complaints N] [--due N] [--out DIR]``: only the sweep,
+    on tables of that size; writes DIR/sweep.json and sweep.md (never bench/results)."""
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m bench.largedata", description=main.__doc__)
+    parser.add_argument("--complaints", type=int, default=10_000)
+    parser.add_argument("--due", type=int, default=2_000)
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()))
+    args = parser.parse_args()
+    results = Results(mode=f"sweep only, {args.complaints:,} complaints")
+    with bench_stack() as bench:
+        seconds = generate(0, args.complaints)
+        print(f"  generated {args.complaints:,} complaints in {seconds:.0f} s", flush=True)
+        measure_sweep(results, bench, args.due)
+    print("written:", *results.write(args.out, "sweep"))
+
+
+if __name__ == "__main__":
+    main()

@@ -44,6 +44,10 @@ DUE_POLL_SECONDS = 1.0  # retries wait seconds anyway; routing sends fresh notic
 # run took 2.3 s instead of 0.3 s. Routing and sending runs take turns; a sending run gives
 # the turn back after this long at most, so a slow mail server never holds routing up longer.
 SENDING_TURN_SECONDS = 1.0
+# A sending run hands its threads this many notices each (they send them in turn), so a run's
+# Prefect overhead is shared by more mails: with one per thread, the 2,000 reminders a sweep
+# queued took 131 s to reach the SMTP catcher (bench/README.md, the sweep paragraph).
+NOTICES_PER_SEND_THREAD = 4
 
 
 async def _claim() -> list:
@@ -91,15 +95,16 @@ async def relay_once() -> bool:
 class Sender:
     """Starts a sending flow run for the notices that are due whenever there is room, without
     waiting for the runs already in flight; a notice this process is sending already is never
-    started again. At most ``threads`` notices are handed out at once."""
+    started again. At most ``NOTICES_PER_SEND_THREAD`` per thread are handed out at once."""
 
     def __init__(self, threads: int, turn: asyncio.Lock) -> None:
         self.turn = turn
-        self.capacity = threads
+        self.capacity = threads * NOTICES_PER_SEND_THREAD
         self.in_flight: set[int] = set()
         self.runs: set[asyncio.Task[None]] = set()
         self.backoff = 1.0
         self.paused_until = 0.0
+        self.room_made = asyncio.Event()  # a sending run ended: its notices' room is free
 
     def resume(self) -> None:
         """Routing just ran a flow, so Prefect answers again: no more waiting."""
@@ -134,15 +139,20 @@ class Sender:
         finally:
             give_back()
             self.in_flight.difference_update(notice_ids)
+            self.room_made.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.room_made.clear()
             try:
                 started = await self.start_due()
             except Exception as exc:
                 logger.warning("could not look for due notices (%s)", exc)
                 started = False
-            await _sleep(stop, 0 if started else DUE_POLL_SECONDS)
+            if not started:
+                # Idle, or full: look again in a second, or as soon as a run makes room (a
+                # sweep's 2,000 reminders otherwise waited up to a second after every run).
+                await _sleep_until_set(stop, self.room_made, DUE_POLL_SECONDS)
         if self.runs:
             await asyncio.wait(self.runs, timeout=STOP_GRACE_SECONDS)
 
@@ -198,6 +208,14 @@ async def run_relay(stop: asyncio.Event) -> None:
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def _sleep_until_set(stop: asyncio.Event, event: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds`` at most, less if ``stop`` or ``event`` is set meanwhile."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(event.wait())]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
 
 
 def main() -> None:

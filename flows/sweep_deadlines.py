@@ -4,6 +4,11 @@ the effectiveness checks whose date has come (opened as quality's tasks).
 It touches only the clocks whose ``next_check_at`` has come (an indexed query), in task runs
 of up to 50 clocks named after their complaint references, and is safe to run twice or after
 a crash (see ``workflow/sweep.py``).
+
+The sweep decides and records; it does not mail. Each clock's reminder or escalation is
+queued in the ledger in the transaction that moves the clock, and the relay's sender
+(``flows/relay.py``, polling every second) sends it, once, with its retries: a sweep's run is
+bounded by the database, never by a slow or absent mail server.
 """
 
 import asyncio
@@ -13,15 +18,13 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from workflow.clock import utcnow
-from workflow.delivery import deliver_notice
 from workflow.effectiveness import due_checks, open_due_check
 from workflow.sweep import due_clocks, process_clock
 
 
 class SweepReport(BaseModel):
     clocks: int = 0
-    notices_sent: int = 0
-    notices_not_sent: int = 0
+    notices_queued: int = 0  # for the relay to send
     checks_opened: int = 0
 
 
@@ -36,29 +39,23 @@ def _batch_name() -> str:
     return f"{references[0]}{more}"
 
 
-def _check(clock_ids: list[int]) -> tuple[int, int]:
-    sent = total = 0
-    for clock_id in clock_ids:
-        for notice_id in process_clock(clock_id):
-            total += 1
-            sent += deliver_notice(notice_id) == "sent"
-    return sent, total - sent
+def _check(clock_ids: list[int]) -> int:
+    return sum(len(process_clock(clock_id)) for clock_id in clock_ids)
 
 
 @task(task_run_name=_batch_name)
-async def check_clocks(clock_ids: list[int], references: list[str]) -> tuple[int, int]:
-    """Remind or escalate a batch of clocks: a task run per clock would cost more than the
-    work itself when many fall due together."""
-    sent, not_sent = await asyncio.to_thread(_check, clock_ids)
-    if sent or not_sent:
-        get_run_logger().info("%d clocks: %d notices sent, %d not", len(clock_ids), sent, not_sent)
-    return sent, not_sent
+async def check_clocks(clock_ids: list[int], references: list[str]) -> int:
+    """Remind or escalate a batch of clocks (a task run per clock would cost more than the
+    work itself when many fall due together); the number of notices queued."""
+    queued = await asyncio.to_thread(_check, clock_ids)
+    if queued:
+        get_run_logger().info("%d clocks: %d notices queued", len(clock_ids), queued)
+    return queued
 
 
 def _open_checks(check_ids: list[int]) -> int:
     for check_id in check_ids:
-        for notice_id in open_due_check(check_id):
-            deliver_notice(notice_id)
+        open_due_check(check_id)
     return len(check_ids)
 
 
@@ -87,8 +84,7 @@ async def sweep_deadlines(limit: Annotated[int, Field(ge=1, le=20_000)] = 2000) 
             *(check_clocks([c.id for c in chunk], [c.reference for c in chunk]) for chunk in chunks)
         )
         report.clocks += len(batch)
-        report.notices_sent += sum(s for s, _ in outcomes)
-        report.notices_not_sent += sum(n for _, n in outcomes)
+        report.notices_queued += sum(outcomes)
         if len(batch) < limit:
             break
     checks = await asyncio.to_thread(due_checks, limit)

@@ -2,13 +2,16 @@
 the digest and the report, on a controlled clock with real sweeps through Prefect."""
 
 import asyncio
+import signal
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from models.notification import NoticeKind, Notification
-from tests.support import drain_outbox, freeze_at, mail_body, quality_result, sweep
+from models.notification import NoticeKind, NoticeStatus, Notification
+from tests.faults import start_relay
+from tests.support import drain_outbox, freeze_at, mail_body, quality_result, sweep, wait_for
 from workflow.db import read_session
 from workflow.sweep import due_clocks, process_clock
 
@@ -90,6 +93,7 @@ def test_an_untouched_complaint_climbs_every_level_to_the_general_manager(as_use
     freeze_at(berlin(2026, 11, 27, 12, 0))
     sweep()
     assert len(notices(NoticeKind.escalation)) == 4
+    drain_outbox()  # the relay sends what the sweeps queued
 
     record = sales.record(reference)
     escalated = [h for h in record["history"] if h["action"] == "escalated"]
@@ -161,6 +165,37 @@ def test_a_sweep_that_died_halfway_is_rerun_without_repeats_or_misses(as_user, m
     assert {n.status for n in reminders} == {"sent"}
     reminder_mails = [m for m in mailbox.snapshot() if m["Subject"].startswith("Reminder")]
     assert sorted(m["X-Notice-Id"] for m in reminder_mails) == sorted(str(n.id) for n in reminders)
+
+
+def test_the_sweep_only_queues_a_reminder_and_the_relay_sends_it_once_when_it_starts(
+    as_user, mailbox
+):
+    sales = as_user("sales")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    reference = sales.log_complaint(severity="major")["reference"]
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 23, 16, 0))  # past 75 % of the first assessment's time
+
+    report = sweep()  # no relay is running
+    (reminder,) = notices(NoticeKind.reminder)
+    assert reminder.status == NoticeStatus.pending
+    assert reference in reminder.subject
+    assert (report.clocks, report.notices_queued) == (1, 1)
+
+    def reminder_mails() -> list:
+        return [m for m in mailbox.snapshot() if m["Subject"].startswith("Reminder")]
+
+    assert reminder_mails() == []
+    relay = start_relay()
+    try:
+        wait_for(reminder_mails, timeout=120)
+        time.sleep(3.0)  # several more polling rounds: nothing may be sent twice
+    finally:
+        relay.send_signal(signal.SIGTERM)
+        relay.wait(timeout=30)
+    assert [m["X-Notice-Id"] for m in reminder_mails()] == [str(reminder.id)]
+    (reminder,) = notices(NoticeKind.reminder)
+    assert (reminder.status, reminder.attempts) == (NoticeStatus.sent, 1)
 
 
 def test_the_digest_lists_what_is_late_and_what_falls_due_once_a_day(as_user, mailbox):

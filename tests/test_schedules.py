@@ -31,8 +31,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import col, select, update
 
 from models.deadline import Deadline
-from models.notification import NoticeStatus, Notification
-from tests.faults import SlowGreetingController, SlowMailStore
+from models.notification import NoticeKind, NoticeStatus, Notification
 from tests.support import drain_outbox, free_port, wait_for
 from workflow import db
 from workflow.calendar import forget_calendar
@@ -149,54 +148,43 @@ def _a_clock_due_now() -> None:
         session.commit()
 
 
-def _reminder_sending() -> bool:
+def _reminders() -> list[Notification]:
     with db.read_session() as session:
-        return (
-            session.exec(
-                select(Notification).where(Notification.status == NoticeStatus.sending)
-            ).first()
-            is not None
+        return list(
+            session.exec(select(Notification).where(Notification.kind == NoticeKind.reminder))
         )
 
 
+def _hang_a_started_sweep() -> list[FlowRun]:
+    """Freeze the flow process of a sweep the worker has started, as one stuck in a call that
+    never returns would be: it holds the deployment's only slot and sends no heartbeat. (The
+    sweep no longer mails, so a mail server that never greets cannot hang it.)"""
+    started = [r for r in runs("sweep-deadlines", HOLDING) if r.infrastructure_pid][:1]
+    for run in started:
+        os.kill(int(run.infrastructure_pid or 0), signal.SIGSTOP)
+    return started
+
+
 def test_a_killed_worker_and_relay_leave_no_jammed_schedule(
-    own_prefect, as_user, smtp_server, settings, monkeypatch
+    own_prefect, as_user, smtp_server, settings
 ):
     stack, _ = own_prefect
     as_user("sales").log_complaint()
     drain_outbox()
-    # The next sweep reminds quality through a mail server that never greets: it hangs.
-    stalling = SlowGreetingController(SlowMailStore(0), free_port(), delay=3600)
-    stalling.start()
-    try:
-        use_environment(
-            monkeypatch,
-            CW_SMTP_PORT=str(stalling.port),
-            CW_SMTP_TIMEOUT_SECONDS="600",
-        )
-        _a_clock_due_now()
-        start_worker(stack)
-        wait_for(_reminder_sending, timeout=240, interval=1)
-        (hung,) = wait_for(
-            lambda: [
-                r for r in runs("sweep-deadlines", [StateType.RUNNING]) if r.infrastructure_pid
-            ],
-            timeout=60,
-            interval=1,
-        )
-        stack.start("relay", [sys.executable, "-m", "flows.relay"])  # once the sweep hangs
-        time.sleep(15)
+    _a_clock_due_now()
+    start_worker(stack)
+    # The next sweep's flow process hangs as soon as the worker has started it.
+    (hung,) = wait_for(_hang_a_started_sweep, timeout=240, interval=0.2)
+    stack.start("relay", [sys.executable, "-m", "flows.relay"])  # once the sweep hangs
+    time.sleep(15)
 
-        for name in ("worker", "relay"):
-            os.killpg(stack.processes[name].pid, signal.SIGKILL)
-        os.kill(int(hung.infrastructure_pid), signal.SIGKILL)  # its flow process, as in a crash
-        killed_at = datetime.now(UTC)
-    finally:
-        stalling.stop()
+    for name in ("worker", "relay"):
+        os.killpg(stack.processes[name].pid, signal.SIGKILL)
+    os.kill(int(hung.infrastructure_pid or 0), signal.SIGKILL)  # as in a crash
+    killed_at = datetime.now(UTC)
 
-    use_environment(monkeypatch, CW_SMTP_PORT=str(smtp_server.port), CW_SMTP_TIMEOUT_SECONDS="3")
     time.sleep(DOWN_FOR)
-    assert [r.id for r in runs("sweep-deadlines", [StateType.RUNNING])] == [hung.id]
+    assert [r.id for r in runs("sweep-deadlines", HOLDING)] == [hung.id]
     missed = datetime.now(UTC) - timedelta(seconds=30)
     late = [r for r in runs("reconcile-outbox", [StateType.SCHEDULED]) if expected_at(r) < missed]
     assert len(late) >= 2  # a schedule fell behind by more than one tick
@@ -237,3 +225,7 @@ def test_a_killed_worker_and_relay_leave_no_jammed_schedule(
             r for r in every if r.run_count and killed_at <= expected_at(r) < restarted_at
         ]
         assert len(caught_up) <= 1, [(r.name, r.state_name) for r in caught_up]
+    # Whichever sweep queued the reminder (the hung one or the next), the relay sent it once.
+    (reminder,) = wait_for(lambda: [n for n in _reminders() if n.status == NoticeStatus.sent])
+    mailed = [m for m in smtp_server.store.snapshot() if m["X-Notice-Id"] == str(reminder.id)]
+    assert len(mailed) == 1
