@@ -52,10 +52,10 @@ class PostgresCluster:
 @contextmanager
 def postgres_cluster() -> Iterator[PostgresCluster]:
     directory = Path(tempfile.mkdtemp(prefix="cw-bench-pg-"))
-    cluster_dir = directory / "pg"
+    cluster_dir, port = directory / "pg", free_port()
     try:
         started = subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT), "start", str(cluster_dir), str(free_port())],
+            ["bash", str(POSTGRES_SCRIPT), "start", str(cluster_dir), str(port)],
             cwd=PROJECT_DIR,
             capture_output=True,
             text=True,
@@ -64,7 +64,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         url = started.stdout.strip().splitlines()[-1] if started.stdout.strip() else ""
         if started.returncode != 0 or not url.startswith("postgresql"):
             raise RuntimeError(f"PostgreSQL did not start: {started.stderr[-2000:]}")
-        print(f"PostgreSQL cluster in {cluster_dir}", flush=True)
+        print(f"PostgreSQL cluster in {cluster_dir} on port {port}", flush=True)
         yield PostgresCluster(url)
     finally:
         subprocess.run(
