@@ -1,15 +1,35 @@
-"""`python -m bench [--full | --smoke] [--only SECTION ...] [--out DIR]`: run the benchmarks,
-print each figure, write <out>/latest.json and latest.md (bench/results by default)."""
+"""`python -m bench [--full | --smoke] [--postgres] [--only SECTION ...] [--out DIR]`: run the
+benchmarks, print each figure, write <out>/latest.json and latest.md (bench/results by default).
+
+With --postgres, a throwaway PostgreSQL cluster holds our tables and the Prefect server's
+(bench/pgcluster.py), and the default sections are intake, routing, burst and scale-out."""
 
 import argparse
+import signal
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.report import RESULTS_DIR, Results
 
-SECTIONS = ("intake", "routing", "burst", "notifications", "large-data", "footprint", "calendar")
-STACK_SECTIONS = {"intake", "routing", "burst", "notifications", "large-data"}
+if TYPE_CHECKING:
+    from bench.pgcluster import PostgresCluster
+
+SECTIONS = (
+    "intake",
+    "routing",
+    "burst",
+    "notifications",
+    "large-data",
+    "footprint",
+    "calendar",
+    "scale-out",
+)
+DEFAULT_SECTIONS = SECTIONS[:-1]  # scale-out is about PostgreSQL: SQLite has one writer
+POSTGRES_SECTIONS = ("intake", "routing", "burst", "scale-out")
+STACK_SECTIONS = {"intake", "routing", "burst", "notifications", "large-data", "scale-out"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,7 @@ MODES = {
 }
 
 
-def run(mode: str, only: list[str], out: Path) -> Results:
+def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None" = None) -> Results:
     from bench.burst import measure_burst
     from bench.calendar import measure_calendar
     from bench.footprint import measure_make_run
@@ -43,11 +63,13 @@ def run(mode: str, only: list[str], out: Path) -> Results:
     from bench.load import median
     from bench.notify import measure_notifications
     from bench.routing import measure_event_trigger_baseline, measure_latencies, routing_figures
+    from bench.scaleout import measure_intake_scaling, measure_relay_scaling
     from bench.stack import bench_stack
 
     sizes = MODES[mode]
-    results = Results(mode=mode)
-    wanted = set(only or SECTIONS)
+    results = Results(mode=mode, database="PostgreSQL" if cluster else "SQLite")
+    wanted = set(only or (POSTGRES_SECTIONS if cluster else DEFAULT_SECTIONS))
+    environment = cluster.fresh_environment if cluster else dict
 
     def section(name: str, body) -> None:
         if name not in wanted:
@@ -63,7 +85,7 @@ def run(mode: str, only: list[str], out: Path) -> Results:
     if not wanted & STACK_SECTIONS:
         section("footprint", lambda: measure_make_run(results))
         return _written(results, out)
-    with bench_stack() as bench:
+    with bench_stack(environment=environment()) as bench:
 
         def intake() -> None:
             baseline_runs, product_runs = measure_intake(
@@ -89,7 +111,18 @@ def run(mode: str, only: list[str], out: Path) -> Results:
         section("routing", routing)
         section("notifications", lambda: measure_notifications(results, bench, count=sizes.notices))
         section("burst", lambda: measure_burst(results, bench, count=sizes.burst))
-    with bench_stack() as bench:
+
+        def scale_out() -> None:
+            measure_intake_scaling(
+                results, bench, seconds=sizes.intake_seconds, rounds=sizes.intake_rounds
+            )
+            measure_relay_scaling(results, bench, count=sizes.burst)
+
+        section("scale-out", scale_out)
+    if "large-data" not in wanted:
+        section("footprint", lambda: measure_make_run(results))
+        return _written(results, out)
+    with bench_stack(environment=environment()) as bench:
         section(
             "large-data",
             lambda: measure_large_data(
@@ -115,11 +148,24 @@ def main() -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--full", action="store_true", help="the issue's sizes (about an hour)")
     group.add_argument("--smoke", action="store_true", help="tiny sizes: checks the harness")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on a throwaway PostgreSQL cluster (ours and the Prefect server's tables)",
+    )
     parser.add_argument("--only", nargs="*", choices=SECTIONS, default=[])
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
     mode = "full" if args.full else "smoke" if args.smoke else "quick"
-    results = run(mode, args.only, args.out)
+    # A plain `kill` must also stop the processes and remove the cluster (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if args.postgres:
+        from bench.pgcluster import postgres_cluster
+
+        with postgres_cluster() as cluster:
+            results = run(mode, args.only, args.out, cluster)
+    else:
+        results = run(mode, args.only, args.out)
     if results.errors:
         raise SystemExit(f"sections failed: {', '.join(results.errors)}")
 

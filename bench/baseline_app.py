@@ -2,6 +2,7 @@
 
 Same database engine as the product (``workflow.db.build_engine``: SQLite, WAL, BEGIN
 IMMEDIATE for writes, the same pragmas), same server (one uvicorn worker, no access log).
+With ``CW_DATABASE_URL`` set (the PostgreSQL run) the row goes into that same database.
 """
 
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from models.base import table_of
 from workflow.config import get_settings
-from workflow.db import build_engine
+from workflow.db import build_engine, is_sqlite
 
 
 class BaselineItem(SQLModel, table=True):
@@ -28,7 +29,19 @@ class BaselineItemCreate(SQLModel):
     description: str = Field(max_length=10_000)
 
 
-engine = build_engine(f"sqlite:///{get_settings().var_dir / 'baseline.db'}", immediate=True)
+def database_url() -> str:
+    return get_settings().database_url or f"sqlite:///{get_settings().var_dir / 'baseline.db'}"
+
+
+def create_table() -> None:
+    """Idempotent, but two uvicorn workers creating the table at once race on PostgreSQL:
+    the scale-out harness calls this once before it starts them (bench/scaleout.py)."""
+    once = build_engine(database_url())
+    SQLModel.metadata.create_all(once, tables=[table_of(BaselineItem)])
+    once.dispose()
+
+
+engine = build_engine(database_url(), immediate=is_sqlite(database_url()))
 SQLModel.metadata.create_all(engine, tables=[table_of(BaselineItem)])
 app = FastAPI()
 

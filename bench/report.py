@@ -41,6 +41,7 @@ def at_most(value: float, limit: float) -> bool:
 @dataclass
 class Results:
     mode: str
+    database: str = "SQLite"  # where our tables and the Prefect server's live
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     machine: dict[str, Any] = field(default_factory=lambda: machine())
     figures: list[Figure] = field(default_factory=list)
@@ -59,6 +60,7 @@ class Results:
     def to_json(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
+            "database": self.database,
             "started_at": self.started_at,
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": self.machine,
@@ -79,7 +81,8 @@ class Results:
         lines = [
             f"Benchmark run of {self.started_at[:16].replace('T', ' ')} UTC, {self.mode} mode, "
             f"on {m['cores']} cores, {m['memory_gb']} GB memory ({m['cpu']}), Python "
-            f"{m['python']}. Every ratio is against a baseline measured in the same run.",
+            f"{m['python']}, on {self.database}. Every ratio is against a baseline measured in "
+            "the same run.",
             "",
             "| section | figure | value | baseline | ratio | target | met |",
             "| --- | --- | --- | --- | --- | --- | --- |",

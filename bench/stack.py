@@ -76,9 +76,15 @@ class BenchStack:
         self.stack.start(name, args)
 
     def start_api(
-        self, app: str = "api.main:app", name: str = "api", port: int | None = None
+        self,
+        app: str = "api.main:app",
+        name: str = "api",
+        port: int | None = None,
+        workers: int = 1,
     ) -> str:
+        """Start ``app`` under uvicorn; with ``workers`` > 1, that many processes share the port."""
         port = port or self.settings.api_port
+        several = ["--workers", str(workers)] if workers > 1 else []
         self.stack.start(
             name,
             [
@@ -93,6 +99,7 @@ class BenchStack:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                *several,
             ],
         )
         url = f"http://127.0.0.1:{port}"
@@ -103,8 +110,8 @@ class BenchStack:
         )
         return url
 
-    def start_relay(self) -> None:
-        self.stack.start("relay", [PYTHON, "-m", "flows.relay"])
+    def start_relay(self, name: str = "relay") -> None:
+        self.stack.start(name, [PYTHON, "-m", "flows.relay"])
 
     def stop_process(self, name: str) -> None:
         process = self.stack.processes.pop(name)
@@ -163,11 +170,18 @@ def migrate_and_seed() -> None:
 
 @contextmanager
 def bench_stack(
-    *, relay: bool = True, prefect: bool = True, keep: bool = False
+    *,
+    relay: bool = True,
+    prefect: bool = True,
+    keep: bool = False,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[BenchStack]:
-    """Migrated database with the demo users; SMTP catcher, Prefect server, API, relay."""
+    """Migrated database with the demo users; SMTP catcher, Prefect server, API, relay.
+
+    ``environment`` overrides settings, e.g. ``CW_DATABASE_URL`` and the Prefect server's
+    ``PREFECT_API_DATABASE_CONNECTION_URL`` for a run on PostgreSQL (``bench.pgcluster``)."""
     directory = Path(tempfile.mkdtemp(prefix="cw-bench-"))
-    settings = use_environment(directory)
+    settings = use_environment(directory, **(environment or {}))
     (directory / "logs").mkdir()
     migrate_and_seed()
     bench = BenchStack(settings, Stack(settings), directory)

@@ -6,6 +6,8 @@ figures, each with a target verdict, and the Markdown table.
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +47,39 @@ def test_the_benchmark_harness_writes_every_section(tmp_path):
     burst = {f["name"]: f["value"] for f in results["figures"] if f["section"] == "burst"}
     assert burst["lost (no task or no acknowledgement)"] == 0
     assert burst["duplicate mails at the SMTP server"] == 0
+
+
+BENCH = [sys.executable, "-m", "bench"]
+
+
+def _postgres_installed() -> bool:
+    from bench.pgcluster import postgres_installed
+
+    return postgres_installed()
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.skipif(not _postgres_installed(), reason="needs PostgreSQL's binaries (initdb)")
+def test_a_postgres_run_says_so_in_its_results_and_removes_its_cluster(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "PREFECT_"))}
+    finished = subprocess.run(
+        [*BENCH, "--postgres", "--smoke", "--only", "calendar", "--out", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    started = re.search(r"PostgreSQL cluster in (\S+) on port (\d+)", finished.stdout)
+    assert started, finished.stdout
+    assert not Path(started[1]).exists()
+    assert not _accepts_connections(int(started[2]))
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert results["database"] == "PostgreSQL"
+    assert "on PostgreSQL" in (tmp_path / "latest.md").read_text()
