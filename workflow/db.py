@@ -49,7 +49,7 @@ def _configure_sqlite(
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def build_engine(url: str, *, immediate: bool = False) -> Engine:
+def build_engine(url: str, *, immediate: bool = False, side: bool = False) -> Engine:
     settings = get_settings()
     if is_sqlite(url):
         db_path = make_url(url).database
@@ -72,6 +72,8 @@ def build_engine(url: str, *, immediate: bool = False) -> Engine:
             max_page_count=settings.sqlite_max_page_count,
         )
         return engine
+    if side:  # short one-statement reads: a few connections are plenty
+        return create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=3)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
@@ -85,7 +87,7 @@ def get_side_engine() -> Engine:
     """A pool of its own for one-statement reads a transaction in progress may need (the
     business calendar's and the company profile's versions): from the main pool they could
     wait for connections held by requests that wait for this very transaction's locks."""
-    return build_engine(get_settings().sqlalchemy_url)
+    return build_engine(get_settings().sqlalchemy_url, side=True)
 
 
 @lru_cache
