@@ -3,8 +3,8 @@
 A closure is a working weekday the company is closed on besides public holidays. Adding or
 removing one changes what a business hour is, so the running business-time clocks are timed
 again on the new calendar in the same transaction: each keeps its start, its hours and the
-time it was paused, and its due date and reminder move with the calendar (the same formula
-as ``workflow.deadlines.retime_clocks``). Clocks already late, met, counted around the clock,
+time it was paused, and its due date and reminder move with the calendar
+(``workflow.deadlines.time_from_start``, as when a severity changes). Clocks already late, met, counted around the clock,
 or set to a date a person chose (a corrective action's due date) stay as they are. Each
 complaint whose dates moved gets a ``due_dates_moved`` history entry naming the closure.
 """
@@ -22,7 +22,7 @@ from models.deadline import Deadline
 from models.enums import HistoryAction, Step
 from workflow.calendar import BusinessCalendar, company_calendar, forget_calendar
 from workflow.clock import utcnow
-from workflow.deadlines import next_check, sync_due_dates
+from workflow.deadlines import next_check, sync_due_dates, time_from_start
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.locking import lock_complaint_by_id
@@ -173,10 +173,7 @@ def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) 
 def _retime(clock: Deadline, calendar: BusinessCalendar) -> dict[str, Any] | None:
     """The clock's due date and reminder on ``calendar``; what moved, or None."""
     old_due = clock.due_at
-    clock.due_at = calendar.add_business_hours(clock.started_at, clock.hours + clock.paused_hours)
-    clock.remind_at = calendar.add_business_hours(
-        clock.started_at, clock.hours * clock.reminder_fraction + clock.paused_hours
-    )
+    time_from_start(clock, calendar)
     clock.next_check_at = next_check(clock)
     if clock.due_at == old_due:
         return None

@@ -14,7 +14,7 @@ from models.base import id_of
 from models.complaint import Complaint
 from models.deadline import Deadline, DeadlinePolicyRow, DeadlinePublic
 from models.task import Task
-from workflow.calendar import company_calendar
+from workflow.calendar import BusinessCalendar, company_calendar
 from workflow.clock import utcnow
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
@@ -307,6 +307,16 @@ def sync_due_dates(session: Session, complaint: Complaint) -> None:
     session.add(complaint)
 
 
+def time_from_start(clock: Deadline, calendar: BusinessCalendar) -> None:
+    """Set the clock's due date and reminder from its start, its hours and the time it was
+    paused, counted on ``calendar`` (a new policy, or a calendar with other closure days)."""
+    shift = {"business_time": clock.business_time}
+    clock.due_at = calendar.add_hours(clock.started_at, clock.hours + clock.paused_hours, **shift)
+    clock.remind_at = calendar.add_hours(
+        clock.started_at, clock.hours * clock.reminder_fraction + clock.paused_hours, **shift
+    )
+
+
 def retime_clocks(
     session: Session, complaint: Complaint, old: Severity, old_kind: Kind | None = None
 ) -> list[dict[str, Any]]:
@@ -324,16 +334,10 @@ def retime_clocks(
         if policy is None or policy == before:
             continue
         old_due = clock.due_at
-        shift = {"business_time": policy.business_time}
         clock.hours, clock.business_time = policy.hours, policy.business_time
         clock.reminder_fraction = policy.reminder_fraction
         clock.escalation_interval_hours = policy.escalation_interval_hours
-        clock.due_at = calendar.add_hours(
-            clock.started_at, policy.hours + clock.paused_hours, **shift
-        )
-        clock.remind_at = calendar.add_hours(
-            clock.started_at, policy.hours * policy.reminder_fraction + clock.paused_hours, **shift
-        )
+        time_from_start(clock, calendar)
         if clock.remind_at > now:
             clock.reminded_at = None
         if clock.due_at > now:
