@@ -102,6 +102,10 @@ class BusinessCalendar:
     def day_length(self) -> timedelta:
         return timedelta(hours=self.end_hour - self.start_hour)
 
+    def local_date(self, moment: datetime) -> date:
+        """The date ``moment`` falls on in the business time zone."""
+        return moment.astimezone(self.zone).date()
+
     def opening_moment(self, day: date) -> datetime:
         """When the working day ``day`` opens, in UTC."""
         return self._utc(self._opening(day))

@@ -73,7 +73,7 @@ def _allowed_hours(request: ActionCreate, now: datetime) -> float | None:
     if request.due_date is None:
         return None
     calendar = company_calendar()
-    today = now.astimezone(calendar.zone).date()
+    today = calendar.local_date(now)
     if (request.due_date - today).days > MAX_DAYS_AHEAD:
         raise InvalidInput("due_date", f"due_date is more than {MAX_DAYS_AHEAD} days ahead")
     end = datetime.combine(request.due_date, time(calendar.end_hour), tzinfo=calendar.zone)

@@ -4,9 +4,10 @@ A closure is a working weekday the company is closed on besides public holidays.
 removing one changes what a business hour is, so the running business-time clocks are timed
 again on the new calendar in the same transaction: each keeps its start, its hours and the
 time it was paused, and its due date and reminder move with the calendar
-(``workflow.deadlines.time_from_start``, as when a severity changes). Clocks already late, met, counted around the clock,
-or set to a date a person chose (a corrective action's due date) stay as they are. Each
-complaint whose dates moved gets a ``due_dates_moved`` history entry naming the closure.
+(``workflow.deadlines.time_from_start``, as when a severity changes). Clocks already late,
+met, counted around the clock, or set to a date a person chose (a corrective action's due
+date) stay as they are. Each complaint whose dates moved gets a ``due_dates_moved`` history
+entry naming the closure.
 """
 
 from dataclasses import replace
@@ -46,10 +47,6 @@ def removed_closures(session: Session, *, limit: int = 50) -> list[ClosureDay]:
     return list(session.exec(query.order_by(col(ClosureDay.removed_at).desc()).limit(limit)))
 
 
-def today_in_business_zone(now: datetime, calendar: BusinessCalendar) -> date:
-    return now.astimezone(calendar.zone).date()
-
-
 def _why_not_a_working_day(calendar: BusinessCalendar, day: date) -> str | None:
     if day.weekday() not in calendar.working_weekdays:
         return f"{day.isoformat()} is a {WEEKDAY_NAMES[day.weekday()]}, not a working day"
@@ -64,7 +61,7 @@ def add_closure(
     """Close the company on ``closure.day``; the row and the number of clocks moved."""
     require_permission(actor.role, Action.manage_calendar)
     now, calendar = utcnow(), company_calendar()
-    today = today_in_business_zone(now, calendar)
+    today = calendar.local_date(now)
     if closure.day < today:
         raise InvalidInput("day", "a closure can be added for today or a later day, not the past")
     if closure.day > today + PLANNING_HORIZON:
@@ -101,7 +98,7 @@ def remove_closure(
     if row is None:
         raise NotFound(f"the company is not closed on {day.isoformat()}")
     now = utcnow()
-    if day < today_in_business_zone(now, company_calendar()):
+    if day < company_calendar().local_date(now):
         raise RuleViolation(
             f"the closure on {day.isoformat()} is past: the deadlines counted it, so it stays"
         )

@@ -81,7 +81,7 @@ class Dashboard:
 
 
 def _week_start(moment: datetime) -> date:
-    local = moment.astimezone(company_calendar().zone).date()
+    local = company_calendar().local_date(moment)
     return local - timedelta(days=local.weekday())
 
 

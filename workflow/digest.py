@@ -102,7 +102,7 @@ def queue_digest(session: Session, user: User) -> Notification | None:
     overdue, due_soon = digest_lines(session, departments_of(user), now)
     if not overdue and not due_soon:
         return None
-    day = now.astimezone(company_calendar().zone).date()
+    day = company_calendar().local_date(now)
     context = {
         "reference": f"digest {day.isoformat()}",
         "quote_reference": False,

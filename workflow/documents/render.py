@@ -30,7 +30,7 @@ def local_time(moment: datetime | None) -> str:
 def local_day(moment: datetime | None) -> str:
     if moment is None:
         return NONE
-    return moment.astimezone(company_calendar().zone).date().isoformat()
+    return company_calendar().local_date(moment).isoformat()
 
 
 def label(value: object) -> str:

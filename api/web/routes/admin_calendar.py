@@ -24,7 +24,6 @@ from workflow.closures import (
     list_closures,
     remove_closure,
     removed_closures,
-    today_in_business_zone,
 )
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.rules import Action, Actor, may
@@ -63,7 +62,7 @@ def _calendar_page(
     errors: FieldErrors | None = None,
 ) -> Response:
     calendar = company_calendar()
-    today = today_in_business_zone(utcnow(), calendar)
+    today = calendar.local_date(utcnow())
     context = {
         "title": "Business calendar",
         "may_change": may(actor.role, Action.manage_calendar),
