@@ -34,11 +34,9 @@ PLANNING_HORIZON = timedelta(days=3 * 366)
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def list_closures(session: Session, *, since: date | None = None) -> list[ClosureDay]:
-    """Closures in force, oldest first; from ``since`` on when given."""
+def list_closures(session: Session) -> list[ClosureDay]:
+    """Closures in force, oldest first."""
     query = select(ClosureDay).where(col(ClosureDay.removed_at).is_(None))
-    if since is not None:
-        query = query.where(ClosureDay.day >= since)
     return list(session.exec(query.order_by(col(ClosureDay.day))))
 
 

@@ -6,13 +6,27 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.deps import CurrentActor, SessionDep, WriteSessionDep, allowed
-from models.calendar import ClosureChange, ClosureCreate, ClosurePublic, ClosureResult
+from models.calendar import (
+    ClosureChange,
+    ClosureCreate,
+    ClosureDay,
+    ClosurePublic,
+    ClosureResult,
+)
 from workflow.closures import add_closure, list_closures, remove_closure
 from workflow.rules import Action
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/calendar", tags=["deadlines"])
 CalendarAdmin = Annotated[Actor, allowed(Action.manage_calendar)]
+
+
+def _public(row: ClosureDay) -> ClosurePublic:
+    return ClosurePublic.model_validate(row, from_attributes=True)
+
+
+def _result(row: ClosureDay, moved: int) -> ClosureResult:
+    return ClosureResult(closure=_public(row), clocks_moved=moved)
 
 
 @router.get(
@@ -22,9 +36,7 @@ CalendarAdmin = Annotated[Actor, allowed(Action.manage_calendar)]
     "`CW_HOLIDAY_COUNTRY`: business-time deadlines do not count them.",
 )
 def closures(session: SessionDep, _: CurrentActor) -> list[ClosurePublic]:
-    return [
-        ClosurePublic.model_validate(row, from_attributes=True) for row in list_closures(session)
-    ]
+    return [_public(row) for row in list_closures(session)]
 
 
 @router.post(
@@ -42,10 +54,7 @@ def closures(session: SessionDep, _: CurrentActor) -> list[ClosurePublic]:
 def close_day(
     closure: ClosureCreate, session: WriteSessionDep, actor: CalendarAdmin
 ) -> ClosureResult:
-    row, moved = add_closure(session, closure=closure, actor=actor)
-    return ClosureResult(
-        closure=ClosurePublic.model_validate(row, from_attributes=True), clocks_moved=moved
-    )
+    return _result(*add_closure(session, closure=closure, actor=actor))
 
 
 @router.post(
@@ -65,7 +74,4 @@ def reopen_day(
     session: WriteSessionDep,
     actor: CalendarAdmin,
 ) -> ClosureResult:
-    row, moved = remove_closure(session, day=day, reason=change.reason, actor=actor)
-    return ClosureResult(
-        closure=ClosurePublic.model_validate(row, from_attributes=True), clocks_moved=moved
-    )
+    return _result(*remove_closure(session, day=day, reason=change.reason, actor=actor))

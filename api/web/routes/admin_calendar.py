@@ -63,13 +63,14 @@ def _calendar_page(
 ) -> Response:
     calendar = company_calendar()
     today = calendar.local_date(utcnow())
+    in_force = list_closures(session)
     context = {
         "title": "Business calendar",
         "may_change": may(actor.role, Action.manage_calendar),
         "today": today,
         "calendar": calendar,
-        "closures": list_closures(session, since=today),
-        "past_closures": [c for c in list_closures(session) if c.day < today][-10:],
+        "closures": [c for c in in_force if c.day >= today],
+        "past_closures": [c for c in in_force if c.day < today][-10:],
         "removed": removed_closures(session, limit=20),
         "holidays": holidays_ahead(today),
         "values": values or {},
