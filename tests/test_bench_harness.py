@@ -18,21 +18,26 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTIONS = {"intake", "routing", "notifications", "burst", "large data", "footprint", "calendar"}
 
 
+def run_bench(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``python -m bench`` as a user runs it: none of this test run's settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "PREFECT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.mark.skipif(
     bool(os.environ.get("CW_TEST_DATABASE_URL")),
     reason="the benchmarks run on their own SQLite database; checked in the SQLite run",
 )
 def test_the_benchmark_harness_writes_every_section(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "PREFECT_"))}
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
-        cwd=PROJECT_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    finished = run_bench("--smoke", "--out", str(tmp_path), timeout=900)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     results = json.loads((tmp_path / "latest.json").read_text())
     assert results["mode"] == "smoke"
@@ -49,9 +54,6 @@ def test_the_benchmark_harness_writes_every_section(tmp_path):
     assert burst["duplicate mails at the SMTP server"] == 0
 
 
-BENCH = [sys.executable, "-m", "bench"]
-
-
 def _postgres_installed() -> bool:
     from bench.pgcluster import postgres_installed
 
@@ -65,15 +67,8 @@ def _accepts_connections(port: int) -> bool:
 
 @pytest.mark.skipif(not _postgres_installed(), reason="needs PostgreSQL's binaries (initdb)")
 def test_a_postgres_run_says_so_in_its_results_and_removes_its_cluster(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "PREFECT_"))}
-    finished = subprocess.run(
-        [*BENCH, "--postgres", "--smoke", "--only", "calendar", "--out", str(tmp_path)],
-        cwd=PROJECT_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    finished = run_bench(
+        "--postgres", "--smoke", "--only", "calendar", "--out", str(tmp_path), timeout=300
     )
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     started = re.search(r"PostgreSQL cluster in (\S+) on port (\d+)", finished.stdout)
