@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -219,25 +220,39 @@ async def _sleep_until_set(stop: asyncio.Event, event: asyncio.Event, seconds: f
 
 
 def main() -> None:
+    """Runs the relay's loop in a thread of its own and waits for a stop signal on the main
+    thread. Prefect's flow engine puts its own SIGTERM handler in place while a flow runs on the
+    main thread, so a stop asked for then was raised in whatever the loop was doing: swallowed
+    in a callback (the relay ran on until killed) or a crash. Off the main thread the engine
+    leaves signals alone."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(levelname)s %(message)s")
+    loop = asyncio.new_event_loop()
     stop = asyncio.Event()
+    relay_loop = threading.Thread(
+        target=loop.run_until_complete, args=(_run(stop),), name="relay-loop"
+    )
+
+    def ask_to_stop(*_: object) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, ask_to_stop)
+    relay_loop.start()
+    while relay_loop.is_alive():
+        relay_loop.join(timeout=0.5)
+    loop.close()
+
+
+async def _run(stop: asyncio.Event) -> None:
     settings = get_settings()
-
-    async def runner() -> None:
-        loop = asyncio.get_running_loop()
-        # Routing's database calls run in the default threads; sends wait on the SMTP server
-        # in threads of their own, so a slow mail server cannot take the threads routing needs.
-        loop.set_default_executor(
-            ThreadPoolExecutor(settings.relay_threads, thread_name_prefix="relay")
-        )
-        use_send_threads(
-            ThreadPoolExecutor(settings.relay_send_concurrency, thread_name_prefix="send")
-        )
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await asyncio.gather(run_relay(stop), keep_beating(stop))
-
-    asyncio.run(runner())
+    loop = asyncio.get_running_loop()
+    # Routing's database calls run in the default threads; sends wait on the SMTP server in
+    # threads of their own, so a slow mail server cannot take the threads routing needs.
+    loop.set_default_executor(
+        ThreadPoolExecutor(settings.relay_threads, thread_name_prefix="relay")
+    )
+    use_send_threads(ThreadPoolExecutor(settings.relay_send_concurrency, thread_name_prefix="send"))
+    await asyncio.gather(run_relay(stop), keep_beating(stop))
 
 
 if __name__ == "__main__":

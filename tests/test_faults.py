@@ -142,6 +142,29 @@ def test_a_killed_relays_events_are_routed_by_another_within_a_minute(
     assert_each_notice_sent_once_or_held(mailbox)
 
 
+def test_a_relay_asked_to_stop_while_its_flows_run_stops_within_the_grace(as_user, mailbox):
+    """Prefect's flow engine swaps in its own SIGTERM handler while a flow runs on the main
+    thread; a stop asked for then was swallowed and the relay ran on until killed."""
+    sales = as_user("sales")
+    references = [sales.log_complaint()["reference"] for _ in range(60)]
+    relay = start_relay()
+    try:
+        wait_for(lambda: counts()["tasks"] >= 1, timeout=120, interval=0.05)
+        relay.send_signal(signal.SIGTERM)
+        asked_at = time.monotonic()
+        assert counts()["tasks"] < len(references), "the relay finished before it was asked"
+        assert relay.wait(timeout=60) == 0
+        stopped_after = time.monotonic() - asked_at
+        relay = start_relay()
+        wait_for(lambda: counts()["tasks"] >= len(references), timeout=120, interval=0.5)
+        wait_for(lambda: all(n.status in ("sent", "unknown") for n in notices()), timeout=120)
+    finally:
+        stop(relay)
+    assert stopped_after < 15  # STOP_GRACE_SECONDS (8 s) for sends in flight, and the exit
+    assert tasks_per_complaint() == dict.fromkeys(references, 1)
+    assert_each_notice_sent_once_or_held(mailbox)
+
+
 def test_the_leases_of_events_being_routed_are_renewed_until_they_are_done(
     as_user, settings, monkeypatch
 ):
