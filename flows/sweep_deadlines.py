@@ -2,8 +2,8 @@
 the effectiveness checks whose date has come (opened as quality's tasks).
 
 It touches only the clocks whose ``next_check_at`` has come (an indexed query), in task runs
-of up to 50 clocks named after their complaint references, and is safe to run twice or after
-a crash (see ``workflow/sweep.py``).
+of up to 50 clocks named after their complaint references (one write transaction each), and
+is safe to run twice or after a crash (see ``workflow/sweep.py``).
 
 The sweep decides and records; it does not mail. Each clock's reminder or escalation is
 queued in the ledger in the transaction that moves the clock, and the relay's sender
@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from workflow.clock import utcnow
 from workflow.effectiveness import due_checks, open_due_check
-from workflow.sweep import due_clocks, process_clock
+from workflow.sweep import due_clocks, process_clocks
 
 
 class SweepReport(BaseModel):
@@ -39,15 +39,11 @@ def _batch_name() -> str:
     return f"{references[0]}{more}"
 
 
-def _check(clock_ids: list[int]) -> int:
-    return sum(len(process_clock(clock_id)) for clock_id in clock_ids)
-
-
 @task(task_run_name=_batch_name)
 async def check_clocks(clock_ids: list[int], references: list[str]) -> int:
     """Remind or escalate a batch of clocks (a task run per clock would cost more than the
     work itself when many fall due together); the number of notices queued."""
-    queued = await asyncio.to_thread(_check, clock_ids)
+    queued = len(await asyncio.to_thread(process_clocks, clock_ids))
     if queued:
         get_run_logger().info("%d clocks: %d notices queued", len(clock_ids), queued)
     return queued

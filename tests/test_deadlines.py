@@ -7,13 +7,14 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 
 from models.notification import NoticeKind, NoticeStatus, Notification
 from tests.faults import start_relay
 from tests.support import drain_outbox, freeze_at, mail_body, quality_result, sweep, wait_for
 from workflow.db import read_session
-from workflow.sweep import due_clocks, process_clock
+from workflow.sweep import due_clocks, process_clock, process_clocks
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -165,6 +166,38 @@ def test_a_sweep_that_died_halfway_is_rerun_without_repeats_or_misses(as_user, m
     assert {n.status for n in reminders} == {"sent"}
     reminder_mails = [m for m in mailbox.snapshot() if m["Subject"].startswith("Reminder")]
     assert sorted(m["X-Notice-Id"] for m in reminder_mails) == sorted(str(n.id) for n in reminders)
+
+
+def test_a_clock_that_cannot_be_handled_holds_up_none_of_the_others_in_its_chunk(
+    as_user, monkeypatch
+):
+    from workflow import sweep as sweep_module
+
+    sales = as_user("sales")
+    freeze_at(berlin(2026, 11, 23, 9, 0))
+    for _ in range(4):
+        sales.log_complaint(severity="major")
+    drain_outbox()
+    freeze_at(berlin(2026, 11, 23, 16, 0))
+    due = due_clocks(100)
+    assert len(due) == 4
+    broken = due[1]
+    real_context = sweep_module._context
+
+    def context_failing_for_one(session, complaint, clock, now):  # a fault inside one clock
+        if clock.id == broken.id:
+            raise RuntimeError("cannot render this reminder")
+        return real_context(session, complaint, clock, now)
+
+    monkeypatch.setattr(sweep_module, "_context", context_failing_for_one)
+    with pytest.raises(RuntimeError, match="cannot render"):
+        process_clocks([c.id for c in due])
+    reminded = {n.dedupe_key.split("-")[1] for n in notices(NoticeKind.reminder)}
+    assert reminded == {str(c.id) for c in due if c.id != broken.id}
+    assert [c.id for c in due_clocks(100)] == [broken.id]  # tried again by the next sweep
+    monkeypatch.setattr(sweep_module, "_context", real_context)
+    assert len(process_clocks([broken.id])) >= 1
+    assert due_clocks(100) == []
 
 
 def test_the_sweep_only_queues_a_reminder_and_the_relay_sends_it_once_when_it_starts(
