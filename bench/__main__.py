@@ -101,8 +101,8 @@ def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None"
                 )
                 baseline = median(event) if event else None
             for rate, count, limits in (
-                (1, sizes.light_count, (1, 2)),
-                (20, sizes.busy_count, (2, 5)),
+                (1, sizes.light_count, (0.3, 1)),
+                (20, sizes.busy_count, (1, 2)),
             ):
                 latencies, lost = measure_latencies(bench, rate=rate, count=count)
                 routing_figures(results, f"{rate}/s", latencies, lost, limits, baseline)

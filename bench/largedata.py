@@ -163,8 +163,8 @@ def measure_large_data(
                 f"routing median at 1/s, {label}",
                 median(latencies),
                 "s",
-                target="<= 1 s",
-                met=at_most(median(latencies), 1) and not lost,
+                target="<= 0.3 s",
+                met=at_most(median(latencies), 0.3) and not lost,
                 note=f"{lost} not routed" if lost else "",
             )
         )
