@@ -10,6 +10,7 @@ import asyncio
 import bisect
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -46,7 +47,8 @@ class PageLoad:
     began: float = 0.0  # perf_counter
     last_intake: float = 0.0  # perf_counter at the last intake answer
     latencies: dict[str, list[float]] = field(default_factory=dict)  # page -> ms of each 200
-    errors: dict[str, int] = field(default_factory=dict)  # page -> non-200 answers and failures
+    # page -> what came instead of a 200: the status code, or the client's exception
+    errors: dict[str, Counter[str]] = field(default_factory=dict)
     started: int = 0  # complaints posted; accepted (201) or errors
     posted: int = 0
     intake_errors: int = 0
@@ -95,15 +97,15 @@ async def _signed_in(client: httpx.AsyncClient, username: str) -> None:
         raise RuntimeError(f"sign-in as {username} answered {answer.status_code}")
 
 
-async def _timed_get(client: httpx.AsyncClient, path: str) -> float | None:
-    """ms to a 200 answer; None for anything else (an error, counted by the caller)."""
+async def _timed_get(client: httpx.AsyncClient, path: str) -> float | str:
+    """ms to a 200 answer; else what came instead (an error, counted by the caller)."""
     began = time.perf_counter()
     try:
         answer = await client.get(path)
-    except httpx.HTTPError:
-        return None
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
     if answer.status_code != 200:
-        return None
+        return str(answer.status_code)
     return (time.perf_counter() - began) * 1000
 
 
@@ -114,8 +116,8 @@ async def _browse(
     while time.perf_counter() < stop:
         for name, path in pages.items():
             elapsed = await _timed_get(client, path)
-            if elapsed is None:
-                load.errors[name] += 1
+            if isinstance(elapsed, str):
+                load.errors[name][elapsed] += 1
             else:
                 load.latencies[name].append(elapsed)
 
@@ -154,7 +156,9 @@ def _client(bench: BenchStack, **extra: Any) -> httpx.AsyncClient:
 async def _page_load(
     bench: BenchStack, pages: dict[str, str], seconds: float, bearer: str
 ) -> PageLoad:
-    load = PageLoad(latencies={name: [] for name in pages}, errors=dict.fromkeys(pages, 0))
+    load = PageLoad(
+        latencies={name: [] for name in pages}, errors={name: Counter() for name in pages}
+    )
     people = [_client(bench) for _ in range(USERS)]
     poster = _client(bench, headers={"Authorization": f"Bearer {bearer}"})
     try:
@@ -187,8 +191,10 @@ def page_figures(
 ) -> None:
     for page in load.latencies:
         p95 = load.p95(page)
-        errors = load.errors[page]
-        note = f"{len(load.latencies[page]):,} requests measured, {errors} errors (not 200); "
+        errors = load.errors[page].total()
+        note = f"{len(load.latencies[page]):,} requests measured, {errors} errors (not 200"
+        note += "".join(f"; {n} x {what}" for what, n in load.errors[page].most_common())
+        note += "); "
         note += _load_note(load)
         if page == COMPLAINT_PAGE:
             note += f"; {reference}"
