@@ -44,13 +44,16 @@ class Sizes:
     large: list[int]
     sweep_due: int
     growth_intake_seconds: float
+    pages_seconds: float = 15  # web pages under load, at each large-data size
     calendar_repeat: int = 300
 
 
 MODES = {
-    "smoke": Sizes(2, 1, 3, 10, 0, 20, 10, [2_000], 20, 1, calendar_repeat=10),
+    "smoke": Sizes(2, 1, 3, 10, 0, 20, 10, [2_000], 20, 1, pages_seconds=4, calendar_repeat=10),
     "quick": Sizes(8, 2, 20, 200, 4, 1_000, 300, [10_000, 100_000], 500, 4),
-    "full": Sizes(20, 3, 60, 1_200, 8, 10_000, 1_000, [10_000, 100_000, 1_000_000], 2_000, 8),
+    "full": Sizes(
+        20, 3, 60, 1_200, 8, 10_000, 1_000, [10_000, 100_000, 1_000_000], 2_000, 8, pages_seconds=30
+    ),
 }
 
 
@@ -131,6 +134,7 @@ def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None"
                 sizes=sizes.large,
                 sweep_due=sizes.sweep_due,
                 intake_seconds=sizes.growth_intake_seconds,
+                pages_seconds=sizes.pages_seconds,
             ),
         )
     section("footprint", lambda: measure_make_run(results))

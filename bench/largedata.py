@@ -1,5 +1,7 @@
 """4. Large data, and how the figures grow with the rows already in the tables: the first page
-of the overdue board and of a filtered search (p95), intake, routing, and a deadline sweep."""
+of the overdue board and of a filtered search (p95), two web pages under load while intake runs
+(bench/pages.py), intake, routing, the register as files (at the largest size), and a deadline
+sweep."""
 
 import asyncio
 import time
@@ -9,6 +11,14 @@ import httpx
 from bench.datagen import generate, make_clocks_due, open_counts
 from bench.intake import intake_figures, measure_intake
 from bench.load import LoadResult, median, percentile
+from bench.pages import (
+    PageLoad,
+    generated_reference,
+    measure_pages,
+    measure_register,
+    page_figures,
+    posted_reference,
+)
 from bench.report import Figure, Results, at_most
 from bench.routing import measure_latencies
 from bench.stack import BenchStack, bench_stack, token, wait_for
@@ -124,12 +134,19 @@ def _reminders_mailed(
 
 
 def measure_large_data(
-    results: Results, bench: BenchStack, *, sizes: list[int], sweep_due: int, intake_seconds: float
+    results: Results,
+    bench: BenchStack,
+    *,
+    sizes: list[int],
+    sweep_due: int,
+    intake_seconds: float,
+    pages_seconds: float,
 ) -> None:
     """Grow the tables to each size in turn; measure at each."""
     generated = 0
     empty: dict[str, float] = {}
     empty_intake: LoadResult | None = None
+    empty_pages: PageLoad | None = None
     for size in [0, *sizes]:
         if size > generated:
             seconds = generate(generated, size)
@@ -152,6 +169,10 @@ def measure_large_data(
                     at_most(p95, 50),
                 )
             )
+        reference = generated_reference(size) if size else posted_reference(bench)
+        pages_load = measure_pages(bench, reference, pages_seconds)
+        empty_pages = empty_pages or pages_load
+        page_figures(results, pages_load, empty_pages, label, reference)
         baseline_runs, product_runs = measure_intake(bench, seconds=intake_seconds, rounds=1)
         intake_figures(results, baseline_runs, product_runs, label=label)
         if empty_intake is None:
@@ -168,6 +189,7 @@ def measure_large_data(
                 note=f"{lost} not routed" if lost else "",
             )
         )
+    measure_register(results, bench, generated)
     measure_sweep(results, bench, sweep_due)
 
 

@@ -49,6 +49,16 @@ def test_the_benchmark_harness_writes_every_section(tmp_path):
         assert figure["met"] in (True, False), figure
     table = (tmp_path / "latest.md").read_text()
     assert table.count("\n| ") == len(results["figures"]) + 2  # header, rule, a row each
+    names = [f["name"] for f in results["figures"] if f["section"] == "large data"]
+    for figure in (
+        "quality queue page under load, p95, empty tables",
+        "complaint page under load, p95, empty tables",
+        "quality queue page under load, p95, with ",
+        "complaint page under load, p95, with ",
+        "register as PDF, ",
+        "register as XLSX, ",
+    ):
+        assert any(name.startswith(figure) for name in names), (figure, names)
     burst = {f["name"]: f["value"] for f in results["figures"] if f["section"] == "burst"}
     assert burst["lost (no task or no acknowledgement)"] == 0
     assert burst["duplicate mails at the SMTP server"] == 0
