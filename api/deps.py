@@ -31,6 +31,14 @@ SessionDep = Annotated[Session, Depends(get_read_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
+def done_reading(session: Session) -> None:
+    """End the read transaction the sign-in check opened, so its connection goes back to the
+    pool while the route works: a request waiting for the write lock held it all that time, and
+    more such waiters than the pool's connections left every page waiting (the objects read
+    stay loaded; a later read takes a connection again)."""
+    session.commit()
+
+
 def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: SessionDep) -> User:
     username = decode_token(token)
     user = session.exec(select(User).where(User.username == username)).first() if username else None
@@ -40,6 +48,7 @@ def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: Ses
             detail="invalid or expired token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    done_reading(session)
     return user
 
 
@@ -47,7 +56,9 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def get_actor(user: CurrentUser, session: SessionDep) -> Actor:
-    return actor_of_user(user, stands_in_for(session, user.id))
+    actor = actor_of_user(user, stands_in_for(session, user.id))
+    done_reading(session)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -362,6 +362,49 @@ def test_a_locked_database_gives_503_with_retry_after_then_recovers(
     assert sales.log_complaint()["status"] == "received"
 
 
+def test_requests_waiting_for_the_write_lock_leave_the_read_connections_to_others(
+    as_user, sqlite_only, settings, monkeypatch
+):
+    """Twenty intakes wait for the write lock; a manager's read is answered meanwhile. Each
+    waiting intake used to hold the read connection its sign-in check took, so more waiters
+    than the read pool's fifteen connections left every page waiting up to 30 s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.support import complaint_payload
+
+    use_settings(monkeypatch, sqlite_busy_timeout_ms=30_000)
+    sales, manager = as_user("sales"), as_user("manager")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(60)
+        other.execute("ROLLBACK")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    with ThreadPoolExecutor(20) as pool:
+        try:
+            locked.wait(5)
+            intakes = [
+                pool.submit(sales.post, "/complaints", json=complaint_payload()) for _ in range(20)
+            ]
+            time.sleep(3)  # every intake has signed in and waits for the lock
+            assert not any(intake.done() for intake in intakes)
+            began = time.monotonic()
+            answer = manager.get("/complaints", params={"limit": 5})
+            read_in = time.monotonic() - began
+        finally:
+            release.set()
+            holder.join()
+        assert [intake.result().status_code for intake in intakes] == [201] * 20
+    assert answer.status_code == 200, answer.text
+    assert read_in < 5
+
+
 def test_a_full_database_gives_503_rolls_back_and_recovers(
     as_user, sqlite_only, settings, monkeypatch
 ):

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, done_reading
 from models.user import User
 from workflow.away import stands_in_for
 from workflow.rules import Action, require_permission
@@ -78,6 +78,7 @@ def web_user(request: Request, session: SessionDep) -> User:
     if user is None:
         request.session.pop(SESSION_ID, None)
         raise SignInRequired
+    done_reading(session)
     request.state.user = user
     return user
 
@@ -90,7 +91,9 @@ WebUser = Annotated[User, Depends(web_user)]
 
 
 def web_actor(user: WebUser, session: SessionDep) -> Actor:
-    return actor_of_user(user, stands_in_for(session, user.id))
+    actor = actor_of_user(user, stands_in_for(session, user.id))
+    done_reading(session)
+    return actor
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]
