@@ -4,9 +4,10 @@ notice is sent once or held as unknown, nothing is half-written."""
 
 import signal
 import sqlite3
-import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -38,6 +39,18 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, **values: object) -> None:
         monkeypatch.setenv(f"CW_{name.upper()}", str(value))
     get_settings.cache_clear()
     db.reset_engines()
+
+
+@contextmanager
+def write_lock_held(settings) -> Iterator[None]:
+    """Another writer, as SQLite sees it: a connection of its own holds the write lock."""
+    other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 def mail_counts(store) -> Counter:
@@ -336,29 +349,13 @@ def test_a_locked_database_gives_503_with_retry_after_then_recovers(
     use_settings(monkeypatch, sqlite_busy_timeout_ms=500)
     sales = as_user("sales")
     before = counts()
-    locked, release = threading.Event(), threading.Event()
+    from tests.support import complaint_payload
 
-    def hold_the_write_lock() -> None:
-        other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        locked.set()
-        release.wait(10)
-        other.execute("ROLLBACK")
-        other.close()
-
-    holder = threading.Thread(target=hold_the_write_lock)
-    holder.start()
-    try:
-        locked.wait(5)
-        from tests.support import complaint_payload
-
+    with write_lock_held(settings):
         answer = sales.post("/complaints", json=complaint_payload())
         assert answer.status_code == 503, answer.text
         assert answer.headers["Retry-After"] == "5"
         assert counts() == before
-    finally:
-        release.set()
-        holder.join()
     assert sales.log_complaint()["status"] == "received"
 
 
@@ -374,21 +371,8 @@ def test_requests_waiting_for_the_write_lock_leave_the_read_connections_to_other
 
     use_settings(monkeypatch, sqlite_busy_timeout_ms=30_000)
     sales, manager = as_user("sales"), as_user("manager")
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_write_lock() -> None:
-        other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        locked.set()
-        release.wait(60)
-        other.execute("ROLLBACK")
-        other.close()
-
-    holder = threading.Thread(target=hold_the_write_lock)
-    holder.start()
     with ThreadPoolExecutor(20) as pool:
-        try:
-            locked.wait(5)
+        with write_lock_held(settings):
             intakes = [
                 pool.submit(sales.post, "/complaints", json=complaint_payload()) for _ in range(20)
             ]
@@ -397,9 +381,6 @@ def test_requests_waiting_for_the_write_lock_leave_the_read_connections_to_other
             began = time.monotonic()
             answer = manager.get("/complaints", params={"limit": 5})
             read_in = time.monotonic() - began
-        finally:
-            release.set()
-            holder.join()
         assert [intake.result().status_code for intake in intakes] == [201] * 20
     assert answer.status_code == 200, answer.text
     assert read_in < 5
@@ -427,11 +408,6 @@ def test_a_full_database_gives_503_rolls_back_and_recovers(
 
 
 def test_the_api_answers_health_while_the_database_is_locked(base_url, sqlite_only, settings):
-    other = sqlite3.connect(settings.var_dir / "complaints.db", isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(settings):
         answer = httpx.get(f"{base_url}/api/v1/health", timeout=30)
         assert answer.json()["database"]["status"] == "up"  # readers go on under WAL
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
