@@ -187,7 +187,7 @@ def process_clocks(clock_ids: list[int]) -> list[int]:
     transaction per clock. Should the chunk fail, each clock is done in a transaction of its
     own, so one clock that cannot be handled holds up none of the others."""
     try:
-        return _process_together(clock_ids)
+        return _in_one_transaction(clock_ids)
     except Exception:
         logger.exception("a chunk of %d clocks failed; doing them one by one", len(clock_ids))
     failure: Exception | None = None
@@ -203,7 +203,7 @@ def process_clocks(clock_ids: list[int]) -> list[int]:
     return queued
 
 
-def _process_together(clock_ids: list[int]) -> list[int]:
+def _in_one_transaction(clock_ids: list[int]) -> list[int]:
     now = utcnow()
     with write_session() as session:
         # Complaints are locked in id order, as every transaction that locks several does, so
@@ -220,10 +220,7 @@ def _process_together(clock_ids: list[int]) -> list[int]:
 
 def process_clock(clock_id: int) -> list[int]:
     """Do the one thing now due for this clock; the ids of the notices it queued."""
-    with write_session() as session:
-        queued = _do_due(session, clock_id, utcnow())
-        session.commit()
-    return [n.id for n in queued if n.id is not None]
+    return _in_one_transaction([clock_id])
 
 
 def _do_due(session: Session, clock_id: int, now: datetime) -> list[Notification]:
