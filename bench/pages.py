@@ -287,12 +287,13 @@ def choose_period() -> Period:
     among the complaints of ``THINNING_PRODUCT``'s products."""
     from workflow.calendar import company_calendar
 
-    zone = company_calendar().zone
+    calendar = company_calendar()
+    zone = calendar.zone
     received = _received()
     if not received:
         raise RuntimeError("no complaints to put in the register")
-    first = received[0][0].astimezone(zone).date()
-    last = received[-1][0].astimezone(zone).date()
+    first = calendar.local_date(received[0][0])
+    last = calendar.local_date(received[-1][0])
     days = [first + timedelta(days=n) for n in range((last - first).days + 2)]
 
     def midnight(day: date) -> float:
