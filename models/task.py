@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import StrictBool, StrictInt, model_validator
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, json_field, utc_field
@@ -11,11 +11,32 @@ from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
 from models.triage import MailTriage
 
+# A task still to be done, as the queue's partial indexes name it. A query uses those indexes
+# only if it names the statuses the same way: as literals, in this order (`open_task_scope`).
+OPEN_TASK_INDEX_STATUSES = (TaskStatus.claimed.value, TaskStatus.open.value)
+OPEN_TASK_PREDICATE = text("status IN ('claimed', 'open')")
+
 
 class Task(SQLModel, table=True):
     __table_args__ = (
         Index("ix_task_department_status_due_at", "department", "status", "due_at"),
         Index("ix_task_status_due_at", "status", "due_at"),
+        # A queue's first page in its default order (time left) read off the index, not sorted.
+        Index(
+            "ix_task_open_department_due_at",
+            "department",
+            "due_at",
+            "id",
+            sqlite_where=OPEN_TASK_PREDICATE,
+            postgresql_where=OPEN_TASK_PREDICATE,
+        ),
+        Index(
+            "ix_task_open_due_at",
+            "due_at",
+            "id",
+            sqlite_where=OPEN_TASK_PREDICATE,
+            postgresql_where=OPEN_TASK_PREDICATE,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

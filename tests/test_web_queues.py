@@ -7,15 +7,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlmodel import select
 
+from models.task import OPEN_TASK_INDEX_STATUSES, OPEN_TASK_PREDICATE
 from models.user import User, UserCreate
 from tests.support import Api, drain_outbox, freeze_at, quality_result
 from tests.test_web_pages import Browser
+from workflow import queue_view
 from workflow.db import get_engine, is_sqlite, read_session, write_session
-from workflow.queue_view import QueueFilter, queue_counts, queue_query, queue_rows
-from workflow.rules import Actor, Department, Role
+from workflow.queue_view import QueueFilter, queue_counts, queue_rows
+from workflow.rules import OPEN_TASK_STATUSES, Actor, Department, Role
 from workflow.users import create_user
 
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
@@ -323,18 +325,35 @@ def test_a_queue_of_fifty_is_read_in_one_statement(settings, base_url):
     assert len(statements) == 2, statements  # and the counts, grouped in one more
 
 
-def test_the_queue_query_reads_tasks_through_an_index_and_the_rest_by_key(settings, base_url):
+def test_the_queue_query_reads_its_first_page_off_the_open_tasks_index_and_the_rest_by_key(
+    settings, base_url
+):
     engine = get_engine()
     if not is_sqlite(str(engine.url)):
         pytest.skip("PostgreSQL rightly scans tables this small; the plan is checked on SQLite")
     Api(base_url, "sales").log_complaint()
     drain_outbox()
+    executed: list[tuple[str, object]] = []
+
+    def keep(
+        _conn: object, _cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
+        executed.append((statement, parameters))
+
     actor = Actor(name="quality", role=Role.quality, user_id=1, department="quality")
-    query = queue_query(QueueFilter(department=Department.quality), actor, datetime.now(UTC))
-    sql = str(query.limit(101).compile(engine, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as connection:
-        plan = [row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
-    assert plan[0].startswith("SEARCH task USING INDEX ix_task_department_status_due_at"), plan
+    with read_session() as session:
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            queue_rows(session, QueueFilter(department=Department.quality), actor, limit=100)
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+    (statement, parameters), *_ = [e for e in executed if "FROM task" in e[0]]
+    with engine.connect() as connection:  # the plan of the statement as it was sent
+        plan = [
+            row[-1]
+            for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        ]
+    assert plan[0].startswith("SEARCH task USING INDEX ix_task_open_department_due_at"), plan
     for read in (
         "SEARCH complaint USING INTEGER PRIMARY KEY (rowid=?)",
         "SEARCH customer USING INTEGER PRIMARY KEY (rowid=?)",
@@ -343,3 +362,39 @@ def test_the_queue_query_reads_tasks_through_an_index_and_the_rest_by_key(settin
     ):
         assert any(p.startswith(read) for p in plan), (read, plan)
     assert not any(p.startswith("SCAN") for p in plan), plan  # no table read whole
+    assert not any("TEMP B-TREE" in p for p in plan), plan  # and nothing sorted: a page is read
+
+
+def test_the_open_tasks_indexes_name_the_statuses_the_rules_call_open():
+    assert tuple(sorted(s.value for s in OPEN_TASK_STATUSES)) == OPEN_TASK_INDEX_STATUSES
+    assert all(status in OPEN_TASK_PREDICATE.text for status in OPEN_TASK_INDEX_STATUSES)
+
+
+def test_a_long_queues_counts_are_those_of_a_view_a_few_seconds_old(
+    settings, base_url, monkeypatch
+):
+    monkeypatch.setattr(queue_view, "COUNTED_EVERY_VIEW_UP_TO", 0)  # two tasks count as long
+    monkeypatch.setattr(queue_view, "_kept_groups", {})
+    sales = Api(base_url, "sales")
+    sales.log_complaint()
+    drain_outbox()
+    with read_session() as session:
+        quality = session.exec(select(User).where(User.username == "quality")).one()
+    actor = Actor(name="quality", role=Role.quality, user_id=quality.id, department="quality")
+
+    def counted() -> queue_view.QueueCounts:
+        with read_session() as session:
+            return queue_counts(session, Department.quality, actor)
+
+    first = counted()
+    assert (first.total, first.counted_at) == (1, None)
+    sales.log_complaint()
+    drain_outbox()
+    kept = counted()
+    assert kept.total == 1  # the first view's count
+    assert kept.counted_at is not None  # and it says so
+    monkeypatch.setattr(queue_view, "COUNTS_KEPT_SECONDS", 0.0)
+    again = counted()
+    assert (again.total, again.counted_at) == (2, None)
+    assert again.assigned["unassigned"] == 2
+    assert sum(again.severity.values()) == 2

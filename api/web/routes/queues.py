@@ -3,6 +3,7 @@ Sorted and filtered on the server, the filters in the address; the table refresh
 the overdue board (htmx fetches GET /queue/rows every few seconds)."""
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from api.web.session import page_for
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.queue_view import (
+    COUNTS_KEPT_SECONDS,
     Assigned,
     Direction,
     QueueFilter,
@@ -133,8 +135,12 @@ def _table(session: Session, actor: Actor, params: QueueParams) -> dict[str, Any
         "spans_departments": queue_scope(actor, params.department) is None,
         "refresh_seconds": REFRESH_SECONDS,
         "updated_at": now,
-        "updated_clock": now.astimezone(company_calendar().zone).strftime("%H:%M:%S"),
+        "updated_clock": _clock(now),
     }
+
+
+def _clock(moment: datetime) -> str:
+    return moment.astimezone(company_calendar().zone).strftime("%H:%M:%S")
 
 
 def _title(department: Department | None) -> str:
@@ -146,6 +152,7 @@ def queue_page(
     request: Request, session: SessionDep, actor: QueueActor, params: Params
 ) -> Response:
     department = queue_scope(actor, params.department)
+    counts = queue_counts(session, department, actor)
     return render(
         request,
         "queue.html",
@@ -153,7 +160,9 @@ def queue_page(
             "title": _title(department),
             "params": params,
             "filter_form_id": FILTER_FORM_ID,
-            "counts": queue_counts(session, department, actor),
+            "counts": counts,
+            "counts_clock": _clock(counts.counted_at) if counts.counted_at else None,
+            "counts_kept_seconds": int(COUNTS_KEPT_SECONDS),
             "departments": list(Department),
             "severities": list(Severity),
             "statuses": list(Status),
