@@ -67,7 +67,7 @@ def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None"
     from bench.notify import measure_notifications
     from bench.routing import measure_event_trigger_baseline, measure_latencies, routing_figures
     from bench.scaleout import measure_intake_scaling, measure_relay_scaling
-    from bench.stack import bench_stack
+    from bench.stack import bench_stack, prefect_busy_answers
 
     sizes = MODES[mode]
     results = Results(mode=mode, database="PostgreSQL" if cluster else "SQLite")
@@ -107,8 +107,10 @@ def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None"
                 (1, sizes.light_count, (0.3, 1)),
                 (20, sizes.busy_count, (1, 2)),
             ):
+                busy_before = prefect_busy_answers(bench)
                 latencies, lost = measure_latencies(bench, rate=rate, count=count)
-                routing_figures(results, f"{rate}/s", latencies, lost, limits, baseline)
+                busy = prefect_busy_answers(bench) - busy_before
+                routing_figures(results, f"{rate}/s", latencies, lost, limits, baseline, busy)
 
         section("intake", intake)
         section("routing", routing)

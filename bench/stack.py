@@ -50,6 +50,9 @@ def use_environment(directory: Path, **extra: str) -> Settings:
         "PREFECT_HOME": str(directory / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # Each 503 the server answers because its SQLite was busy, in logs/prefect.log: the
+        # routing figures count them (`prefect_busy_answers`).
+        "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",
         "PREFECT_UI_ENABLED": "false",
         **extra,
     }
@@ -202,6 +205,16 @@ def bench_stack(
         db.reset_engines()
         if not keep:
             shutil.rmtree(directory, ignore_errors=True)
+
+
+PREFECT_BUSY_LINE = b"Encountered retryable exception in request"
+
+
+def prefect_busy_answers(bench: "BenchStack") -> int:
+    """How many requests the Prefect server has answered 503 so far (its database busy); its
+    client waits 2 s before it tries again."""
+    log = bench.directory / "logs" / "prefect.log"
+    return log.read_bytes().count(PREFECT_BUSY_LINE) if log.exists() else 0
 
 
 def token(api_url: str, username: str = "sales") -> str:

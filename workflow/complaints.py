@@ -20,6 +20,7 @@ from models.complaint import (
 )
 from models.customer import Customer
 from models.enums import HistoryAction
+from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from workflow import calls, deadlines, notices
 from workflow.attachments import NewAttachment, add_attachments
@@ -32,7 +33,7 @@ from workflow.facts import facts_of
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.products import product_for_intake
-from workflow.references import next_reference
+from workflow.references import next_reference, provisional_reference
 from workflow.rules import (
     CUSTOMER_CONTACT,
     QUALITY_LOOP_STEPS,
@@ -120,7 +121,7 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
         update={
             "product": product,
             "product_id": product_id,
-            "reference": next_reference(session, data.kind, received_at.year),
+            "reference": provisional_reference(),  # the real one is taken last: `_number`
             "customer_id": customer.id,
             "received_at": received_at,
             "received_by_id": actor.user_id,
@@ -159,6 +160,15 @@ def _start_intake_clocks(session: Session, complaint: Complaint, actor: Actor) -
     session.add(complaint)
 
 
+def _number(session: Session, complaint: Complaint, logged: HistoryEntry) -> None:
+    """Give the complaint its reference as the last step before the commit. Taking it locks
+    the year's counter row until the commit (references have no gaps), so concurrent intakes
+    on PostgreSQL queue on that row for the commit only, not for the whole intake."""
+    complaint.reference = next_reference(session, complaint.kind, complaint.received_at.year)
+    session.add(complaint)
+    logged.changes["reference"] = complaint.reference
+
+
 def log_complaint(
     session: Session,
     *,
@@ -186,7 +196,7 @@ def log_complaint(
     if attachments:
         add_attachments(session, complaint, attachments, actor)
         changes["attachments"] = [a.filename for a in attachments]
-    record_history(
+    logged = record_history(
         session,
         complaint_id=id_of(complaint),
         actor=actor.name,
@@ -198,6 +208,7 @@ def log_complaint(
     emit_event(session, complaint_id=id_of(complaint), kind=EventKind.complaint_logged)
     if before_commit is not None:
         before_commit(session, complaint)
+    _number(session, complaint, logged)
     body = _created(complaint)
     if idempotency_key:
         session.add(

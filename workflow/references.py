@@ -1,5 +1,7 @@
 """Human references, unique per prefix and year: CMP-2026-000042."""
 
+import secrets
+
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -10,6 +12,12 @@ from workflow.rules import Kind
 
 PREFIXES = {Kind.complaint: "CMP"}
 FEEDBACK_PREFIX = "FBK"
+
+
+def provisional_reference() -> str:
+    """A new record's unique placeholder until ``next_reference`` is taken, in the same
+    transaction: never committed, so never seen."""
+    return "new-" + secrets.token_hex(12)
 
 
 def next_reference(session: Session, kind: Kind, year: int) -> str:
