@@ -81,6 +81,9 @@ class TaskKind(StrEnum):
     answer_inquiry = "answer_inquiry"
     triage_mail = "triage_mail"
     call_customer = "call_customer"
+    department_review = "department_review"  # a department's answer to a contract review
+    review_decision = "review_decision"  # sales decides a review its departments answered
+    review_approval = "review_approval"  # the general manager approves a special contract
 
 
 class TaskStatus(StrEnum):
@@ -107,6 +110,9 @@ class Step(StrEnum):
     inquiry_answer = "inquiry_answer"  # the answer to a customer's inquiry
     mail_triage = "mail_triage"  # sales' triage of a complaint made from a mail
     customer_call = "customer_call"  # sales phones a notice we cannot mail
+    department_review = "department_review"  # a department's answer to a contract review
+    review_decision = "review_decision"  # sales' decision once every department answered
+    review_approval = "review_approval"  # the general manager's approval of a special one
 
 
 class ActionKind(StrEnum):
@@ -242,3 +248,49 @@ class HistoryAction(StrEnum):
     company_profile_changed = "company_profile_changed"
     company_logo_changed = "company_logo_changed"
     due_dates_moved = "due_dates_moved"  # the business calendar changed (a closure day)
+
+
+class ReviewKind(StrEnum):
+    """What is reviewed before the company commits to it."""
+
+    contract = "contract"  # new product development, long-term supply, framework contracts
+    tender = "tender"
+    order = "order"  # short-term, also oral, phone, fax and e-mail orders
+    change = "change"  # a change to an accepted contract or order
+
+
+class ReviewStatus(StrEnum):
+    in_review = "in_review"  # the departments concerned answer, each on its own task
+    waiting_on_customer = "waiting_on_customer"  # a department's question is with the customer
+    with_sales = "with_sales"  # every department answered: sales decides or renegotiates
+    awaiting_approval = "awaiting_approval"  # special: reviewed in a meeting, the GM decides
+    accepted = "accepted"
+    declined = "declined"  # by sales
+    rejected = "rejected"  # by the general manager
+    withdrawn = "withdrawn"  # the customer or sales called it off
+
+
+class ReviewVerdict(StrEnum):
+    """A department's answer: can the company meet the customer's requirements?"""
+
+    can_meet = "can_meet"
+    can_meet_with_conditions = "can_meet_with_conditions"
+    cannot_meet = "cannot_meet"
+
+
+class SpecialCriterion(StrEnum):
+    """What makes a contract special: a review meeting and the general manager's approval."""
+
+    new_product_development = "new_product_development"
+    exceeds_capacity = "exceeds_capacity"
+    exceeds_technical_requirements = "exceeds_technical_requirements"
+    foreign_exchange_risk = "foreign_exchange_risk"
+    low_margin = "low_margin"
+    new_conditions_of_use = "new_conditions_of_use"  # a standard product used anew
+    high_value = "high_value"  # computed from the value and the policy's threshold
+
+
+class ContractStatus(StrEnum):
+    active = "active"
+    completed = "completed"
+    cancelled = "cancelled"

@@ -75,6 +75,23 @@ class Action(StrEnum):
     assign_task = "assign_task"
     unclaim_task = "unclaim_task"
     edit_company_profile = "edit_company_profile"
+    # Contract and order review (rules/review.py)
+    start_review = "start_review"
+    read_reviews = "read_reviews"
+    answer_review = "answer_review"
+    ask_customer_about_review = "ask_customer_about_review"
+    record_customer_answer = "record_customer_answer"
+    complete_review_round = "complete_review_round"
+    renegotiate_review = "renegotiate_review"
+    accept_review = "accept_review"
+    decline_review = "decline_review"
+    record_review_meeting = "record_review_meeting"
+    approve_review = "approve_review"
+    reject_review = "reject_review"
+    withdraw_review = "withdraw_review"
+    read_contracts = "read_contracts"
+    record_delivery = "record_delivery"
+    change_contract = "change_contract"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -162,6 +179,25 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.unclaim_task: DEPARTMENT_WORKERS | {Role.manager, Role.general_manager},
     # The name, address, signature and logo on every customer mail and page.
     Action.edit_company_profile: frozenset({Role.admin}),
+    # Sales organise a contract's review, speak with the customer and decide the regular ones;
+    # each department answers on its own task (which task: rules/tasks.py); the general
+    # manager decides the special ones after their review meeting.
+    Action.start_review: frozenset({Role.sales}),
+    Action.read_reviews: STAFF_ROLES,
+    Action.answer_review: DEPARTMENT_WORKERS,
+    Action.ask_customer_about_review: DEPARTMENT_WORKERS,
+    Action.record_customer_answer: frozenset({Role.sales}),
+    Action.complete_review_round: frozenset({SYSTEM}),
+    Action.renegotiate_review: frozenset({Role.sales}),
+    Action.accept_review: frozenset({Role.sales}),
+    Action.decline_review: frozenset({Role.sales}),
+    Action.record_review_meeting: frozenset({Role.sales}),
+    Action.approve_review: frozenset({Role.general_manager}),
+    Action.reject_review: frozenset({Role.general_manager}),
+    Action.withdraw_review: frozenset({Role.sales}),
+    Action.read_contracts: STAFF_ROLES,
+    Action.record_delivery: frozenset({Role.sales}),
+    Action.change_contract: frozenset({Role.sales}),
 }
 
 

@@ -1,11 +1,11 @@
 """The complaint's states and the transitions between them, as data."""
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from models.enums import Department, Kind, Status
 from workflow.errors import RuleViolation
-from workflow.rules.permissions import Action, may, words
+from workflow.rules.permissions import Action, may
+from workflow.rules.process import KEEP, RESUME, ProcessDefinition, Transition, transition
 
 OPEN_STATUSES = frozenset(
     {
@@ -33,30 +33,9 @@ class EventKind(StrEnum):
 # Ended by a person (withdrawn, duplicate): events still waiting for them are not acted on.
 ENDED_BY_PERSON = frozenset({Status.withdrawn, Status.duplicate})
 
-KEEP = "keep"  # a transition that leaves the department as it was
-RESUME = "resume"  # target of the transition back to the status before a wait
+_t = transition
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: Action
-    sources: frozenset[Status]
-    target: Status | str
-    department: Department | str | None
-    event: EventKind | None = None  # the outbox event the transition emits, if any
-
-
-def _t(
-    action: Action,
-    sources: set[Status],
-    target: Status | str,
-    department: Department | str | None,
-    event: EventKind | None = None,
-) -> Transition:
-    return Transition(action, frozenset(sources), target, department, event)
-
-
-TRANSITIONS: dict[Action, Transition] = {
+TRANSITIONS: dict[Action, Transition[Status]] = {
     t.action: t
     for t in (
         _t(
@@ -125,21 +104,18 @@ TRANSITIONS: dict[Action, Transition] = {
 RATING_INVITED_AFTER = frozenset({Action.record_acceptance, Action.close_without_answer})
 
 
+COMPLAINT_PROCESS = ProcessDefinition(
+    name="complaint", statuses=Status, open_statuses=OPEN_STATUSES, transitions=TRANSITIONS
+)
+
+
 def state_refusal(current: Status, action: Action) -> RuleViolation | None:
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        return RuleViolation(f"{words(action)} is not a state change")
-    if current not in transition.sources:
-        return RuleViolation(f"cannot {words(action)} a complaint that is {current.value}")
-    return None
+    return COMPLAINT_PROCESS.refusal(current, action)
 
 
-def next_status(current: Status, action: Action) -> Transition:
+def next_status(current: Status, action: Action) -> Transition[Status]:
     """The transition ``action`` makes from ``current``, or RuleViolation if none."""
-    refusal = state_refusal(current, action)
-    if refusal is not None:
-        raise refusal
-    return TRANSITIONS[action]
+    return COMPLAINT_PROCESS.next_status(current, action)
 
 
 def is_open(status: Status) -> bool:

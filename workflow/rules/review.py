@@ -1,0 +1,388 @@
+"""The contract and order review as data: its states and transitions (a process on the same
+engine as the complaint), which departments review and what each answers, what makes a
+contract special, and who decides what. Pure: asked by the services, the API and the pages.
+
+The company's procedure: sales organises the review; each department concerned says whether
+the company can meet the customer's requirements; a regular review is decided by sales, a
+special one in a review meeting and by the general manager; the customer is told; accepted
+contracts go into the contract ledger. Phone, oral and fax orders are confirmed back to the
+customer in writing, except below a small value, where the delivery note confirms them.
+"""
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+
+from models.enums import (
+    Channel,
+    Department,
+    ReviewKind,
+    ReviewStatus,
+    ReviewVerdict,
+    SpecialCriterion,
+)
+from workflow.errors import InvalidInput, NotAllowed, RuleViolation
+from workflow.rules.permissions import Action, Actor, permission_refusal
+from workflow.rules.process import ProcessDefinition, Transition, transition
+
+Refusal = NotAllowed | RuleViolation | InvalidInput
+
+# Who reviews what (the procedure's own words, shown beside each department's task).
+DEPARTMENT_SCOPE: Mapping[Department, str] = MappingProxyType(
+    {
+        Department.sales: "pricing, delivery requirements, contract compliance, the customer's "
+        "ability to pay and reputation",
+        Department.quality: "testing and quality-assurance capability",
+        Department.technical: "technical requirements, standards, packaging, changes",
+        Department.procurement: "feasibility and schedule of purchases",
+        Department.production: "equipment, tooling capability, delivery schedule",
+    }
+)
+REVIEW_DEPARTMENTS = tuple(DEPARTMENT_SCOPE)
+
+
+@dataclass(frozen=True)
+class ReviewQuestion:
+    key: str
+    text: str
+
+
+# What every review answers, each department for its own part.
+REVIEW_QUESTIONS = (
+    ReviewQuestion(
+        "requirements_clear",
+        "Are the customer's requirements clear and complete, with nothing ambiguous?",
+    ),
+    ReviewQuestion("requirements_agreed", "Do both sides agree on all of them?"),
+    ReviewQuestion(
+        "legal_requirements_met",
+        "Are laws, regulations, environmental and safety requirements covered?",
+    ),
+    ReviewQuestion("on_time", "Can the company complete it in the agreed time?"),
+)
+SALES_QUESTIONS = (
+    ReviewQuestion("customer_can_pay", "Is the customer able to pay, and of sound reputation?"),
+    ReviewQuestion("margin_acceptable", "Is the margin acceptable?"),
+)
+
+
+def questions_for(department: Department) -> tuple[ReviewQuestion, ...]:
+    return REVIEW_QUESTIONS + (SALES_QUESTIONS if department is Department.sales else ())
+
+
+class ReviewEvent(StrEnum):
+    """A review's outbox events, each handled once by the delivery flow."""
+
+    started = "review.started"  # open a task for each department concerned
+    round_started = "review.round_started"  # renegotiated: the departments concerned again
+    round_complete = "review.round_complete"  # every department answered: sales decides
+    approval_requested = "review.approval_requested"  # the general manager's task and notice
+    decided = "review.decided"  # the customer's answer; an accepted one enters the ledger
+
+
+OPEN_REVIEW_STATUSES = frozenset(
+    {
+        ReviewStatus.in_review,
+        ReviewStatus.waiting_on_customer,
+        ReviewStatus.with_sales,
+        ReviewStatus.awaiting_approval,
+    }
+)
+DECIDED_STATUSES = frozenset({ReviewStatus.accepted, ReviewStatus.declined, ReviewStatus.rejected})
+
+# The department a review waits on as a whole: none while the departments answer, each on
+# its own task; sales once they have; the general manager's (management) for an approval.
+_t = transition
+REVIEW_TRANSITIONS: Mapping[Action, Transition[ReviewStatus]] = MappingProxyType(
+    {
+        t.action: t
+        for t in (
+            # A department's question goes to the customer through sales; the clocks pause.
+            _t(
+                Action.ask_customer_about_review,
+                {ReviewStatus.in_review},
+                ReviewStatus.waiting_on_customer,
+                Department.sales,
+            ),
+            _t(
+                Action.record_customer_answer,
+                {ReviewStatus.waiting_on_customer},
+                ReviewStatus.in_review,
+                None,
+            ),
+            # The last department's answer completes the round (the service, as the system).
+            _t(
+                Action.complete_review_round,
+                {ReviewStatus.in_review},
+                ReviewStatus.with_sales,
+                Department.sales,
+                ReviewEvent.round_complete,
+            ),
+            _t(
+                Action.renegotiate_review,
+                {ReviewStatus.with_sales},
+                ReviewStatus.in_review,
+                None,
+                ReviewEvent.round_started,
+            ),
+            _t(
+                Action.accept_review,
+                {ReviewStatus.with_sales},
+                ReviewStatus.accepted,
+                None,
+                ReviewEvent.decided,
+            ),
+            _t(
+                Action.decline_review,
+                {ReviewStatus.with_sales},
+                ReviewStatus.declined,
+                None,
+                ReviewEvent.decided,
+            ),
+            _t(
+                Action.record_review_meeting,
+                {ReviewStatus.with_sales},
+                ReviewStatus.awaiting_approval,
+                Department.management,
+                ReviewEvent.approval_requested,
+            ),
+            _t(
+                Action.approve_review,
+                {ReviewStatus.awaiting_approval},
+                ReviewStatus.accepted,
+                None,
+                ReviewEvent.decided,
+            ),
+            _t(
+                Action.reject_review,
+                {ReviewStatus.awaiting_approval},
+                ReviewStatus.rejected,
+                None,
+                ReviewEvent.decided,
+            ),
+            _t(Action.withdraw_review, OPEN_REVIEW_STATUSES, ReviewStatus.withdrawn, None),
+        )
+    }
+)
+
+# A review starts in review: sales' entry is the start (``Action.start_review``).
+REVIEW_PROCESS = ProcessDefinition(
+    name="review",
+    statuses=ReviewStatus,
+    open_statuses=OPEN_REVIEW_STATUSES,
+    transitions=REVIEW_TRANSITIONS,
+)
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """The procedure's thresholds, in one currency; other currencies by the rates given."""
+
+    currency: str = "CNY"
+    special_value: Decimal = Decimal(1_000_000)  # at or above it a contract is special
+    confirmation_value: Decimal = Decimal(10_000)  # below it the delivery note confirms
+    exchange_rates: Mapping[str, Decimal] = field(
+        default_factory=lambda: MappingProxyType({"CNY": Decimal(1)})
+    )
+
+    def in_policy_currency(self, value: Decimal, currency: str) -> Decimal:
+        rate = self.exchange_rates.get(currency.upper())
+        if rate is None:
+            known = ", ".join(sorted(self.exchange_rates))
+            raise InvalidInput(
+                "currency",
+                f"no exchange rate to {self.currency} for {currency}: the review policy knows "
+                f"{known}; an administrator adds the rate",
+            )
+        return value * rate
+
+
+def special_criteria(
+    flagged: Collection[SpecialCriterion],
+    value: Decimal | None,
+    currency: str,
+    policy: ReviewPolicy,
+) -> frozenset[SpecialCriterion]:
+    """What makes this contract special: the flags sales set, and a value at or above the
+    policy's threshold (``high_value`` is computed, never set by hand)."""
+    found = set(flagged) - {SpecialCriterion.high_value}
+    if value is not None and policy.in_policy_currency(value, currency) >= policy.special_value:
+        found.add(SpecialCriterion.high_value)
+    return frozenset(found)
+
+
+# Received this way, an order is confirmed back to the customer in writing.
+UNWRITTEN_CHANNELS = frozenset({Channel.phone, Channel.fax, Channel.visit})
+
+
+def needs_written_confirmation(
+    kind: ReviewKind, channel: Channel, value: Decimal | None, currency: str, policy: ReviewPolicy
+) -> bool:
+    """A phone, oral or fax order needs the order confirmation, unless its value is below the
+    policy's (then the delivery note serves as the confirmation)."""
+    if kind is not ReviewKind.order or channel not in UNWRITTEN_CHANNELS:
+        return False
+    if value is None:
+        return True
+    return policy.in_policy_currency(value, currency) >= policy.confirmation_value
+
+
+def departments_refusal(
+    kind: ReviewKind,
+    special: bool,
+    chosen: Collection[Department],
+    reason: str | None,
+) -> InvalidInput | None:
+    """Which departments a review asks. All five by default; sales may leave one out of a
+    regular order, with the reason; a change asks only the departments it concerns, chosen by
+    sales with the reason. Sales, who organise every review, always answer their part."""
+    strangers = [d for d in chosen if d not in DEPARTMENT_SCOPE]
+    if strangers:
+        names = ", ".join(d.value for d in strangers)
+        return InvalidInput("departments", f"{names} does not review contracts")
+    if Department.sales not in chosen:
+        return InvalidInput("departments", "sales review every contract: keep sales")
+    left_out = set(REVIEW_DEPARTMENTS) - set(chosen)
+    if not left_out:
+        return None
+    if kind is ReviewKind.change:
+        return None if reason else InvalidInput("reason", "say why the change concerns only these")
+    if kind is not ReviewKind.order or special:
+        return InvalidInput(
+            "departments",
+            "only a regular order may leave departments out; a contract, a tender or a special "
+            "order is reviewed by all five",
+        )
+    if not reason:
+        return InvalidInput("reason", "say why these departments are left out")
+    return None
+
+
+@dataclass(frozen=True)
+class DepartmentAnswer:
+    department: Department
+    verdict: ReviewVerdict
+    answers: Mapping[str, bool]
+    conditions: str = ""
+    comments: str = ""
+
+
+def answer_refusal(answer: DepartmentAnswer) -> InvalidInput | None:
+    """A department's answer answers its questions, and its verdict follows from them: a
+    condition is stated, a "cannot meet" says why, and a "no" is never a plain "can meet"."""
+    expected = {q.key for q in questions_for(answer.department)}
+    missing = sorted(expected - set(answer.answers))
+    if missing:
+        return InvalidInput("answers", f"answer every review question: {', '.join(missing)}")
+    unknown = sorted(set(answer.answers) - expected)
+    if unknown:
+        return InvalidInput("answers", f"not a question of this review: {', '.join(unknown)}")
+    if answer.verdict is ReviewVerdict.can_meet_with_conditions and not answer.conditions.strip():
+        return InvalidInput("conditions", "state the conditions the company can meet it on")
+    if answer.verdict is ReviewVerdict.cannot_meet and not answer.comments.strip():
+        return InvalidInput("comments", "say why the company cannot meet the requirements")
+    if answer.verdict is ReviewVerdict.can_meet and not all(answer.answers.values()):
+        noes = ", ".join(k for k, yes in answer.answers.items() if not yes)
+        return InvalidInput(
+            "verdict", f"answered no to {noes}: that is a condition or a cannot meet"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """What the rules need to know of a review: asked, never looked up by the rules."""
+
+    status: ReviewStatus
+    kind: ReviewKind
+    special: bool
+    round: int = 1
+    # The verdicts of the current round, by department; a department still to answer is absent.
+    verdicts: Mapping[Department, ReviewVerdict] = field(default_factory=dict)
+    departments: frozenset[Department] = frozenset(REVIEW_DEPARTMENTS)  # asked this round
+    confirmation_needed: bool = False  # a phone, oral or fax order at or above the policy value
+    confirmed: bool = False  # the order confirmation is recorded
+    meeting_recorded: bool = False
+
+
+def _waiting_for(review: ReviewFacts) -> list[Department]:
+    return [d for d in REVIEW_DEPARTMENTS if d in review.departments and d not in review.verdicts]
+
+
+def _cannot_meet(review: ReviewFacts) -> list[Department]:
+    return [d for d, v in review.verdicts.items() if v is ReviewVerdict.cannot_meet]
+
+
+def _names(departments: Collection[Department]) -> str:
+    return ", ".join(d.value for d in departments)
+
+
+def _decision_refusal(action: Action, review: ReviewFacts) -> RuleViolation | None:
+    """Who decides what, beyond the state: a regular review is sales', a special one the
+    general manager's after a meeting; nothing is accepted that a department cannot meet."""
+    if action is Action.complete_review_round and _waiting_for(review):
+        return RuleViolation(f"{_names(_waiting_for(review))} still to answer")
+    accepting = action in {Action.accept_review, Action.approve_review}
+    if accepting and _cannot_meet(review):
+        return RuleViolation(
+            f"{_names(_cannot_meet(review))} cannot meet the requirements: renegotiate or decline"
+        )
+    if action is Action.accept_review and review.special:
+        return RuleViolation(
+            "a special contract is approved by the general manager after a review meeting"
+        )
+    if action is Action.record_review_meeting and not review.special:
+        return RuleViolation("a regular review is decided by sales: no meeting is needed")
+    if accepting and review.confirmation_needed and not review.confirmed:
+        return RuleViolation(
+            "record the order confirmation first: every requirement confirmed back to the "
+            "customer in writing"
+        )
+    return None
+
+
+def review_refusal(action: Action, review: ReviewFacts, actor: Actor) -> Refusal | None:
+    """Why ``actor`` may not take ``action`` on the review now, or None."""
+    refusal = permission_refusal(actor.role, action)
+    if refusal is not None:
+        return refusal
+    if action in REVIEW_TRANSITIONS:
+        state = REVIEW_PROCESS.refusal(review.status, action)
+        if state is not None:
+            return state
+    return _decision_refusal(action, review)
+
+
+def require_review_action(action: Action, review: ReviewFacts, actor: Actor) -> None:
+    refusal = review_refusal(action, review, actor)
+    if refusal is not None:
+        raise refusal
+
+
+# What people do on a review itself (a department's answer is asked of its task).
+REVIEW_ACTIONS = (
+    Action.record_customer_answer,
+    Action.renegotiate_review,
+    Action.accept_review,
+    Action.decline_review,
+    Action.record_review_meeting,
+    Action.approve_review,
+    Action.reject_review,
+    Action.withdraw_review,
+)
+
+
+def available_review_actions(review: ReviewFacts, actor: Actor) -> list[Action]:
+    """What ``actor`` may do on the review now: the pages' buttons and the API's list."""
+    return [a for a in REVIEW_ACTIONS if review_refusal(a, review, actor) is None]
+
+
+def customer_answer(review: ReviewFacts) -> str:
+    """What the customer is told of a decided review: accepted, accepted with conditions
+    (listed in the notice), or declined (also after the general manager's rejection)."""
+    if review.status is not ReviewStatus.accepted:
+        return "declined"
+    conditional = ReviewVerdict.can_meet_with_conditions in review.verdicts.values()
+    return "accepted_with_conditions" if conditional else "accepted"
