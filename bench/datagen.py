@@ -8,9 +8,11 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import col
 
 from models.base import table_of
+from models.case import CaseFile
 from models.complaint import Complaint
 from models.customer import Customer
 from models.deadline import Deadline
+from models.enums import ProcessKind
 from models.task import Task
 from models.user import User
 from workflow.clock import utcnow
@@ -18,6 +20,7 @@ from workflow.db import get_write_engine
 from workflow.rules import Department, Kind, Severity, Status, Step, TaskKind, TaskStatus
 
 CHUNK = 20_000
+COMPLAINT_CASE = ProcessKind.complaint.value
 COMPLAINTS_PER_CUSTOMER = 10
 # One in twenty complaints of each status, repeated: 70 % closed, 30 % open in four states.
 STATUS_CYCLE = (
@@ -54,7 +57,7 @@ def generate(first: int, last: int) -> float:
     began = time.perf_counter()
     now = utcnow()
     engine = get_write_engine()
-    tables = {m: table_of(m) for m in (Complaint, Customer, Task, Deadline)}
+    tables = {m: table_of(m) for m in (CaseFile, Complaint, Customer, Task, Deadline)}
     with engine.begin() as connection:
         sales_id = connection.execute(
             select(col(User.id)).where(col(User.username) == "sales")
@@ -62,7 +65,7 @@ def generate(first: int, last: int) -> float:
     for start in range(first, last, CHUNK):
         stop = min(start + CHUNK, last)
         with engine.begin() as connection:
-            complaint_id = _next_id(connection, tables[Complaint])
+            complaint_id = _next_id(connection, tables[CaseFile])
             task_id = _next_id(connection, tables[Task])
             customer_id = _next_id(connection, tables[Customer])
             customers: list[dict] = []
@@ -132,7 +135,7 @@ def generate(first: int, last: int) -> float:
                     tasks.append(
                         {
                             "id": first_task + k,
-                            "complaint_id": cid,
+                            "case_id": cid,
                             "department": department.value,
                             "kind": kind.value,
                             "status": (TaskStatus.open if open_task else TaskStatus.done).value,
@@ -147,7 +150,7 @@ def generate(first: int, last: int) -> float:
                     step, department, task_index = OPEN_CLOCK[status]
                     clocks.append(
                         {
-                            "complaint_id": cid,
+                            "case_id": cid,
                             "step": step.value,
                             "cycle": 1,
                             "department": department.value,
@@ -164,8 +167,17 @@ def generate(first: int, last: int) -> float:
                             "next_check_at": now + timedelta(days=1),
                         }
                     )
+            cases = [
+                {
+                    "id": c["id"],
+                    "process": ProcessKind.complaint.value,
+                    "created_at": c["created_at"],
+                }
+                for c in complaints
+            ]
             for model, rows in (
                 (Customer, customers),
+                (CaseFile, cases),
                 (Complaint, complaints),
                 (Task, tasks),
                 (Deadline, clocks),

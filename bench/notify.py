@@ -42,7 +42,7 @@ def _queue(count: int, reference: str) -> tuple[list[int], object]:
         ids = [
             queue_notice(
                 session,
-                complaint_id=complaint.id,
+                case_id=complaint.id,
                 kind=NoticeKind.acknowledgement,
                 recipient=f"bench{i}@example.com",
                 rendered=rendered,

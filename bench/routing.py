@@ -88,7 +88,7 @@ def _event_id(reference: str) -> str:
     with read_session() as session:
         return session.exec(
             select(OutboxEvent.id)
-            .join(Complaint, col(Complaint.id) == OutboxEvent.complaint_id)
+            .join(Complaint, col(Complaint.id) == OutboxEvent.case_id)
             .where(Complaint.reference == reference)
         ).one()
 

@@ -51,7 +51,7 @@ def task_times(references: list[str]) -> dict[str, float]:
             chunk = references[start : start + 500]
             rows = session.exec(
                 select(Complaint.reference, Task.created_at)
-                .join(Task, col(Task.complaint_id) == Complaint.id)
+                .join(Task, col(Task.case_id) == Complaint.id)
                 .where(
                     col(Complaint.reference).in_(chunk), Task.kind == TaskKind.quality_assessment
                 )

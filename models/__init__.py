@@ -5,6 +5,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 
 from models.attachment import Attachment
 from models.calendar import ClosureDay
+from models.case import CaseFile
 from models.catalogue import MasterDataChange
 from models.comment import Comment
 from models.company import CompanyProfile
@@ -37,6 +38,7 @@ from models.user_admin import PasswordResetToken, UserChange
 __all__ = [
     "Attachment",
     "CapaAction",
+    "CaseFile",
     "CauseCode",
     "ClosureDay",
     "Comment",

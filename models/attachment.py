@@ -18,7 +18,7 @@ class Attachment(AttachmentBase, table=True):
     commits with the complaint and is backed up with it)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     uploaded_by_id: int = Field(foreign_key="user.id")
     uploaded_at: datetime = utc_field(nullable=False)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -25,7 +25,7 @@ class CommentCreate(SQLModel):
 
 class Comment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     task_id: int | None = Field(default=None, foreign_key="task.id")
     author_id: int = Field(foreign_key="user.id")
     body: str = Field(max_length=MAX_COMMENT_CHARACTERS)

@@ -48,7 +48,8 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_status_created_at", "status", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # The case's id: a complaint is a case of the complaint process (``models.case``).
+    id: int | None = Field(default=None, primary_key=True, foreign_key="case_file.id")
     reference: str = Field(max_length=32)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     received_at: datetime = utc_field(nullable=False)

@@ -60,8 +60,8 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         # A complaint's own clock: one per step and round; a task's: one per task and step.
         Index(
-            "uq_deadline_complaint_step_cycle",
-            "complaint_id",
+            "uq_deadline_case_step_cycle",
+            "case_id",
             "step",
             "cycle",
             unique=True,
@@ -81,7 +81,7 @@ class Deadline(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
     step: Step = enum_field(Step)
     cycle: int = 0

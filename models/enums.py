@@ -7,6 +7,13 @@ rules (``workflow.rules``) can import it without pointing at each other.
 from enum import IntEnum, StrEnum
 
 
+class ProcessKind(StrEnum):
+    """The customer processes the engine runs; each case is of one."""
+
+    complaint = "complaint"  # complaints and feedback
+    review = "review"  # contract and order review
+
+
 class Kind(StrEnum):
     complaint = "complaint"
     feedback = "feedback"

@@ -23,10 +23,10 @@ class HistoryEntry(HistoryEntryBase, table=True):
     not the next link of the one chain every complaint's entries share."""
 
     __tablename__ = "history"
-    __table_args__ = (UniqueConstraint("complaint_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     chain_seq: int = Field(
         unique=True, description="Position in the one chain of all entries, from 1, gapless."
     )

@@ -67,8 +67,8 @@ class Notification(NotificationBase, table=True):
     __table_args__ = (Index("ix_notification_status_next_attempt_at", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int | None = Field(
-        default=None, foreign_key="complaint.id", index=True, description="None for digests."
+    case_id: int | None = Field(
+        default=None, foreign_key="case_file.id", index=True, description="None for digests."
     )
     dedupe_key: str = Field(max_length=300, unique=True)
     body_text: str = Field(description="As sent, with the customer's status token withheld.")

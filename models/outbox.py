@@ -22,7 +22,7 @@ class OutboxEvent(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_event_status_available_at", "status", "available_at"),)
 
     id: str = Field(primary_key=True, max_length=36)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     kind: str = Field(max_length=48)
     payload: dict[str, Any] = json_field()
     status: EventStatus = enum_field(EventStatus, EventStatus.pending)

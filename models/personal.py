@@ -18,7 +18,7 @@ class PersonalValue(SQLModel, table=True):
     __tablename__ = "personal_value"
 
     id: str = Field(primary_key=True, max_length=32)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     field: str = Field(max_length=64, description="The history field the value was given as.")
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
     salt: str | None = Field(default=None, max_length=64)

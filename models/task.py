@@ -40,7 +40,7 @@ class Task(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
     department: Department = enum_field(Department)
     kind: TaskKind = enum_field(TaskKind)
     status: TaskStatus = enum_field(TaskStatus, TaskStatus.open)

@@ -62,7 +62,7 @@ BodyFinisher = Callable[[Notification], str]
 def queue_notice(
     session: Session,
     *,
-    complaint_id: int | None,
+    case_id: int | None,
     kind: NoticeKind,
     recipient: str,
     rendered: RenderedNotice,
@@ -79,7 +79,7 @@ def queue_notice(
     if existing is not None:
         return existing
     notice = Notification(
-        complaint_id=complaint_id,
+        case_id=case_id,
         kind=kind,
         channel=channel,
         recipient=recipient,

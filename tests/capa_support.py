@@ -76,7 +76,7 @@ def add_attachment(reference: str) -> int:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
         sales = session.exec(select(User).where(User.username == "sales")).one()
         attachment = Attachment(
-            complaint_id=complaint.id or 0,
+            case_id=complaint.id or 0,
             uploaded_by_id=sales.id or 0,
             uploaded_at=utcnow(),
             filename="inspection.pdf",

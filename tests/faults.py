@@ -117,7 +117,7 @@ def tasks_per_complaint() -> dict[str, int]:
     with read_session() as session:
         rows = session.exec(
             select(Complaint.reference, func.count(col(Task.id)))
-            .join(Task, col(Task.complaint_id) == Complaint.id, isouter=True)
+            .join(Task, col(Task.case_id) == Complaint.id, isouter=True)
             .group_by(Complaint.reference)
         ).all()
     return dict(rows)

@@ -43,7 +43,7 @@ def held_notice(
             attempts=1,
             last_error="the sender stopped mid-send; the mail may or may not have gone",
             created_at=utcnow(),
-            complaint_id=complaint.id,
+            case_id=complaint.id,
             dedupe_key=f"test:{uuid.uuid4()}",
             body_text="Our answer.",
         )
@@ -56,9 +56,7 @@ def held_notice(
 def parked_event(reference: str, error: str = "<script>alert(1)</script> boom") -> str:
     with write_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
-        event = session.exec(
-            select(OutboxEvent).where(OutboxEvent.complaint_id == complaint.id)
-        ).first()
+        event = session.exec(select(OutboxEvent).where(OutboxEvent.case_id == complaint.id)).first()
         assert event is not None
         event.status = EventStatus.failed
         event.attempts = 5
@@ -82,7 +80,7 @@ def history_of(reference: str, action: str) -> list[HistoryEntry]:
         return list(
             session.exec(
                 select(HistoryEntry).where(
-                    HistoryEntry.complaint_id == complaint.id, HistoryEntry.action == action
+                    HistoryEntry.case_id == complaint.id, HistoryEntry.action == action
                 )
             )
         )

@@ -37,7 +37,7 @@ def _waiting_on_customer(sales: Api, quality: Api, **complaint: object) -> str:
 def _stored_files(reference: str) -> list[Attachment]:
     with read_session() as session:
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
-        return list(session.exec(select(Attachment).where(Attachment.complaint_id == complaint.id)))
+        return list(session.exec(select(Attachment).where(Attachment.case_id == complaint.id)))
 
 
 def _closed_without_answer(sales: Api, quality: Api, **complaint: object) -> tuple[str, datetime]:

@@ -58,7 +58,7 @@ def _add_quality_loop_rows(complaint: Complaint, quality_user_id: int) -> None:
     with db.write_session() as session:
         session.add(
             Attachment(
-                complaint_id=complaint.id or 0,
+                case_id=complaint.id or 0,
                 filename="seal photo.png",
                 content_type="image/png",
                 size_bytes=len(_png()),
@@ -269,7 +269,7 @@ def test_a_tampered_history_entry_is_reported_in_the_dossier(resolved, as_user):
                 conn.execute(text(f'DROP TRIGGER "{name}"'))
             restore = [sql for _, sql in triggers]
         conn.execute(
-            text("UPDATE history SET actor = 'nobody' WHERE complaint_id = :id AND seq = 2"),
+            text("UPDATE history SET actor = 'nobody' WHERE case_id = :id AND seq = 2"),
             {"id": complaint.id},
         )
         for statement in restore:

@@ -28,9 +28,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from models.case import CaseFile
 from models.complaint import Complaint
 from models.customer import Customer
-from models.enums import Channel, Kind, Severity, Status
+from models.enums import Channel, Kind, ProcessKind, Severity, Status
 from models.resolution import Resolution
 from tests.support import Api
 from tests.test_documents_dossier import embedded_fonts
@@ -128,7 +129,11 @@ def _insert_data_set() -> None:
             session.add(customer)
             session.flush()
             fields = {k: v for k, v in item.items() if k not in ("customer", "investigate")}
+            case = CaseFile(process=ProcessKind.complaint, created_at=now)
+            session.add(case)
+            session.flush()
             complaint = Complaint(
+                id=case.id,
                 **{"kind": Kind.complaint, "severity": Severity.minor, **fields},
                 channel=Channel.phone,
                 description="As told on the phone.",

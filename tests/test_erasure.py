@@ -255,7 +255,7 @@ def test_a_personal_value_changed_behind_the_history_is_caught_by_verification(b
         complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
         value = session.exec(
             select(PersonalValue).where(
-                PersonalValue.complaint_id == complaint.id, PersonalValue.field == "description"
+                PersonalValue.case_id == complaint.id, PersonalValue.field == "description"
             )
         ).one()
         value.value = "A milder description than the customer wrote."

@@ -161,8 +161,8 @@ def test_every_entry_is_the_next_link_of_one_chain_and_verifies(two_logged, as_u
     assert chain[0]["prev_hash"] == "0" * 64
     assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(chain))
     first_id = _complaint_id(first)
-    assert [e["complaint_id"] == first_id for e in chain] == sorted(
-        (e["complaint_id"] == first_id for e in chain), reverse=True
+    assert [e["case_id"] == first_id for e in chain] == sorted(
+        (e["case_id"] == first_id for e in chain), reverse=True
     )
     assert {e["key_id"] for e in chain} == {current_key()[0]}
     assert [e.seq for e in _history(second)] == list(range(1, len(_history(second)) + 1))
@@ -187,7 +187,7 @@ def test_every_entry_is_the_next_link_of_one_chain_and_verifies(two_logged, as_u
 def test_an_entry_rewritten_with_the_chain_recomputed_after_it_is_named(two_logged, as_user):
     first, _ = two_logged
     chain = _chain()
-    target = next(e for e in chain if e["complaint_id"] == _complaint_id(first) and e["seq"] == 2)
+    target = next(e for e in chain if e["case_id"] == _complaint_id(first) and e["seq"] == 2)
     with triggers_off() as conn:
         previous = None
         for entry in chain[target["chain_seq"] - 1 :]:
@@ -239,7 +239,7 @@ def test_a_forged_entry_appended_with_a_correct_link_is_named(two_logged, as_use
     last = _chain()[-1]
     forged = {
         **last,
-        "complaint_id": _complaint_id(first),
+        "case_id": _complaint_id(first),
         "seq": len(_history(first)) + 1,
         "action": "closed",
         "reason": "closed by the customer on the phone",
@@ -262,9 +262,7 @@ def test_a_complaints_whole_history_deleted_is_named(two_logged, as_user):
     first, _ = two_logged
     removed = _history(first)
     with triggers_off() as conn:
-        conn.execute(
-            text("DELETE FROM history WHERE complaint_id = :c"), {"c": removed[0].complaint_id}
-        )
+        conn.execute(text("DELETE FROM history WHERE case_id = :c"), {"c": removed[0].case_id})
 
     admin = as_user("admin")
     (gone,) = _problems(admin, "complaint_history_removed")
@@ -640,7 +638,7 @@ def test_the_migration_seals_existing_history_in_time_order(database_at_0004):
     command.upgrade(database_at_0004, "head")
 
     chain = _chain()
-    assert [(e["complaint_id"], e["seq"]) for e in chain] == expected_order
+    assert [(e["case_id"], e["seq"]) for e in chain] == expected_order
     assert [e["chain_seq"] for e in chain] == [1, 2, 3, 4, 5, 6]
     result = verify_history()
     assert (result.intact, result.entries, result.complaints) == (True, 6, 2), result.problems
@@ -648,7 +646,7 @@ def test_the_migration_seals_existing_history_in_time_order(database_at_0004):
         lock_complaint_by_id(session, 1)
         record_history(
             session,
-            complaint_id=1,
+            case_id=1,
             actor="admin",
             action=HistoryAction.task_claimed,
             reason="after 0005",

@@ -160,13 +160,13 @@ def test_a_reply_threads_into_its_complaint_and_the_department_is_told(intake, m
             select(Notification).where(Notification.kind == NoticeKind.customer_message)
         ).all()
         history = session.exec(
-            select(HistoryEntry.action).where(HistoryEntry.complaint_id == complaint.id)
+            select(HistoryEntry.action).where(HistoryEntry.case_id == complaint.id)
         ).all()
     assert message.complaint_id == complaint.id
     assert message.body == "Here is a photo of the leak."
     assert [f.filename for f in files] == ["leak.png"]
     assert told
-    assert all(n.complaint_id == complaint.id for n in told)
+    assert all(n.case_id == complaint.id for n in told)
     assert "customer_message" in history
 
 
@@ -317,7 +317,7 @@ def test_an_attachment_the_form_would_refuse_is_left_out_and_recorded(intake):
         assert session.exec(select(func.count()).select_from(Attachment)).one() == 0
         taken = session.exec(select(InboundMail)).one()
         history = session.exec(
-            select(HistoryEntry).where(HistoryEntry.complaint_id == complaint.id)
+            select(HistoryEntry).where(HistoryEntry.case_id == complaint.id)
         ).all()
     assert taken.reason is not None
     assert "invoice.exe is not a photo" in taken.reason
@@ -374,7 +374,7 @@ def test_sales_attach_one_held_mail_and_drop_another_each_in_the_history(intake,
     with read_session() as session:
         messages = session.exec(select(CustomerMessage)).all()
         history = session.exec(
-            select(HistoryEntry).where(HistoryEntry.complaint_id == complaint.id)
+            select(HistoryEntry).where(HistoryEntry.case_id == complaint.id)
         ).all()
     assert [m.sender for m in messages] == ["bob@acme-group.example"]
     decisions = {(h.action, h.actor, h.reason) for h in history}

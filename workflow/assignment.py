@@ -68,7 +68,7 @@ def assign_task(
     deadlines.assign_clocks(session, task, task.assignee_id)
     entry = record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_assigned,
         changes={
@@ -126,7 +126,7 @@ def unclaim_task(session: Session, *, task_id: int, request: TaskUnclaim, actor:
     deadlines.assign_clocks(session, task, None)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_unclaimed,
         changes={"task_id": task.id, "kind": task.kind, "from": previous},

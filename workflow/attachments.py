@@ -84,7 +84,7 @@ def add_attachments(
     assert actor.user_id is not None
     rows = [
         Attachment(
-            complaint_id=id_of(complaint),
+            case_id=id_of(complaint),
             filename=a.filename,
             content_type=a.content_type,
             size_bytes=len(a.data),
@@ -99,18 +99,16 @@ def add_attachments(
     return rows
 
 
-def list_attachments(session: Session, complaint_id: int) -> list[Attachment]:
+def list_attachments(session: Session, case_id: int) -> list[Attachment]:
     return list(
         session.exec(
-            select(Attachment)
-            .where(Attachment.complaint_id == complaint_id)
-            .order_by(col(Attachment.id))
+            select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
         )
     )
 
 
-def get_attachment(session: Session, complaint_id: int, attachment_id: int) -> Attachment:
+def get_attachment(session: Session, case_id: int, attachment_id: int) -> Attachment:
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.complaint_id != complaint_id:
+    if attachment is None or attachment.case_id != case_id:
         raise NotFound(f"no attachment {attachment_id} on this complaint")
     return attachment

@@ -61,7 +61,7 @@ def phone_notice(
     rendered = render_notice(kind, context)
     notice = queue_notice(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         kind=kind,
         channel=NoticeChannel.phone,
         recipient=customer.phone or customer.name,
@@ -94,7 +94,7 @@ def _open_call_task(
     assert definition.department is not None
     now = utcnow()
     task = Task(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         department=definition.department,
         kind=TaskKind.call_customer,
         created_at=now,
@@ -117,7 +117,7 @@ def _open_call_task(
     session.add(task)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=OPENED_BY,
         action=HistoryAction.task_opened,
         changes={
@@ -160,7 +160,7 @@ def record_call(
         _mark_called(session, complaint, notice, actor.name, at)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.customer_called if call.reached else HistoryAction.call_attempted,
         changes={
@@ -216,6 +216,6 @@ def close_acknowledgement_calls(
 
 def _open_call_tasks(session: Session, complaint_id: int) -> list[Task]:
     tasks = session.exec(
-        select(Task).where(Task.complaint_id == complaint_id, Task.kind == TaskKind.call_customer)
+        select(Task).where(Task.case_id == complaint_id, Task.kind == TaskKind.call_customer)
     )
     return [t for t in tasks if not is_finished(t.status)]

@@ -89,7 +89,7 @@ def _open_task(
     now = utcnow()
     hours = _allowed_hours(request, now)
     task = Task(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         department=request.owner_department,
         kind=TaskKind.capa_action,
         status=TaskStatus.claimed if owner else TaskStatus.open,
@@ -166,7 +166,7 @@ def open_action(
 def _record_opened(session: Session, action: CapaAction, owner: User | None, actor: Actor) -> None:
     record_history(
         session,
-        complaint_id=action.complaint_id,
+        case_id=action.complaint_id,
         actor=actor.name,
         action=HistoryAction.action_opened,
         changes={
@@ -195,7 +195,7 @@ def _check_attachments(session: Session, complaint: Complaint, ids: list[int]) -
     found = set(
         session.exec(
             select(Attachment.id).where(
-                col(Attachment.id).in_(ids), Attachment.complaint_id == complaint.id
+                col(Attachment.id).in_(ids), Attachment.case_id == complaint.id
             )
         )
     )
@@ -221,7 +221,7 @@ def record_action_done(
     session.add(action)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.action_done,
         changes={
@@ -258,7 +258,7 @@ def cancel_action(session: Session, *, action_id: int, reason: str, actor: Actor
         _withdraw_task(session, action.task_id, actor, reason)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.action_cancelled,
         changes={"action_id": action.id, "task_id": action.task_id, "round": action.round},

@@ -54,7 +54,7 @@ def closing_facts(
         return facts
     closing = session.exec(
         select(HistoryEntry)
-        .where(HistoryEntry.complaint_id == id_of(complaint))
+        .where(HistoryEntry.case_id == id_of(complaint))
         .where(HistoryEntry.to_status == Status.closed.value)
         .order_by(col(HistoryEntry.seq).desc())
         .limit(1)

@@ -132,17 +132,14 @@ def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) 
     calendar, now = replace(company_calendar(), closures=in_force), utcnow()
     affected = _affected(calendar.opening_moment(day))
     complaint_ids = session.exec(
-        select(Deadline.complaint_id)
-        .where(*affected)
-        .distinct()
-        .order_by(col(Deadline.complaint_id))
+        select(Deadline.case_id).where(*affected).distinct().order_by(col(Deadline.case_id))
     ).all()
     moved = 0
     for complaint_id in complaint_ids:
         # The complaint's lock first, then its clocks: read under the lock, never stale.
         complaint = lock_complaint_by_id(session, complaint_id)
         its_clocks = session.exec(
-            select(Deadline).where(Deadline.complaint_id == complaint_id, *affected)
+            select(Deadline).where(Deadline.case_id == complaint_id, *affected)
         ).all()
         moves = [
             moved_clock
@@ -155,7 +152,7 @@ def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) 
         sync_due_dates(session, complaint)
         record_history(
             session,
-            complaint_id=complaint_id,
+            case_id=complaint_id,
             actor=actor.name,
             action=HistoryAction.due_dates_moved,
             changes={"moved": moves},

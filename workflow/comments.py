@@ -76,7 +76,7 @@ def add_comment(
     author = session.get(User, actor.user_id)
     assert author is not None
     comment = Comment(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         task_id=data.task_id,
         author_id=actor.user_id,
         body=data.body.strip(),
@@ -87,7 +87,7 @@ def add_comment(
     session.flush()
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.comment_added,
         changes={
@@ -104,7 +104,7 @@ def add_comment(
 
 def _check_task_of(session: Session, complaint: Complaint, task_id: int) -> None:
     task = session.get(Task, task_id)
-    if task is None or task.complaint_id != complaint.id:
+    if task is None or task.case_id != complaint.id:
         raise InvalidInput("task_id", f"task {task_id} is not a task of {complaint.reference}")
 
 
@@ -152,11 +152,11 @@ def public(comment: Comment, author: User) -> CommentPublic:
     )
 
 
-def list_comments(session: Session, complaint_id: int) -> list[CommentPublic]:
+def list_comments(session: Session, case_id: int) -> list[CommentPublic]:
     rows = session.exec(
         select(Comment, User)
         .join(User, col(User.id) == col(Comment.author_id))
-        .where(Comment.complaint_id == complaint_id)
+        .where(Comment.case_id == case_id)
         .order_by(col(Comment.created_at), col(Comment.id))
     )
     return [public(comment, author) for comment, author in rows]

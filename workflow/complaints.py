@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from models.base import id_of
+from models.case import CaseFile
 from models.complaint import (
     AcknowledgementRecord,
     Complaint,
@@ -19,7 +20,7 @@ from models.complaint import (
     CustomerResponse,
 )
 from models.customer import Customer
-from models.enums import HistoryAction
+from models.enums import HistoryAction, ProcessKind
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
 from workflow import calls, deadlines, notices
@@ -116,9 +117,13 @@ def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Com
     received_at = data.received_at or now
     customer = _customer_for(session, data)
     product, product_id = product_for_intake(session, data.product_id, data.product)
+    case = CaseFile(process=ProcessKind.complaint, created_at=now)
+    session.add(case)
+    session.flush()
     complaint = Complaint.model_validate(
         data.model_dump(exclude={"customer", "customer_id", "received_at"}),
         update={
+            "id": case.id,
             "product": product,
             "product_id": product_id,
             "reference": provisional_reference(),  # the real one is taken last: `_number`
@@ -198,14 +203,14 @@ def log_complaint(
         changes["attachments"] = [a.filename for a in attachments]
     logged = record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.log_complaint,
         to_status=Status.received,
         changes=changes,
         first=True,
     )
-    emit_event(session, complaint_id=id_of(complaint), kind=EventKind.complaint_logged)
+    emit_event(session, case_id=id_of(complaint), kind=EventKind.complaint_logged)
     if before_commit is not None:
         before_commit(session, complaint)
     _number(session, complaint, logged)
@@ -336,7 +341,7 @@ def record_acknowledgement(
     )
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.record_acknowledgement,
         changes={

@@ -58,7 +58,7 @@ def correct_complaint(
     touch(session, complaint, **changed)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.correct_complaint,
         changes={f: {"old": old[f], "new": changed[f]} for f in changed},
@@ -73,7 +73,7 @@ def _end_open_work(session: Session, complaint: Complaint, actor: Actor, reason:
     carry) are cancelled with the reason and every clock stops. The ids of the tasks."""
     tasks = session.exec(
         select(Task).where(
-            Task.complaint_id == complaint.id, col(Task.status).in_(list(OPEN_TASK_STATUSES))
+            Task.case_id == complaint.id, col(Task.status).in_(list(OPEN_TASK_STATUSES))
         )
     ).all()
     for task in tasks:
@@ -185,7 +185,7 @@ def mark_duplicate(
     )
     record_history(
         session,
-        complaint_id=id_of(original),
+        case_id=id_of(original),
         actor=actor.name,
         action=HistoryAction.mark_duplicate,
         changes={"duplicate": reference},

@@ -51,7 +51,7 @@ def resume_after_answer(
     deadlines.sync_due_dates(session, complaint)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.clocks_resumed,
         changes={
@@ -108,7 +108,7 @@ def open_question(session: Session, complaint: Complaint) -> str | None:
     return session.exec(
         select(HistoryEntry.reason)
         .where(
-            HistoryEntry.complaint_id == complaint.id,
+            HistoryEntry.case_id == complaint.id,
             HistoryEntry.action == Action.wait_for_customer.value,
         )
         .order_by(col(HistoryEntry.seq).desc())
@@ -121,7 +121,7 @@ def _assignees(session: Session, complaint: Complaint) -> list[str]:
     rows = session.exec(
         select(User.email)
         .join(Task, col(Task.assignee_id) == col(User.id))
-        .where(Task.complaint_id == complaint.id, Task.status == TaskStatus.claimed)
+        .where(Task.case_id == complaint.id, Task.status == TaskStatus.claimed)
     ).all()
     return sorted({str(email) for email in rows})
 

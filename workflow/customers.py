@@ -139,7 +139,7 @@ def _record_on_each_complaint(
         lock_complaint_by_id(session, id_of(complaint))
         record_history(
             session,
-            complaint_id=id_of(complaint),
+            case_id=id_of(complaint),
             actor=actor.name,
             action=HistoryAction.customer_changed,
             changes=changes,

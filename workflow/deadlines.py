@@ -118,7 +118,7 @@ def start_clock(
         policy = replace(policy, hours=hours)
     calendar = company_calendar()
     clock = Deadline(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         task_id=task.id if task else None,
         step=step,
         cycle=cycle,
@@ -144,7 +144,7 @@ def start_clock(
 def _existing_clock(
     session: Session, complaint: Complaint, step: Step, cycle: int, task: Task | None
 ) -> Deadline | None:
-    query = select(Deadline).where(Deadline.complaint_id == complaint.id, Deadline.step == step)
+    query = select(Deadline).where(Deadline.case_id == complaint.id, Deadline.step == step)
     if task is not None:
         query = query.where(Deadline.task_id == task.id)
     else:
@@ -152,23 +152,19 @@ def _existing_clock(
     return session.exec(query).first()
 
 
-def running_clocks(session: Session, complaint_id: int) -> list[Deadline]:
+def running_clocks(session: Session, case_id: int) -> list[Deadline]:
     return list(
         session.exec(
-            select(Deadline).where(
-                Deadline.complaint_id == complaint_id, col(Deadline.met_at).is_(None)
-            )
+            select(Deadline).where(Deadline.case_id == case_id, col(Deadline.met_at).is_(None))
         )
     )
 
 
-def stop_clocks(
-    session: Session, complaint_id: int, steps: set[Step] | None = None
-) -> list[Deadline]:
+def stop_clocks(session: Session, case_id: int, steps: set[Step] | None = None) -> list[Deadline]:
     """Mark the running clocks of these steps (all if None) met now."""
     now = utcnow()
     stopped = []
-    for clock in running_clocks(session, complaint_id):
+    for clock in running_clocks(session, case_id):
         if steps is None or clock.step in steps:
             _meet(clock, now)
             session.add(clock)
@@ -215,9 +211,9 @@ def assign_clocks(session: Session, task: Task, owner_id: int | None) -> None:
         session.add(clock)
 
 
-def pause_clocks(session: Session, complaint_id: int) -> None:
+def pause_clocks(session: Session, case_id: int) -> None:
     now = utcnow()
-    for clock in running_clocks(session, complaint_id):
+    for clock in running_clocks(session, case_id):
         # Actions and checks do not wait on the customer.
         if clock.paused_since is None and clock.step not in QUALITY_LOOP_STEPS:
             clock.paused_since = now
@@ -239,11 +235,11 @@ def _unpause(clock: Deadline, now: datetime) -> float:
     return paused
 
 
-def resume_clocks(session: Session, complaint_id: int) -> float:
+def resume_clocks(session: Session, case_id: int) -> float:
     """Restart paused clocks, their due dates moved by the time paused; the hours paused."""
     now = utcnow()
     paused = 0.0
-    for clock in running_clocks(session, complaint_id):
+    for clock in running_clocks(session, case_id):
         if clock.paused_since is not None:
             paused = max(paused, _unpause(clock, now))
             clock.next_check_at = next_check(clock)

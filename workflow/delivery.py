@@ -27,12 +27,12 @@ NOTIFIER = "flow:notify"
 
 def record_notice_outcome(session: Session, notice: Notification, outcome: NoticeOutcome) -> None:
     """The workflow's side of a notice's outcome (digests belong to no complaint)."""
-    if notice.complaint_id is None:
+    if notice.case_id is None:
         return
-    complaint = lock_complaint_by_id(session, notice.complaint_id)
+    complaint = lock_complaint_by_id(session, notice.case_id)
     record_history(
         session,
-        complaint_id=notice.complaint_id,
+        case_id=notice.case_id,
         actor=outcome.actor or NOTIFIER,
         action=HistoryAction(outcome.event.value),
         changes={

@@ -61,7 +61,7 @@ def digest_lines(
     horizon = company_calendar().add_business_hours(now, BUSINESS_DAY_HOURS)
     query = (
         select(Deadline, Complaint)
-        .join(Complaint, col(Complaint.id) == Deadline.complaint_id)
+        .join(Complaint, col(Complaint.id) == Deadline.case_id)
         .where(
             col(Deadline.met_at).is_(None),
             col(Deadline.paused_since).is_(None),
@@ -117,7 +117,7 @@ def queue_digest(session: Session, user: User) -> Notification | None:
     }
     return queue_notice(
         session,
-        complaint_id=None,
+        case_id=None,
         kind=NoticeKind.digest,
         recipient=str(user.email),
         rendered=render_notice(NoticeKind.digest, context),

@@ -109,7 +109,7 @@ def schedule_if_round_closed(
     session.add(check)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.effectiveness_check_scheduled,
         changes={"round": round_, "actions_closed_at": now, "scheduled_for": check.scheduled_for},
@@ -157,7 +157,7 @@ def _open_check_task(
 ) -> Task:
     """Quality's task for the check, on its clock, with the recurrences since the actions."""
     task = Task(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         department=Department.quality,
         kind=TaskKind.effectiveness_check,
         created_at=now,
@@ -182,7 +182,7 @@ def _open_check_task(
     session.add_all([task, check])
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=SWEEPER.name,
         action=HistoryAction.effectiveness_check_opened,
         changes={
@@ -242,7 +242,7 @@ def record_verdict(
     effective = completes_quality_record(verdict.verdict)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.effectiveness_recorded,
         changes={
@@ -266,7 +266,7 @@ def _complete_quality_record(
     touch(session, complaint, quality_record_complete_at=at or utcnow())
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor,
         action=HistoryAction.quality_record_completed,
         changes={"quality_record_complete_at": complaint.quality_record_complete_at},

@@ -91,9 +91,7 @@ def _load(session: Session, complaint: Complaint) -> Record:
     record = Record(
         complaint=complaint,
         tasks=list(
-            session.exec(
-                select(Task).where(Task.complaint_id == complaint_id).order_by(col(Task.id))
-            )
+            session.exec(select(Task).where(Task.case_id == complaint_id).order_by(col(Task.id)))
         ),
         actions=list(
             session.exec(

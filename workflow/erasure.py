@@ -71,7 +71,7 @@ def erase_customer(session: Session, *, customer_id: int, reason: str, actor: Ac
         touch(session, complaint, description=ERASED, status_token=None)
         record_history(
             session,
-            complaint_id=id_of(complaint),
+            case_id=id_of(complaint),
             actor=actor.name,
             action=HistoryAction.personal_data_erased,
             changes={"customer_id": customer_id, "values_erased": values},
@@ -109,7 +109,7 @@ def _searched_values(
     found |= {c.description for c in complaints}
     rows = session.exec(
         select(PersonalValue).where(
-            col(PersonalValue.complaint_id).in_([id_of(c) for c in complaints]),
+            col(PersonalValue.case_id).in_([id_of(c) for c in complaints]),
             col(PersonalValue.erased_at).is_(None),
         )
     )
@@ -147,7 +147,7 @@ def _erase_values(
 ) -> int:
     rows = session.exec(
         select(PersonalValue).where(
-            col(PersonalValue.complaint_id).in_(complaint_ids),
+            col(PersonalValue.case_id).in_(complaint_ids),
             col(PersonalValue.erased_at).is_(None),
         )
     )
@@ -207,10 +207,10 @@ def _scrubbed_json(value: Any, searched: list[str]) -> Any:
 
 
 def _clean_texts(session: Session, ids: list[int], addresses: set[str], searched: list[str]) -> int:
-    of_complaints = col(Notification.complaint_id).in_(ids)
+    of_complaints = col(Notification.case_id).in_(ids)
     notices = list(
         session.exec(
-            select(Notification).where(or_(of_complaints, col(Notification.complaint_id).is_(None)))
+            select(Notification).where(or_(of_complaints, col(Notification.case_id).is_(None)))
         )
     )
     for notice in notices:
@@ -254,13 +254,13 @@ def _clean_texts(session: Session, ids: list[int], addresses: set[str], searched
     )
     cleaned += _scrub_columns(
         session,
-        session.exec(select(Task).where(col(Task.complaint_id).in_(ids))),
+        session.exec(select(Task).where(col(Task.case_id).in_(ids))),
         ("result",),
         searched,
     )
     cleaned += _scrub_columns(
         session,
-        session.exec(select(Comment).where(col(Comment.complaint_id).in_(ids))),
+        session.exec(select(Comment).where(col(Comment.case_id).in_(ids))),
         ("body",),
         searched,
     )
@@ -307,9 +307,7 @@ def _erase_rating_comments(session: Session, ids: list[int]) -> int:
 
 def _entries_sealed_with_values(session: Session, ids: list[int]) -> int:
     """Entries sealed before personal values were kept apart, still holding a value."""
-    entries = session.exec(
-        select(HistoryEntry.changes).where(col(HistoryEntry.complaint_id).in_(ids))
-    )
+    entries = session.exec(select(HistoryEntry.changes).where(col(HistoryEntry.case_id).in_(ids)))
     return sum(1 for changes in entries if _holds_plain_value(changes))
 
 

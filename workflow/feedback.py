@@ -29,11 +29,11 @@ class FeedbackItem(SQLModel):
 def _read_entries(session: Session, complaint_ids: list[int]) -> dict[int, HistoryEntry]:
     entries = session.exec(
         select(HistoryEntry).where(
-            col(HistoryEntry.complaint_id).in_(complaint_ids),
+            col(HistoryEntry.case_id).in_(complaint_ids),
             HistoryEntry.action == HistoryAction.mark_feedback_read.value,
         )
     )
-    return {entry.complaint_id: entry for entry in entries}
+    return {entry.case_id: entry for entry in entries}
 
 
 def _item(complaint: Complaint, read: HistoryEntry | None) -> FeedbackItem:
@@ -55,7 +55,7 @@ def list_feedback(
     require_permission(actor.role, Action.read_feedback)
     query = select(Complaint).where(col(Complaint.kind).in_(FEEDBACK_TO_READ))
     is_read = exists().where(
-        col(HistoryEntry.complaint_id) == col(Complaint.id),
+        col(HistoryEntry.case_id) == col(Complaint.id),
         col(HistoryEntry.action) == HistoryAction.mark_feedback_read.value,
     )
     if unread is not None:
@@ -75,7 +75,7 @@ def mark_read(session: Session, *, reference: str, actor: Actor) -> FeedbackItem
         raise refusal
     entry = record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.mark_feedback_read,
         changes={"read_by": actor.name},

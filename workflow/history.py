@@ -38,7 +38,7 @@ HEAD_ROW = 1
 _PENDING = "history_pending"
 
 CONTENT_FIELDS = (
-    "complaint_id",
+    "case_id",
     "seq",
     "at",
     "actor",
@@ -80,12 +80,22 @@ def _json_default(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime | date) else str(value)
 
 
+# The case's id is sealed under the name it had when every case was a complaint, so the
+# entries sealed before the contract review joined the engine still verify.
+SEALED_NAMES = {"case_id": "complaint_id"}
+
+
 def content_mac(key: bytes, fields: Mapping[str, Any]) -> str:
     """HMAC of an entry's own fields, read from a model or a database row alike."""
-    content = {name: fields[name] for name in CONTENT_FIELDS}
+    content = {SEALED_NAMES.get(name, name): _sealed(fields, name) for name in CONTENT_FIELDS}
     content["at"] = fields["at"].astimezone(UTC).isoformat()
     canonical = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def _sealed(fields: Mapping[str, Any], name: str) -> Any:
+    """A field by its name, or by its old name in a row read before the rename (migrations)."""
+    return fields[name] if name in fields else fields[SEALED_NAMES[name]]
 
 
 def link_mac(key: bytes, chain_seq: int, prev_hash: str, entry_mac: str) -> str:
@@ -98,13 +108,13 @@ def _entry_fields(entry: HistoryEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in CONTENT_FIELDS}
 
 
-def _next_seq(session: Session, complaint_id: int, pending: list[HistoryEntry]) -> int:
+def _next_seq(session: Session, case_id: int, pending: list[HistoryEntry]) -> int:
     for entry in reversed(pending):
-        if entry.complaint_id == complaint_id:
+        if entry.case_id == case_id:
             return entry.seq + 1
     last = session.exec(
         sqlmodel_select(HistoryEntry.seq)
-        .where(HistoryEntry.complaint_id == complaint_id)
+        .where(HistoryEntry.case_id == case_id)
         .order_by(col(HistoryEntry.seq).desc())
         .limit(1)
     ).first()
@@ -124,7 +134,7 @@ UNSEALED: dict[str, Any] = {
 def record_history(
     session: Session,
     *,
-    complaint_id: int,
+    case_id: int,
     actor: str,
     action: HistoryAction,
     from_status: str | None = None,
@@ -143,16 +153,16 @@ def record_history(
     pending: list[HistoryEntry] = session.info.setdefault(_PENDING, [])
     plain = json.loads(json.dumps(changes or {}, default=_json_default))
     if customer_wrote_reason:
-        reason = personal_data.seal_reason(session, complaint_id, reason)
+        reason = personal_data.seal_reason(session, case_id, reason)
     entry = HistoryEntry(
-        complaint_id=complaint_id,
-        seq=1 if first else _next_seq(session, complaint_id, pending),
+        case_id=case_id,
+        seq=1 if first else _next_seq(session, case_id, pending),
         at=utcnow(),
         actor=actor,
         action=action.value,
         from_status=from_status,
         to_status=to_status,
-        changes=personal_data.seal_changes(session, complaint_id, plain),
+        changes=personal_data.seal_changes(session, case_id, plain),
         reason=reason,
         **UNSEALED,
     )
@@ -194,13 +204,13 @@ def _forget_pending_entries(session: Session, transaction: SessionTransaction) -
         session.info.pop(_PENDING, None)
 
 
-def list_history(session: Session, complaint_id: int) -> list[HistoryEntry]:
+def list_history(session: Session, case_id: int) -> list[HistoryEntry]:
     """A complaint's entries as people read them: personal values in place, or erased.
     Copies, not the sealed rows, so nothing read here can be written back."""
     sealed = list(
         session.exec(
             sqlmodel_select(HistoryEntry)
-            .where(HistoryEntry.complaint_id == complaint_id)
+            .where(HistoryEntry.case_id == case_id)
             .order_by(col(HistoryEntry.seq))
         )
     )

@@ -93,9 +93,9 @@ class _Run:
         self.states.add(state)
         if state == "unknown key":
             self.key_ids.add(row["key_id"])
-        known = row["complaint_id"] in self.complaint_ids
+        known = row["case_id"] in self.complaint_ids
         if not known and len(self.complaint_ids) < MAX_REFERENCES:
-            self.complaint_ids.append(row["complaint_id"])
+            self.complaint_ids.append(row["case_id"])
 
 
 def _span(first: int, last: int) -> str:
@@ -193,7 +193,7 @@ class _ChainWalker:
                     + ", ".join(differing),
                     row["chain_seq"],
                     row["chain_seq"],
-                    [row["complaint_id"]],
+                    [row["case_id"]],
                 )
             )
 
@@ -253,7 +253,7 @@ def _stream_entries(session: Session) -> Iterable[Mapping[str, Any]]:
 
 
 def _complaints_without_history(session: Session) -> Iterator[Problem]:
-    logged = col(HistoryEntry.complaint_id) == col(Complaint.id)
+    logged = col(HistoryEntry.case_id) == col(Complaint.id)
     has_any = exists().where(logged)
     has_first = exists().where(logged, col(HistoryEntry.seq) == 1)
     query = select(col(Complaint.id), col(Complaint.reference), has_any).where(~has_first)
@@ -298,7 +298,7 @@ def _check_personal_values(
                     f"entry {row['chain_seq']}: {detail}",
                     row["chain_seq"],
                     row["chain_seq"],
-                    [row["complaint_id"]],
+                    [row["case_id"]],
                 )
             )
 

@@ -40,7 +40,7 @@ def forward_inquiry(
     deadlines.move_task_clocks(session, task, request.department)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.forward_inquiry,
         changes={"task_id": task.id, "from": passed_from, "department": request.department},

@@ -27,7 +27,7 @@ def take_robot_mail(session: Session, parsed: ParsedMail) -> MailOutcome:
     for notice in bounced:
         _mark_bounced(session, notice, parsed)
     outcome = MailOutcome.bounce if bounced else MailOutcome.robot
-    complaint_id = next((n.complaint_id for n in bounced if n.complaint_id), None)
+    complaint_id = next((n.case_id for n in bounced if n.case_id), None)
     session.add(record_of(parsed, outcome, complaint_id=complaint_id, reason=parsed.robot_reason))
     session.commit()
     return outcome
@@ -38,13 +38,13 @@ def _mark_bounced(session: Session, notice: Notification, parsed: ParsedMail) ->
     notice.next_attempt_at = None
     notice.last_error = "bounced: a delivery report says the mail did not arrive"
     session.add(notice)
-    if notice.complaint_id is None:
+    if notice.case_id is None:
         return
-    complaint = session.get(Complaint, notice.complaint_id)
+    complaint = session.get(Complaint, notice.case_id)
     assert complaint is not None
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=INTAKE_USERNAME,
         action=HistoryAction.notice_bounced,
         changes={"notice_id": notice.id, "recipient": notice.recipient, "kind": notice.kind},

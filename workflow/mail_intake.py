@@ -121,7 +121,7 @@ def _take_new_complaint(session: Session, parsed: ParsedMail) -> MailOutcome:
         if refused:
             record_history(
                 session,
-                complaint_id=id_of(complaint),
+                case_id=id_of(complaint),
                 actor=actor.name,
                 action=HistoryAction.customer_message,
                 changes={"attachments_refused": refused},

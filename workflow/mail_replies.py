@@ -35,9 +35,9 @@ def answered_complaint(session: Session, parsed: ParsedMail) -> Complaint | None
     if not parsed.answers:
         return None
     complaint_id = session.exec(
-        select(Notification.complaint_id)
+        select(Notification.case_id)
         .where(col(Notification.message_id).in_(parsed.answers))
-        .where(col(Notification.complaint_id).is_not(None))
+        .where(col(Notification.case_id).is_not(None))
         .limit(1)
     ).first()
     return session.get(Complaint, complaint_id) if complaint_id else None
@@ -92,7 +92,7 @@ def _add_customer_message(
         add_attachments(session, complaint, kept, actor)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.customer_message,
         changes={
@@ -169,7 +169,7 @@ def drop_held_mail(session: Session, *, mail_id: int, actor: Actor, reason: str)
     session.add(mail)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.held_mail_dropped,
         changes={"sender": mail.sender, "subject": mail.subject},

@@ -40,7 +40,7 @@ def _record_milestone(
         assess_complaint(session, task, complaint, assessment, actor)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=MILESTONE_HISTORY[step],
         changes={"task_id": task.id, **fields},

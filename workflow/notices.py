@@ -91,7 +91,7 @@ def queue_to_addresses(
     return [
         queue_notice(
             session,
-            complaint_id=id_of(complaint),
+            case_id=id_of(complaint),
             kind=kind,
             recipient=address,
             rendered=rendered,
@@ -115,7 +115,7 @@ def _queue_to_customer(
         notices.append(
             queue_notice(
                 session,
-                complaint_id=id_of(complaint),
+                case_id=id_of(complaint),
                 kind=kind,
                 channel=NoticeChannel.apprise,
                 recipient=target,
@@ -225,12 +225,12 @@ def _resolution_context(
 def personal_body(notice: Notification) -> str:
     """The body to send: the customer's own notices get their status token back."""
     body = notice.body_html or notice.body_text
-    if notice.kind not in CUSTOMER_KINDS or notice.complaint_id is None:
+    if notice.kind not in CUSTOMER_KINDS or notice.case_id is None:
         return body
     if WITHHELD_TOKEN not in body:
         return body
     with read_session() as session:
-        complaint = session.get(Complaint, notice.complaint_id)
+        complaint = session.get(Complaint, notice.case_id)
         token = complaint.status_token if complaint else None
     if not token:
         raise LookupError(f"notice {notice.id}: its complaint has no status token")

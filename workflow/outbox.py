@@ -11,6 +11,7 @@ for an admin, who retries it after a fix.
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, func, or_, select, update
@@ -24,7 +25,6 @@ from workflow.db import write_session
 from workflow.errors import NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.locking import lock_complaint_by_id
-from workflow.rules import EventKind
 
 PARKER = "flow:deliver-events"
 MAX_RETRY_WAIT_SECONDS = 3600.0
@@ -34,17 +34,17 @@ MAX_RETRY_WAIT_SECONDS = 3600.0
 class ClaimedEvent:
     id: str
     kind: str
-    complaint_id: int
+    case_id: int
     reference: str
 
 
 def emit_event(
-    session: Session, *, complaint_id: int, kind: EventKind, payload: dict[str, Any] | None = None
+    session: Session, *, case_id: int, kind: StrEnum, payload: dict[str, Any] | None = None
 ) -> OutboxEvent:
     now = utcnow()
     event = OutboxEvent(
         id=str(uuid.uuid4()),
-        complaint_id=complaint_id,
+        case_id=case_id,
         kind=kind.value,
         payload=payload or {},
         created_at=now,
@@ -69,7 +69,7 @@ def claim_events(limit: int, lease_seconds: int) -> list[ClaimedEvent]:
     with write_session() as session:
         rows = session.exec(
             select(OutboxEvent, Complaint.reference)
-            .join(Complaint, col(Complaint.id) == OutboxEvent.complaint_id)
+            .join(Complaint, col(Complaint.id) == OutboxEvent.case_id)
             .where(_claimable())
             .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
             .limit(limit)
@@ -92,7 +92,7 @@ def claim_events(limit: int, lease_seconds: int) -> list[ClaimedEvent]:
                 )
             )
         result = [
-            ClaimedEvent(id=e.id, kind=e.kind, complaint_id=e.complaint_id, reference=ref)
+            ClaimedEvent(id=e.id, kind=e.kind, case_id=e.case_id, reference=ref)
             for e, ref in claimed
         ]
         session.commit()
@@ -165,10 +165,10 @@ def park_event(session: Session, event: OutboxEvent, error: str) -> None:
     event.failed_at = utcnow()
     event.last_error = error[:2000]
     session.add(event)
-    lock_complaint_by_id(session, event.complaint_id)
+    lock_complaint_by_id(session, event.case_id)
     record_history(
         session,
-        complaint_id=event.complaint_id,
+        case_id=event.case_id,
         actor=PARKER,
         action=HistoryAction.event_parked,
         changes={"event_id": event.id, "kind": event.kind, "attempts": event.attempts},
@@ -185,7 +185,7 @@ def failed_events(session: Session, *, limit: int = 100) -> list[tuple[OutboxEve
     """Parked events with their complaint's reference, the longest parked first."""
     rows = session.exec(
         select(OutboxEvent, Complaint.reference)
-        .join(Complaint, col(Complaint.id) == OutboxEvent.complaint_id)
+        .join(Complaint, col(Complaint.id) == OutboxEvent.case_id)
         .where(OutboxEvent.status == EventStatus.failed)
         .order_by(col(OutboxEvent.failed_at), col(OutboxEvent.id))
         .limit(limit)
@@ -203,10 +203,10 @@ def retry_event(event_id: str, *, by: str, reason: str) -> OutboxEvent:
             raise NotFound(f"no event {event_id}")
         if event.status != EventStatus.failed:
             raise RuleViolation(f"event {event_id} is {event.status.value}, not parked")
-        lock_complaint_by_id(session, event.complaint_id)
+        lock_complaint_by_id(session, event.case_id)
         record_history(
             session,
-            complaint_id=event.complaint_id,
+            case_id=event.case_id,
             actor=by,
             action=HistoryAction.event_retried,
             changes={"event_id": event.id, "kind": event.kind, "attempts": event.attempts},

@@ -85,7 +85,7 @@ def send_password_link(session: Session, user: User, *, new_account: bool = Fals
     }
     queue_notice(
         session,
-        complaint_id=None,
+        case_id=None,
         kind=NoticeKind.password_reset,
         recipient=str(user.email),
         rendered=render_notice(NoticeKind.password_reset, context),

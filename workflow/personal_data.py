@@ -45,36 +45,34 @@ def _digest(salt: str, value: Any) -> str:
     return hashlib.sha256((salt + canonical).encode()).hexdigest()
 
 
-def _kept(session: Session, complaint_id: int, field: str, value: Any) -> tuple[str, str]:
+def _kept(session: Session, case_id: int, field: str, value: Any) -> tuple[str, str]:
     salt = secrets.token_hex(16)
-    row = PersonalValue(
-        id=uuid.uuid4().hex, complaint_id=complaint_id, field=field, value=value, salt=salt
-    )
+    row = PersonalValue(id=uuid.uuid4().hex, case_id=case_id, field=field, value=value, salt=salt)
     session.add(row)
     return row.id, _digest(salt, value)
 
 
-def seal_changes(session: Session, complaint_id: int, changes: Any) -> Any:
+def seal_changes(session: Session, case_id: int, changes: Any) -> Any:
     """``changes`` with each personal field's value replaced by a reference to its row."""
     if isinstance(changes, dict):
         sealed: dict[str, Any] = {}
         for name, value in changes.items():
             if name in PERSONAL_FIELDS and value not in (None, "", [], {}):
-                value_id, digest = _kept(session, complaint_id, name, value)
+                value_id, digest = _kept(session, case_id, name, value)
                 sealed[name] = {_REFERENCE_KEY: value_id, "sha256": digest}
             else:
-                sealed[name] = seal_changes(session, complaint_id, value)
+                sealed[name] = seal_changes(session, case_id, value)
         return sealed
     if isinstance(changes, list):
-        return [seal_changes(session, complaint_id, item) for item in changes]
+        return [seal_changes(session, case_id, item) for item in changes]
     return changes
 
 
-def seal_reason(session: Session, complaint_id: int, reason: str | None) -> str | None:
+def seal_reason(session: Session, case_id: int, reason: str | None) -> str | None:
     """A reason the customer wrote (their comment), kept as a reference like a field."""
     if not reason:
         return reason
-    value_id, digest = _kept(session, complaint_id, REASON_FIELD, reason)
+    value_id, digest = _kept(session, case_id, REASON_FIELD, reason)
     return f"{_REASON_PREFIX}{value_id}:{digest}"
 
 

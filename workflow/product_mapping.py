@@ -38,7 +38,7 @@ def map_product(
     touch(session, complaint, product_id=product.id)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.product_mapped,
         changes={

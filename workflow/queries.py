@@ -214,7 +214,7 @@ def complaint_record(
     now = utcnow()
     facts = closing_facts(session, complaint)
     tasks = session.exec(
-        select(Task).where(Task.complaint_id == complaint.id).order_by(col(Task.id))
+        select(Task).where(Task.case_id == complaint.id).order_by(col(Task.id))
     ).all()
     names = _usernames(session, {t.assignee_id for t in tasks})
     clocks = task_clocks(session, [t.id for t in tasks if t.id])
@@ -225,7 +225,7 @@ def complaint_record(
     ).all()
     notices = session.exec(
         select(Notification)
-        .where(Notification.complaint_id == complaint.id)
+        .where(Notification.case_id == complaint.id)
         .order_by(col(Notification.id))
     ).all()
     return ComplaintRecord(
@@ -234,7 +234,7 @@ def complaint_record(
             clock_public(c, now)
             for c in session.exec(
                 select(Deadline)
-                .where(Deadline.complaint_id == complaint.id)
+                .where(Deadline.case_id == complaint.id)
                 .order_by(col(Deadline.started_at), col(Deadline.id))
             )
         ],
@@ -278,9 +278,7 @@ def list_tasks(
     offset: int,
 ) -> Page[TaskPublic]:
     now = utcnow()
-    query = select(Task, Complaint.reference).join(
-        Complaint, col(Complaint.id) == Task.complaint_id
-    )
+    query = select(Task, Complaint.reference).join(Complaint, col(Complaint.id) == Task.case_id)
     if department is not None:
         query = query.where(Task.department == department)
     if statuses:
@@ -324,7 +322,7 @@ def overdue_items(session: Session, filters: OverdueFilter, *, limit: int) -> li
     now = utcnow()
     query = (
         select(Deadline, Complaint.reference, Complaint.severity)
-        .join(Complaint, col(Complaint.id) == Deadline.complaint_id)
+        .join(Complaint, col(Complaint.id) == Deadline.case_id)
         .where(
             col(Deadline.met_at).is_(None),
             col(Deadline.paused_since).is_(None),
@@ -365,7 +363,7 @@ def task_view(session: Session, task_id: int) -> TaskPublic:
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    complaint = session.get(Complaint, task.complaint_id)
+    complaint = session.get(Complaint, task.case_id)
     assert complaint is not None
     names = _usernames(session, {task.assignee_id})
     clocks = task_clocks(session, [task_id])

@@ -191,7 +191,7 @@ def queue_query(filters: QueueFilter, actor: Actor, now: datetime) -> Any:
         sa_select(
             Task, Complaint, col(Customer.name), col(User.username), Deadline, col(User.away_until)
         )
-        .join(Complaint, col(Complaint.id) == Task.complaint_id)
+        .join(Complaint, col(Complaint.id) == Task.case_id)
         .join(Customer, col(Customer.id) == Complaint.customer_id)
         .outerjoin(User, col(User.id) == Task.assignee_id)
         .outerjoin(Deadline, clock_of_task)
@@ -292,7 +292,7 @@ def _grouped(session: Session, department: Department | None) -> _Groups:
             col(Task.assignee_id),
             func.count(),
         )
-        .join(Complaint, col(Complaint.id) == Task.complaint_id)
+        .join(Complaint, col(Complaint.id) == Task.case_id)
         .where(*_scope(department))
         .group_by(Complaint.severity, Complaint.status, Task.kind, overdue, col(Task.assignee_id))
     ).all()

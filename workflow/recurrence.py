@@ -144,7 +144,7 @@ def find_related(session: Session, complaint: Complaint) -> list[ComplaintLink]:
     )
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=DETECTOR,
         action=HistoryAction.related_found,
         changes={
@@ -247,7 +247,7 @@ def _tell(
     )
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=DETECTOR,
         action=HistoryAction.recurrence_alert,
         changes={

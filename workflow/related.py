@@ -125,7 +125,7 @@ def review_related(
     for one, two in ((complaint, related), (related, complaint)):
         record_history(
             session,
-            complaint_id=id_of(one),
+            case_id=id_of(one),
             actor=actor.name,
             action=action,
             changes={"related": two.reference, "reason": link.reason, "link_status": link.status},

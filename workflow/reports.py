@@ -131,7 +131,7 @@ def deadline_report(
     def clock_key(clock: Deadline) -> str:
         if group_by is GroupBy.department:
             return clock.department.value
-        return complaint_key(complaints[clock.complaint_id])
+        return complaint_key(complaints[clock.case_id])
 
     groups: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     for complaint in complaints.values():
@@ -141,7 +141,7 @@ def deadline_report(
             bucket["open_ages"].append((now - complaint.received_at).days)
         if complaint.quality_record_complete_at is not None:
             bucket["quality_record_complete"].append(complaint.id)
-    clocks = session.exec(select(Deadline).where(col(Deadline.complaint_id).in_(ids))).all()
+    clocks = session.exec(select(Deadline).where(col(Deadline.case_id).in_(ids))).all()
     for clock in clocks:
         if clock.met_at is None or clock.step in CLOSES_WHEN_DUE:  # the customer's clock
             continue
@@ -157,23 +157,21 @@ def deadline_report(
             bucket["resolution"].append(used)
     reopened = set(
         session.exec(
-            select(HistoryEntry.complaint_id).where(
-                col(HistoryEntry.complaint_id).in_(ids), HistoryEntry.action == Action.reopen.value
+            select(HistoryEntry.case_id).where(
+                col(HistoryEntry.case_id).in_(ids), HistoryEntry.action == Action.reopen.value
             )
         )
     )
     for complaint_id in reopened:
         groups[complaint_key(complaints[complaint_id])]["reopened"].append(complaint_id)
     open_tasks = session.exec(
-        select(Task).where(
-            col(Task.complaint_id).in_(ids), col(Task.status).in_(OPEN_TASK_STATUSES)
-        )
+        select(Task).where(col(Task.case_id).in_(ids), col(Task.status).in_(OPEN_TASK_STATUSES))
     ).all()
     for task in open_tasks:
         key = (
             task.department.value
             if group_by is GroupBy.department
-            else complaint_key(complaints[task.complaint_id])
+            else complaint_key(complaints[task.case_id])
         )
         groups[key]["open_tasks"].append(task.id)
     return [_row(key, groups[key]) for key in sorted(groups)]

@@ -69,7 +69,7 @@ def open_task(
         touch(session, complaint, cycle=complaint.cycle + 1)
     first_round = complaint.cycle == 1 and kind is TaskKind.quality_assessment
     task = Task(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         department=definition.department,
         kind=kind,
         source_event_id=event.id,
@@ -82,7 +82,7 @@ def open_task(
     touch(session, complaint, due_at=task.due_at)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=ROUTER.name,
         action=HistoryAction.task_opened,
         changes={
@@ -228,7 +228,7 @@ def handle_event(event_id: str) -> list[int]:
         event = lock_event_for_handling(session, event_id)
         if event is None:
             return []
-        complaint = lock_complaint_by_id(session, event.complaint_id)
+        complaint = lock_complaint_by_id(session, event.case_id)
         # A complaint withdrawn or closed as a duplicate before its event came owes nothing.
         ended = complaint.status in ENDED_BY_PERSON
         queued = [] if ended else HANDLERS[EventKind(event.kind)](session, complaint, event)

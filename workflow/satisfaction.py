@@ -50,7 +50,7 @@ def record_rating(
     figures = {"score": answer.score, "solved": answer.solved, "comment": answer.comment}
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.rate_satisfaction,
         # The customer's words are personal data: kept apart from the sealed entry.

@@ -41,7 +41,7 @@ def _invited(session: Session, start: datetime, end: datetime) -> dict[int, Comp
         .where(col(Complaint.closed_at) >= start, col(Complaint.closed_at) < end)
         .where(
             col(Complaint.id).in_(
-                select(Notification.complaint_id).where(
+                select(Notification.case_id).where(
                     Notification.kind == NoticeKind.satisfaction_invitation
                 )
             )
@@ -56,9 +56,7 @@ def _group_keys(
     if group_by is SatisfactionGroup.department:
         keys: dict[int, set[str]] = defaultdict(set)
         rows = session.exec(
-            select(Task.complaint_id, Task.department).where(
-                col(Task.complaint_id).in_(list(complaints))
-            )
+            select(Task.case_id, Task.department).where(col(Task.case_id).in_(list(complaints)))
         )
         for complaint_id, department in rows:
             keys[complaint_id].add(str(department))

@@ -22,7 +22,7 @@ def _general_manager_told(session: Session, complaint: Complaint) -> bool:
     return (
         session.exec(
             select(Notification.id).where(
-                Notification.complaint_id == complaint.id,
+                Notification.case_id == complaint.id,
                 Notification.kind == NoticeKind.critical_alert,
             )
         ).first()
@@ -65,7 +65,7 @@ def apply_severity_change(
         changes.update(_become_critical(session, complaint, task))
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.severity_changed,
         changes=changes,

@@ -43,7 +43,7 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     task, complaint = locked_for_action(session, task_id, Action.open_subtask, actor)
     take_task(session, task, actor)
     subtask = Task(
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         department=request.department,
         kind=TaskKind.subtask,
         parent_task_id=task.id,
@@ -56,7 +56,7 @@ def open_subtask(session: Session, *, task_id: int, request: SubtaskRequest, act
     _start_subtask_clock(session, complaint, subtask, request)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.subtask_opened,
         changes={
@@ -118,7 +118,7 @@ def cancel_subtask(
     close_task(session, subtask, actor, TaskStatus.cancelled, result)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.subtask_cancelled,
         changes={

@@ -77,7 +77,7 @@ def due_clocks(limit: int) -> list[DueClock]:
     with read_session() as session:
         rows = session.exec(
             select(Deadline.id, Complaint.reference, Deadline.step)
-            .join(Complaint, col(Complaint.id) == Deadline.complaint_id)
+            .join(Complaint, col(Complaint.id) == Deadline.case_id)
             .where(col(Deadline.next_check_at) <= utcnow())
             .order_by(col(Deadline.next_check_at))
             .limit(limit)
@@ -143,7 +143,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
     clock.reminded_at = now
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=SWEEPER,
         action=HistoryAction.reminder_sent,
         changes={"step": clock.step, "cycle": clock.cycle, "due_at": clock.due_at, "to": to},
@@ -165,7 +165,7 @@ def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: date
     clock.escalated_at = now
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=SWEEPER,
         action=HistoryAction.escalated,
         changes={
@@ -211,7 +211,7 @@ def _in_one_transaction(clock_ids: list[int]) -> list[int]:
         ordered = session.exec(
             select(Deadline.id)
             .where(col(Deadline.id).in_(clock_ids))
-            .order_by(col(Deadline.complaint_id), col(Deadline.id))
+            .order_by(col(Deadline.case_id), col(Deadline.id))
         ).all()
         queued = [n for clock_id in ordered if clock_id for n in _do_due(session, clock_id, now)]
         session.commit()
@@ -227,7 +227,7 @@ def _do_due(session: Session, clock_id: int, now: datetime) -> list[Notification
     clock = session.get(Deadline, clock_id)
     if clock is None:
         return []
-    complaint = lock_complaint_by_id(session, clock.complaint_id)
+    complaint = lock_complaint_by_id(session, clock.case_id)
     clock = session.exec(select(Deadline).where(Deadline.id == clock_id).with_for_update()).one()
     if clock.next_check_at is None or clock.next_check_at > now:
         return []  # done by an earlier or concurrent sweep

@@ -49,7 +49,7 @@ def lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Compl
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    complaint = lock_complaint_by_id(session, task.complaint_id)
+    complaint = lock_complaint_by_id(session, task.case_id)
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).one()
     return task, complaint
 
@@ -82,7 +82,7 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     take_task(session, task, actor)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_claimed,
         changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
@@ -267,7 +267,7 @@ def complete_task(session: Session, *, task_id: int, completion: Completion, act
         return task
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction.task_completed,
         changes={"task_id": task.id, "kind": task.kind},

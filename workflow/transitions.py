@@ -97,7 +97,7 @@ def apply_transition(
     touch(session, complaint)
     record_history(
         session,
-        complaint_id=id_of(complaint),
+        case_id=id_of(complaint),
         actor=actor.name,
         action=HistoryAction(action.value),
         from_status=previous.value,
@@ -111,7 +111,7 @@ def apply_transition(
         customer_wrote_reason=customer_wrote_reason,
     )
     if transition.event is not None:
-        emit_event(session, complaint_id=id_of(complaint), kind=transition.event)
+        emit_event(session, case_id=id_of(complaint), kind=transition.event)
 
 
 def touch(session: Session, complaint: Complaint, **changes: Any) -> None:

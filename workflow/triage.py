@@ -56,7 +56,7 @@ def apply_triage(
     if retimed:
         record_history(
             session,
-            complaint_id=id_of(complaint),
+            case_id=id_of(complaint),
             actor=actor.name,
             action=HistoryAction.triage_mail,
             changes={"retimed": retimed},

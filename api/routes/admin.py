@@ -60,12 +60,12 @@ def list_held(
     session: SessionDep, _: Annotated[Actor, allowed(Action.release_notices)]
 ) -> list[HeldNotice]:
     notices = held_notices(session)
-    references = complaint_references(session, {n.complaint_id for n in notices})
+    references = complaint_references(session, {n.case_id for n in notices})
     return [
         HeldNotice.model_validate(
             n,
             from_attributes=True,
-            update={"complaint_reference": references.get(n.complaint_id or -1)},
+            update={"complaint_reference": references.get(n.case_id or -1)},
         )
         for n in notices
     ]
@@ -185,5 +185,5 @@ def retry_failed_event(
     actor: Annotated[Actor, allowed(Action.retry_events)],
 ) -> EventPublic:
     event = retry_event(str(event_id), by=actor.name, reason=body.reason)
-    references = complaint_references(session, {event.complaint_id})
-    return _event_public(event, references.get(event.complaint_id, str(event.complaint_id)))
+    references = complaint_references(session, {event.case_id})
+    return _event_public(event, references.get(event.case_id, str(event.case_id)))

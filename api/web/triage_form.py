@@ -19,5 +19,5 @@ def triage_page_context(session: Session, task: Task, complaint: Complaint) -> d
     return {
         "triage_kinds": TRIAGE_KINDS,
         "catalogue": active_products(session),
-        "attachments": list_attachments(session, task.complaint_id),
+        "attachments": list_attachments(session, task.case_id),
     }

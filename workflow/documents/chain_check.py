@@ -57,7 +57,7 @@ def check_complaint_chain(session: Session, complaint_id: int) -> ChainCheck:
         dict(r._mapping)
         for r in session.execute(
             select(*columns)
-            .where(col(HistoryEntry.complaint_id) == complaint_id)
+            .where(col(HistoryEntry.case_id) == complaint_id)
             .order_by(col(HistoryEntry.seq))
         )
     ]

@@ -49,7 +49,7 @@ def _refused(path: str, request: Request, errors: dict[str, str]) -> RedirectRes
 def capa_page_context(session: Session, complaint: Complaint, actor: Actor) -> dict[str, Any]:
     """What the complaint page and the action and check task pages show of the quality loop."""
     attachments = session.exec(
-        select(Attachment.id, Attachment.filename).where(Attachment.complaint_id == complaint.id)
+        select(Attachment.id, Attachment.filename).where(Attachment.case_id == complaint.id)
     ).all()
     return {
         "capa_actions": actions_public(session, complaint.id or 0, actor),

@@ -150,7 +150,7 @@ def _notice_row(notice: Notification, references: dict[int, str]) -> HeldNoticeR
         kind=notice.kind.value,
         recipient=masked_recipient(notice),
         subject=notice.subject,
-        reference=references.get(notice.complaint_id or -1),
+        reference=references.get(notice.case_id or -1),
         why=f"{HELD_BECAUSE[notice.status]}: {notice.last_error or 'no error recorded'}",
         since=notice.created_at,
         attempts=notice.attempts,
@@ -164,7 +164,7 @@ def held_notices_page(
     _: Annotated[Actor, page_for(Action.release_notices)],
 ) -> Response:
     notices = held_notices(session)
-    references = complaint_references(session, {n.complaint_id for n in notices})
+    references = complaint_references(session, {n.case_id for n in notices})
     rows = [_notice_row(n, references) for n in notices]
     return render(request, "admin_notices.html", {"title": "Held notices", "notices": rows})
 

@@ -76,7 +76,7 @@ def _task_context(session: Session, task_id: TaskId, actor: Actor) -> dict[str, 
     if task is None:
         raise NotFound(f"no task {task_id}")
     require_task_reader(actor, task_id, task.department)
-    complaint = session.get(Complaint, task.complaint_id)
+    complaint = session.get(Complaint, task.case_id)
     assert complaint is not None
     resolution = latest_resolution(session, id_of(complaint))
     # The mail exactly as the customer gets it, status link included for those who may see it.
