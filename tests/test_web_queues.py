@@ -5,6 +5,7 @@ the self-refreshing table, and the queue read in one SQL statement however long 
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -333,10 +334,10 @@ def test_the_queue_query_reads_its_first_page_off_the_open_tasks_index_and_the_r
         pytest.skip("PostgreSQL rightly scans tables this small; the plan is checked on SQLite")
     Api(base_url, "sales").log_complaint()
     drain_outbox()
-    executed: list[tuple[str, object]] = []
+    executed: list[tuple[str, tuple[Any, ...]]] = []
 
     def keep(
-        _conn: object, _cursor: object, statement: str, parameters: object, *_: object
+        _conn: object, _cursor: object, statement: str, parameters: tuple[Any, ...], *_: object
     ) -> None:
         executed.append((statement, parameters))
 
