@@ -12,6 +12,7 @@ from bench.datagen import generate, make_clocks_due, open_counts
 from bench.intake import intake_figures, measure_intake
 from bench.load import LoadResult, median, percentile
 from bench.pages import (
+    INTAKE_RATE,
     PageLoad,
     generated_reference,
     measure_pages,
@@ -146,7 +147,7 @@ def measure_large_data(
     generated = 0
     empty: dict[str, float] = {}
     empty_intake: LoadResult | None = None
-    empty_pages: PageLoad | None = None
+    empty_pages: dict[float, PageLoad] = {}
     for size in [0, *sizes]:
         if size > generated:
             seconds = generate(generated, size)
@@ -170,9 +171,10 @@ def measure_large_data(
                 )
             )
         reference = generated_reference(size) if size else posted_reference(bench)
-        pages_load = measure_pages(bench, reference, pages_seconds)
-        empty_pages = empty_pages or pages_load
-        page_figures(results, pages_load, empty_pages, label, reference)
+        for intake_rate in (0.0, INTAKE_RATE):  # the pages' own cost, then with the machine busy
+            pages_load = measure_pages(bench, reference, pages_seconds, intake_rate)
+            empty_pages.setdefault(intake_rate, pages_load)
+            page_figures(results, pages_load, empty_pages[intake_rate], label, reference)
         baseline_runs, product_runs = measure_intake(bench, seconds=intake_seconds, rounds=1)
         intake_figures(results, baseline_runs, product_runs, label=label)
         if empty_intake is None:

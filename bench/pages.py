@@ -3,8 +3,8 @@ register as files.
 
 Pages: ``USERS`` people, each signed in once with a session cookie as a browser is (the sign-in
 form and its CSRF token), ask for quality's queue and one complaint's page in turn, reading
-each for ``THINK_SECONDS``, while
-complaints are posted through the API at ``INTAKE_RATE`` a second. Register: the PDF and Excel
+each for ``THINK_SECONDS``: alone, then while complaints are posted through the API at
+``INTAKE_RATE`` a second (the relay routing them on the same cores). Register: the PDF and Excel
 files for a period of about ``REGISTER_ROWS`` complaints, median of 3 runs after one warm-up."""
 
 import asyncio
@@ -55,6 +55,7 @@ class PageLoad:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # page -> ms of each 200
     # page -> what came instead of a 200: the status code, or the client's exception
     errors: dict[str, Counter[str]] = field(default_factory=dict)
+    intake_asked: float = INTAKE_RATE  # complaints a second; 0: the pages alone
     started: int = 0  # complaints posted; accepted (201) or errors
     posted: int = 0
     intake_errors: int = 0
@@ -118,7 +119,10 @@ async def _timed_get(client: httpx.AsyncClient, path: str) -> float | str:
 async def _browse(
     client: httpx.AsyncClient, pages: dict[str, str], stop: float, load: PageLoad
 ) -> None:
-    """One person: the pages in turn until ``stop``."""
+    """One person: the pages in turn until ``stop``, starting after a think time of their
+    own (twenty people do not open the queue in the same millisecond; started together, their
+    first twenty requests were an eighth of the samples and all of the p95)."""
+    await asyncio.sleep(random.uniform(*THINK_SECONDS))
     while time.perf_counter() < stop:
         for name, path in pages.items():
             elapsed = await _timed_get(client, path)
@@ -149,7 +153,7 @@ async def _intake(
     """Complaints started at ``INTAKE_RATE`` a second until ``stop``, whatever they take."""
     began = time.perf_counter()
     index = 0
-    while (due := began + index / INTAKE_RATE) < stop:
+    while (due := began + index / load.intake_asked) < stop:
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         group.create_task(_post(client, 2 * 10**6 + index, load))
         index += 1
@@ -161,10 +165,12 @@ def _client(bench: BenchStack, **extra: Any) -> httpx.AsyncClient:
 
 
 async def _page_load(
-    bench: BenchStack, pages: dict[str, str], seconds: float, bearer: str
+    bench: BenchStack, pages: dict[str, str], seconds: float, bearer: str, intake_rate: float
 ) -> PageLoad:
     load = PageLoad(
-        latencies={name: [] for name in pages}, errors={name: Counter() for name in pages}
+        latencies={name: [] for name in pages},
+        errors={name: Counter() for name in pages},
+        intake_asked=intake_rate,
     )
     people = [_client(bench) for _ in range(USERS)]
     poster = _client(bench, headers={"Authorization": f"Bearer {bearer}"})
@@ -178,7 +184,8 @@ async def _page_load(
         stop = began + seconds
         # A task group: if one task fails, the others are cancelled; none outlives this call.
         async with asyncio.TaskGroup() as group:
-            group.create_task(_intake(poster, stop, load, group))
+            if intake_rate:
+                group.create_task(_intake(poster, stop, load, group))
             for person in people:
                 group.create_task(_browse(person, pages, stop, load))
         load.seconds = time.perf_counter() - began
@@ -187,15 +194,18 @@ async def _page_load(
     return load
 
 
-def measure_pages(bench: BenchStack, reference: str, seconds: float) -> PageLoad:
-    """Both pages under load for ``seconds``, intake running meanwhile."""
+def measure_pages(
+    bench: BenchStack, reference: str, seconds: float, intake_rate: float = INTAKE_RATE
+) -> PageLoad:
+    """Both pages for ``seconds``, intake running meanwhile at ``intake_rate`` (0: none)."""
     pages = {QUEUE_PAGE: "/queue", COMPLAINT_PAGE: f"/complaints/{reference}"}
-    return asyncio.run(_page_load(bench, pages, seconds, token(bench.api_url)))
+    return asyncio.run(_page_load(bench, pages, seconds, token(bench.api_url), intake_rate))
 
 
 def page_figures(
     results: Results, load: PageLoad, empty: PageLoad, label: str, reference: str
 ) -> None:
+    condition = "under load" if load.intake_asked else "alone"
     for page in load.latencies:
         p95 = load.p95(page)
         errors = load.errors[page].total()
@@ -208,7 +218,7 @@ def page_figures(
         results.add(
             Figure(
                 "large data",
-                f"{page} under load, p95, {label}",
+                f"{page} {condition}, p95, {label}",
                 p95,
                 "ms",
                 empty.p95(page),
@@ -221,10 +231,15 @@ def page_figures(
 
 
 def _load_note(load: PageLoad) -> str:
-    return (
+    users = (
         f"{USERS} signed-in users, each reading a page {THINK_SECONDS[0]:g} to "
-        f"{THINK_SECONDS[1]:g} s, over {load.seconds:.1f} s; intake: {load.posted:,} of "
-        f"{load.started:,} complaints posted at {INTAKE_RATE:g}/s accepted "
+        f"{THINK_SECONDS[1]:g} s, over {load.seconds:.1f} s"
+    )
+    if not load.intake_asked:
+        return users + "; no intake meanwhile"
+    return (
+        f"{users}; intake: {load.posted:,} of "
+        f"{load.started:,} complaints posted at {load.intake_asked:g}/s accepted "
         f"({load.intake_errors} errors), {load.intake_rate:.1f}/s achieved "
         f"({load.intake_seconds:.1f} s to the last answer)"
     )

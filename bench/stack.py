@@ -7,6 +7,8 @@ a benchmark never touches ``var/`` or a running stack.
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -117,9 +119,15 @@ class BenchStack:
         self.stack.start(name, [PYTHON, "-m", "flows.relay"])
 
     def stop_process(self, name: str) -> None:
+        """Stopped as the stack stops it: asked, then killed if it has not stopped in time (a
+        relay in the middle of a large batch; its leases give the batch to the next relay)."""
         process = self.stack.processes.pop(name)
         process.terminate()
-        process.wait(timeout=20)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
 
     def rss_mb(self, name: str) -> float:
         return process_tree_rss_mb(self.stack.processes[name].pid)

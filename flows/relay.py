@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from flows.deliver_events import as_refs, deliver_events, renewing_leases
 from flows.send_notices import finish_sends, send_notices, sending_now, use_send_threads
@@ -252,7 +253,27 @@ async def _run(stop: asyncio.Event) -> None:
         ThreadPoolExecutor(settings.relay_threads, thread_name_prefix="relay")
     )
     use_send_threads(ThreadPoolExecutor(settings.relay_send_concurrency, thread_name_prefix="send"))
-    await asyncio.gather(run_relay(stop), keep_beating(stop))
+    work = asyncio.gather(run_relay(stop), keep_beating(stop))
+    await _until_stopped(stop, work)
+
+
+async def _until_stopped(stop: asyncio.Event, work: "asyncio.Future[tuple[None, None]]") -> None:
+    """The relay's work until it ends, or until ``STOP_GRACE_SECONDS`` after a stop: a batch
+    whose flow hangs (its Prefect server gone, every call retried for minutes) is abandoned.
+    Nothing is lost: each event routed so far is committed, and the others' leases run out
+    and give them to the next relay."""
+    stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    either: set[asyncio.Future[Any]] = {work, stopping}
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if work.done():
+        work.result()
+        return
+    finished, _ = await asyncio.wait({work}, timeout=STOP_GRACE_SECONDS)
+    if not finished:
+        logger.warning("stopping with work in hand: its leases give it to the next relay")
+        work.cancel()
+        await asyncio.wait({work}, timeout=1.0)
 
 
 if __name__ == "__main__":

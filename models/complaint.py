@@ -2,7 +2,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from models.base import enum_field, utc_field, utcnow
@@ -46,6 +46,10 @@ class Complaint(ComplaintBase, table=True):
         Index("ix_complaint_created_at", "created_at"),
         # A search by status lists newest first: read in index order, stop at the page's end.
         Index("ix_complaint_status_created_at", "status", "created_at"),
+        # Recurrence (workflow/recurrence.py), on every routing: the earlier complaints of the
+        # same lot however it was typed, and the window's latest complaints, newest first.
+        Index("ix_complaint_lot_key", func.lower(func.trim(text("lot_number")))),
+        Index("ix_complaint_received_at", "received_at"),
     )
 
     # The case's id: a complaint is a case of the complaint process (``models.case``).

@@ -51,6 +51,8 @@ def test_the_benchmark_harness_writes_every_section(tmp_path):
     assert table.count("\n| ") == len(results["figures"]) + 2  # header, rule, a row each
     names = [f["name"] for f in results["figures"] if f["section"] == "large data"]
     for figure in (
+        "quality queue page alone, p95, empty tables",
+        "complaint page alone, p95, with ",
         "quality queue page under load, p95, empty tables",
         "complaint page under load, p95, empty tables",
         "quality queue page under load, p95, with ",

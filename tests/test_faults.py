@@ -3,6 +3,7 @@ full database, two relays at once. After each: every accepted complaint is route
 notice is sent once or held as unknown, nothing is half-written."""
 
 import signal
+import socket
 import sqlite3
 import time
 from collections import Counter
@@ -11,9 +12,11 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from models.base import id_of
 from models.notification import NoticeStatus
+from models.outbox import OutboxEvent
 from notifications.ledger import send_notice
 from tests.faults import (
     DiesAfterSending,
@@ -30,6 +33,7 @@ from tests.faults import (
 )
 from tests.support import drain_outbox, free_port, wait_for
 from workflow import db
+from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.delivery import record_notice_outcome
 
@@ -176,6 +180,37 @@ def test_a_relay_asked_to_stop_while_its_flows_run_stops_within_the_grace(as_use
     assert stopped_after < 15  # STOP_GRACE_SECONDS (8 s) for sends in flight, and the exit
     assert tasks_per_complaint() == dict.fromkeys(references, 1)
     assert_each_notice_sent_once_or_held(mailbox)
+
+
+def test_a_relay_whose_prefect_server_stopped_answering_still_stops_when_asked(
+    as_user, monkeypatch
+):
+    """Its batch's flow waits on a Prefect server that takes connections and never answers
+    (each call retried for minutes): the relay gives the batch up after the grace, and the
+    batch's lease hands it to the next relay."""
+    silent = socket.create_server(("127.0.0.1", 0))  # listens, never reads: calls hang
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{silent.getsockname()[1]}/api")
+    reference = as_user("sales").log_complaint()["reference"]
+    relay = start_relay()
+    try:
+        wait_for(events_claimed, timeout=120, interval=0.1)
+        time.sleep(1)  # into the batch's flow, which now waits on the silent server
+        relay.send_signal(signal.SIGTERM)
+        asked_at = time.monotonic()
+        exit_code = relay.wait(timeout=60)
+        stopped_after = time.monotonic() - asked_at
+    finally:
+        stop(relay)
+        silent.close()
+    assert stopped_after < 15  # STOP_GRACE_SECONDS (8 s), then the batch is given up
+    assert exit_code == 0
+    assert tasks_per_complaint() == {reference: 0}  # given up: its lease hands it on
+
+
+def events_claimed() -> bool:
+    with db.read_session() as session:
+        leased = select(OutboxEvent).where(col(OutboxEvent.available_at) > utcnow())
+        return session.exec(leased).first() is not None
 
 
 def test_the_leases_of_events_being_routed_are_renewed_until_they_are_done(

@@ -42,9 +42,22 @@ def _sqlite_history_status_width(difference: object) -> bool:
     )
 
 
+def _reflected_differently(differences: list) -> set[str]:
+    """Expression indexes PostgreSQL reflects in words of its own (``trim(x)`` comes back as
+    ``TRIM(BOTH FROM x)``): the same index, removed and added again by name. One that is
+    only added or only removed is a real difference and stays."""
+
+    def names(kind: str) -> set[str]:
+        return {d[1].name for d in differences if isinstance(d, tuple) and d[0] == kind}
+
+    return names("remove_index") & names("add_index") & {"ix_complaint_lot_key"}
+
+
 def test_the_migrations_build_the_schema_the_models_describe(settings: Settings):
     url = settings.sqlalchemy_url
     differences = [d for d in _schema_differences(url) if not _sqlite_history_status_width(d)]
+    same = _reflected_differently(differences)
+    differences = [d for d in differences if not (isinstance(d, tuple) and d[1].name in same)]
     assert differences == []
 
 

@@ -5,6 +5,8 @@ that keeps coming back alerts the quality managers once per cluster."""
 import re
 from typing import Any
 
+import pytest
+from sqlalchemy import text
 from sqlmodel import col, select
 
 from models.complaint import Complaint
@@ -16,7 +18,7 @@ from tests.test_web_pages import Browser
 from workflow import recurrence
 from workflow.clock import utcnow
 from workflow.dashboard import dashboard
-from workflow.db import read_session, write_session
+from workflow.db import get_engine, is_sqlite, read_session, write_session
 
 # A known data set: (product, lot, description). Expected links are below.
 DATA_SET = {
@@ -89,6 +91,20 @@ def test_a_known_data_set_gives_exactly_the_expected_links_and_none_for_unrelate
     assert {r["reference"] for r in both_ways} == {references["same_lot"], references["seal_again"]}
     for unrelated in ("invoice", "display", "other_lot_text"):
         assert quality.get(f"/complaints/{references[unrelated]}/related").json() == []
+
+
+def test_the_same_lot_is_looked_up_by_index_not_by_reading_every_complaint(as_user):
+    engine = get_engine()
+    if not is_sqlite(str(engine.url)):
+        pytest.skip("PostgreSQL rightly scans tables this small; the plan is checked on SQLite")
+    reference = as_user("sales").log_complaint(lot_number=" L-1 ")["reference"]
+    with read_session() as session:
+        complaint = session.exec(select(Complaint).where(Complaint.reference == reference)).one()
+        query = recurrence.same_lot_query(complaint, "l-1")
+        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+        plan = [row[-1] for row in session.connection().execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    assert any("USING INDEX ix_complaint_lot_key" in step for step in plan), plan
+    assert not any(step.startswith("SCAN complaint") for step in plan), plan
 
 
 def test_the_detection_run_again_finds_its_links_already_there(as_user):

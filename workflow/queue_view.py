@@ -263,18 +263,28 @@ class _Groups:
 
 
 _kept_groups: dict[Department | None, _Groups] = {}
+_recounting: set[Department | None] = set()  # one recount per queue at a time
 _kept_groups_lock = threading.Lock()
 
 
 def queue_counts(session: Session, department: Department | None, actor: Actor) -> QueueCounts:
     """The count per filter value over the whole queue: grouped in one query, or for a long
-    queue the groups of a view less than ``COUNTS_KEPT_SECONDS`` old."""
+    queue the groups of a view less than ``COUNTS_KEPT_SECONDS`` old. When they are older, one
+    view counts again while the views meanwhile show the groups kept (twenty people opening
+    the queue at once would otherwise count twenty times)."""
     with _kept_groups_lock:
         kept = _kept_groups.get(department)
-    fresh = kept is not None and time.monotonic() - kept.counted_monotonic < COUNTS_KEPT_SECONDS
-    if kept is not None and fresh and kept.total > COUNTED_EVERY_VIEW_UP_TO:
-        return _counts(kept, actor, counted_at=kept.counted_at)
-    groups = _grouped(session, department)
+        long = kept is not None and kept.total > COUNTED_EVERY_VIEW_UP_TO
+        if kept is not None and long:
+            fresh = time.monotonic() - kept.counted_monotonic < COUNTS_KEPT_SECONDS
+            if fresh or department in _recounting:
+                return _counts(kept, actor, counted_at=kept.counted_at)
+            _recounting.add(department)
+    try:
+        groups = _grouped(session, department)
+    finally:
+        with _kept_groups_lock:
+            _recounting.discard(department)
     with _kept_groups_lock:
         _kept_groups[department] = groups
     return _counts(groups, actor, counted_at=None)

@@ -43,15 +43,19 @@ def _same_product(a: Complaint, b: Complaint) -> bool:
     return normalised(a.product) == normalised(b.product) != ""
 
 
+def same_lot_query(complaint: Complaint, lot: str) -> Any:
+    """The earlier complaints of the lot, read through ``ix_complaint_lot_key`` (the same
+    expression: trimmed, lower case), not by reading every complaint."""
+    return select(Complaint).where(
+        _earlier(complaint), func.lower(func.trim(col(Complaint.lot_number))) == lot
+    )
+
+
 def _same_lot(session: Session, complaint: Complaint) -> dict[int, tuple[LinkReason, float]]:
     lot = (complaint.lot_number or "").strip().lower()
     if not lot:
         return {}
-    rows = session.exec(
-        select(Complaint).where(
-            _earlier(complaint), func.lower(func.trim(col(Complaint.lot_number))) == lot
-        )
-    ).all()
+    rows = session.exec(same_lot_query(complaint, lot)).all()
     return {
         id_of(c): (LinkReason.same_product_lot, SAME_LOT_SCORE)
         for c in rows
