@@ -7,8 +7,8 @@ review's rows can live in the same tables. The history's entries keep their seal
 is sealed under its old name (``workflow.history.SEALED_NAMES``). SQLite rebuilds each table
 to move its foreign key, and the history's triggers are made again after its rebuild.
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-11-30 15:00:00
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 import models.base
 
-revision: str = "0029"
-down_revision: str | None = "0028"
+revision: str = "0030"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -96,7 +96,7 @@ def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     reviews = sa.text("SELECT 1 FROM case_file WHERE process <> 'complaint'")
     if op.get_bind().execute(reviews).first():
-        raise RuntimeError("contract reviews are recorded: they have no place before 0029")
+        raise RuntimeError("contract reviews are recorded: they have no place before 0030")
     if not postgres:
         _drop_sqlite_history_triggers()
     _rename_case_constraints("case_id", "complaint_id")
