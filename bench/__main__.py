@@ -82,7 +82,9 @@ def run(mode: str, only: list[str], out: Path, cluster: "PostgresCluster | None"
             body()
         except Exception as exc:  # a failed section is reported, the others still run
             traceback.print_exc()
-            results.errors[name] = f"{type(exc).__name__}: {exc}"
+            # Results are committed: no path of this machine in them (the interpreter's).
+            error = str(exc).replace(sys.executable, "python")
+            results.errors[name] = f"{type(exc).__name__}: {error}"
 
     section("calendar", lambda: measure_calendar(results, repeat=sizes.calendar_repeat))
     if not wanted & STACK_SECTIONS:

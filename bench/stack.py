@@ -7,7 +7,6 @@ a benchmark never touches ``var/`` or a running stack.
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -119,15 +118,9 @@ class BenchStack:
         self.stack.start(name, [PYTHON, "-m", "flows.relay"])
 
     def stop_process(self, name: str) -> None:
-        """Stopped as the stack stops it: asked, then killed if it has not stopped in time (a
+        """Stopped as the stack stops it: asked, then killed if it has not stopped in 20 s (a
         relay in the middle of a large batch; its leases give the batch to the next relay)."""
-        process = self.stack.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=20)
+        self.stack.stop_one(name, grace=20)
 
     def rss_mb(self, name: str) -> float:
         return process_tree_rss_mb(self.stack.processes[name].pid)
@@ -171,7 +164,6 @@ def _descendants(pid: int) -> list[int]:
 
 
 def migrate_and_seed() -> None:
-    import subprocess
 
     for command in (["migrate"], ["seed-demo"]):
         subprocess.run(

@@ -14,7 +14,7 @@ from models.triage import MailTriage
 # A task still to be done, as the queue's partial indexes name it. A query uses those indexes
 # only if it names the statuses the same way: as literals, in this order (`open_task_scope`).
 OPEN_TASK_INDEX_STATUSES = (TaskStatus.claimed.value, TaskStatus.open.value)
-OPEN_TASK_PREDICATE = text("status IN ('claimed', 'open')")
+OPEN_TASK_PREDICATE = text(f"status IN ({', '.join(repr(s) for s in OPEN_TASK_INDEX_STATUSES)})")
 
 
 class Task(SQLModel, table=True):

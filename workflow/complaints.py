@@ -170,7 +170,6 @@ def _number(session: Session, complaint: Complaint, logged: HistoryEntry) -> Non
     the year's counter row until the commit (references have no gaps), so concurrent intakes
     on PostgreSQL queue on that row for the commit only, not for the whole intake."""
     complaint.reference = next_reference(session, complaint.kind, complaint.received_at.year)
-    session.add(complaint)
     logged.changes["reference"] = complaint.reference
 
 

@@ -124,12 +124,16 @@ SORT_COLUMNS: dict[QueueSort, Any] = {
 }
 
 
+# The rules' open statuses, as the partial indexes of ``models.task`` name them: literals, in
+# sorted order (a test holds the two equal).
+_OPEN_STATUS_LITERALS = sorted(status.value for status in OPEN_TASK_STATUSES)
+
+
 def open_task_scope() -> ColumnElement[bool]:
-    """The open tasks, named as the partial indexes of ``models.task`` name them: literals, sorted.
-    With bound parameters instead, SQLite cannot tell that the index covers the query."""
-    statuses = sorted(status.value for status in OPEN_TASK_STATUSES)
+    """The open tasks, named as the partial indexes name them. With bound parameters instead,
+    SQLite cannot tell that the index covers the query."""
     return col(Task.status).in_(
-        bindparam("open_task_statuses", statuses, expanding=True, literal_execute=True)
+        bindparam("open_task_statuses", _OPEN_STATUS_LITERALS, expanding=True, literal_execute=True)
     )
 
 
@@ -274,8 +278,7 @@ def queue_counts(session: Session, department: Department | None, actor: Actor) 
     the queue at once would otherwise count twenty times)."""
     with _kept_groups_lock:
         kept = _kept_groups.get(department)
-        long = kept is not None and kept.total > COUNTED_EVERY_VIEW_UP_TO
-        if kept is not None and long:
+        if kept is not None and kept.total > COUNTED_EVERY_VIEW_UP_TO:
             fresh = time.monotonic() - kept.counted_monotonic < COUNTS_KEPT_SECONDS
             if fresh or department in _recounting:
                 return _counts(kept, actor, counted_at=kept.counted_at)

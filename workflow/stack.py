@@ -70,6 +70,9 @@ def http_ok(url: str) -> Callable[[], bool]:
     return check
 
 
+STOP_GRACE_SECONDS = 10.0  # then a process that has not stopped is killed
+
+
 @dataclass
 class Stack:
     """Processes started unsupervised, each in a session of its own (the benchmarks' harness)."""
@@ -90,13 +93,30 @@ class Stack:
 
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            _ask_to_stop(process)
         for process in self.processes.values():
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            _wait_or_kill(process, STOP_GRACE_SECONDS)
+
+    def stop_one(self, name: str, grace: float = STOP_GRACE_SECONDS) -> None:
+        """One process (its whole session) asked to stop, and killed if it has not in ``grace``
+        seconds: forgotten by the stack only once it is gone."""
+        process = self.processes[name]
+        _ask_to_stop(process)
+        _wait_or_kill(process, grace)
+        del self.processes[name]
+
+
+def _ask_to_stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+
+
+def _wait_or_kill(process: subprocess.Popen, grace: float) -> None:
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)
 
 
 def prefect_command(*args: str) -> list[str]:
