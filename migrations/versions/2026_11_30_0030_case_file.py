@@ -12,7 +12,8 @@ Revises: 0029
 Create Date: 2026-11-30 15:00:00
 """
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CASE_CLOCK = "uq_deadline_case_step_cycle"
+LOT_KEY_INDEX = "ix_complaint_lot_key"
 ENGINE_TABLES = (
     "task",
     "deadline",
@@ -81,13 +83,15 @@ def upgrade() -> None:
             "SELECT setval(pg_get_serial_sequence('case_file', 'id'), "
             "COALESCE((SELECT max(id) FROM case_file), 0) + 1, false)"
         )
-    with op.batch_alter_table("complaint") as batch_op:
-        batch_op.create_foreign_key("fk_complaint_id_case_file", "case_file", ["id"], ["id"])
+    with _keeping_lot_key_index():
+        with op.batch_alter_table("complaint") as batch_op:
+            batch_op.create_foreign_key("fk_complaint_id_case_file", "case_file", ["id"], ["id"])
     if not postgres:
         _drop_sqlite_history_triggers()
+    op.drop_index("uq_deadline_complaint_step_cycle", table_name="deadline")
     for table in ENGINE_TABLES:
         _point_at_case(table, "complaint_id", "case_id", "case_file")
-    _rename_case_constraints("complaint_id", "case_id")
+    _create_case_clock_index("case_id", CASE_CLOCK)
     if not postgres:
         _create_sqlite_history_triggers()
 
@@ -99,38 +103,53 @@ def downgrade() -> None:
         raise RuntimeError("contract reviews are recorded: they have no place before 0030")
     if not postgres:
         _drop_sqlite_history_triggers()
-    _rename_case_constraints("case_id", "complaint_id")
+    op.drop_index(CASE_CLOCK, table_name="deadline")
     for table in ENGINE_TABLES:
         _point_at_case(table, "case_id", "complaint_id", "complaint")
+    _create_case_clock_index("complaint_id", "uq_deadline_complaint_step_cycle")
     if not postgres:
         _create_sqlite_history_triggers()
-    with op.batch_alter_table("complaint") as batch_op:
-        batch_op.drop_constraint("fk_complaint_id_case_file", type_="foreignkey")
+    with _keeping_lot_key_index():
+        with op.batch_alter_table("complaint") as batch_op:
+            batch_op.drop_constraint("fk_complaint_id_case_file", type_="foreignkey")
     op.drop_table("case_file")
 
 
+@contextlib.contextmanager
+def _keeping_lot_key_index() -> Iterator[None]:
+    """SQLite's batch rebuild of a table cannot reflect an index on an expression, so it
+    would lose the complaint's lot key index (0029): dropped before, made again after."""
+    op.drop_index(LOT_KEY_INDEX, table_name="complaint")
+    yield
+    op.create_index(
+        LOT_KEY_INDEX, "complaint", [sa.text("lower(trim(lot_number))")]
+    )
+
+
 def _point_at_case(table: str, old: str, new: str, referred: str) -> None:
+    """Rename the column and move its foreign key; the history's (case, seq) key with it (a
+    batch rebuild copies the table's constraints by column name, so it goes first)."""
     old_referred = "complaint" if referred == "case_file" else "case_file"
     with op.batch_alter_table(table) as batch_op:
+        if table == "history":
+            batch_op.drop_constraint(f"uq_history_{old}_seq", type_="unique")
         batch_op.drop_constraint(f"fk_{table}_{old}_{old_referred}", type_="foreignkey")
         batch_op.drop_index(f"ix_{table}_{old}")
         batch_op.alter_column(old, new_column_name=new, existing_type=sa.Integer())
+    # Alembic's batch cannot index a column it renames in the same batch: a second batch.
+    with op.batch_alter_table(table) as batch_op:
         batch_op.create_index(f"ix_{table}_{new}", [new], unique=False)
         batch_op.create_foreign_key(f"fk_{table}_{new}_{referred}", referred, [new], ["id"])
+        if table == "history":
+            batch_op.create_unique_constraint(f"uq_history_{new}_seq", [new, "seq"])
 
 
-def _rename_case_constraints(old: str, new: str) -> None:
-    """The history's (case, seq) key and a case's own clock per step and round."""
-    clock_index = {"complaint_id": "uq_deadline_complaint_step_cycle", "case_id": CASE_CLOCK}
-    old_clock, new_clock = clock_index[old], clock_index[new]
-    with op.batch_alter_table("history") as batch_op:
-        batch_op.drop_constraint(f"uq_history_{old}_seq", type_="unique")
-        batch_op.create_unique_constraint(f"uq_history_{new}_seq", [new, "seq"])
-    op.drop_index(old_clock, table_name="deadline")
+def _create_case_clock_index(column: str, name: str) -> None:
+    """A case's own clock: one per step and round (a task's clocks are the task's)."""
     op.create_index(
-        new_clock,
+        name,
         "deadline",
-        [new, "step", "cycle"],
+        [column, "step", "cycle"],
         unique=True,
         sqlite_where=sa.text("task_id IS NULL"),
         postgresql_where=sa.text("task_id IS NULL"),
