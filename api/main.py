@@ -39,6 +39,7 @@ from api.routes import (
     products,
     recurrence,
     reports,
+    reviews,
     tasks,
     users,
 )
@@ -263,6 +264,7 @@ def create_app() -> FastAPI:
         comments.router,
         company.router,
         users.router,
+        reviews.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -30,6 +30,15 @@ from models.quality import (
 )
 from models.recurrence import RecurrenceRuleRow
 from models.resolution import Resolution
+from models.review import (
+    Contract,
+    ContractComplaint,
+    ContractVersion,
+    Delivery,
+    Review,
+    ReviewAnswer,
+    ReviewMeeting,
+)
 from models.satisfaction import SatisfactionResponse
 from models.task import Task
 from models.user import User, WebSession
@@ -45,11 +54,15 @@ __all__ = [
     "CompanyProfile",
     "Complaint",
     "ComplaintLink",
+    "Contract",
+    "ContractComplaint",
+    "ContractVersion",
     "Customer",
     "CustomerMessage",
     "Deadline",
     "DeadlinePolicyRow",
     "DefectCode",
+    "Delivery",
     "EffectivenessCheck",
     "HistoryEntry",
     "IdempotencyRecord",
@@ -65,6 +78,9 @@ __all__ = [
     "ReferenceCounter",
     "RelayHeartbeat",
     "Resolution",
+    "Review",
+    "ReviewAnswer",
+    "ReviewMeeting",
     "SatisfactionResponse",
     "Task",
     "User",

@@ -1,10 +1,11 @@
 """Column types and conventions shared by every table."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Table, TypeDecorator
+from sqlalchemy import JSON, DateTime, String, Table, TypeDecorator
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
@@ -36,6 +37,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """An exact amount of money, kept as its decimal text (SQLite has no exact decimal)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def money_field(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DecimalText(), nullable=nullable))
 
 
 def utc_field(*, nullable: bool = True, index: bool = False, default: Any = None) -> Any:

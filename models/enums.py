@@ -89,8 +89,6 @@ class TaskKind(StrEnum):
     triage_mail = "triage_mail"
     call_customer = "call_customer"
     department_review = "department_review"  # a department's answer to a contract review
-    review_decision = "review_decision"  # sales decides a review its departments answered
-    review_approval = "review_approval"  # the general manager approves a special contract
 
 
 class TaskStatus(StrEnum):
@@ -255,6 +253,24 @@ class HistoryAction(StrEnum):
     company_profile_changed = "company_profile_changed"
     company_logo_changed = "company_logo_changed"
     due_dates_moved = "due_dates_moved"  # the business calendar changed (a closure day)
+    # Contract and order review (workflow/reviews.py) and the contract ledger
+    start_review = "start_review"
+    answer_review = "answer_review"
+    ask_customer_about_review = "ask_customer_about_review"
+    record_customer_answer = "record_customer_answer"
+    complete_review_round = "complete_review_round"
+    renegotiate_review = "renegotiate_review"
+    accept_review = "accept_review"
+    decline_review = "decline_review"
+    record_review_meeting = "record_review_meeting"
+    approve_review = "approve_review"
+    reject_review = "reject_review"
+    withdraw_review = "withdraw_review"
+    record_order_confirmation = "record_order_confirmation"
+    contract_entered = "contract_entered"  # an accepted review's terms in the ledger
+    record_delivery = "record_delivery"
+    change_contract = "change_contract"
+    complaint_linked_to_contract = "complaint_linked_to_contract"
 
 
 class ReviewKind(StrEnum):

@@ -27,6 +27,10 @@ class NoticeKind(StrEnum):
     mention = "mention"  # a colleague mentioned in an internal comment
     task_assigned = "task_assigned"  # a task handed to a colleague: told to them
     password_reset = "password_reset"  # noqa: S105 - a one-time password link, to the user
+    review_task = "review_task"  # a contract review waits for a department's answer
+    review_waiting = "review_waiting"  # a review waits for sales' decision or the GM's approval
+    review_answer = "review_answer"  # to the customer: accepted, with conditions, or declined
+    review_question = "review_question"  # to the customer: a department's question
 
 
 class NoticeStatus(StrEnum):

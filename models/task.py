@@ -9,6 +9,7 @@ from models.base import enum_field, json_field, utc_field
 from models.call import CallRecord
 from models.deadline import DeadlinePublic
 from models.enums import Department, Severity, TaskKind, TaskStatus, Verdict
+from models.review import DepartmentReviewAnswer
 from models.triage import MailTriage
 
 # A task still to be done, as the queue's partial indexes name it. A query uses those indexes
@@ -65,7 +66,10 @@ class Task(SQLModel, table=True):
 
 class TaskPublic(SQLModel):
     id: int
-    complaint_reference: str
+    complaint_reference: str = Field(
+        description="The reference of the case the task is of: a complaint's (CMP-, FBK-) "
+        "or a contract review's (CR-)."
+    )
     department: Department
     kind: TaskKind
     status: TaskStatus
@@ -299,6 +303,7 @@ Completion = (
     | InquiryAnswer
     | MailTriage
     | CallRecord
+    | DepartmentReviewAnswer
 )
 TaskCompletion = Annotated[
     Completion,

@@ -19,7 +19,7 @@ from models.complaint import (
     ComplaintCreated,
     CustomerResponse,
 )
-from models.customer import Customer
+from models.customer import Customer, CustomerCreate
 from models.enums import HistoryAction, ProcessKind
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
@@ -95,18 +95,20 @@ def customer_by_email(session: Session, email: str) -> Customer | None:
     ).first()
 
 
-def _customer_for(session: Session, data: ComplaintCreate) -> Customer:
+def customer_for(
+    session: Session, customer_id: int | None, new_customer: CustomerCreate | None
+) -> Customer:
     """The existing customer named, the one on file with the same e-mail address, or a new
     one: the same customer logged twice is one customer."""
-    if data.customer_id is not None:
-        customer = session.get(Customer, data.customer_id)
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
         if customer is None:
-            raise InvalidInput("customer_id", f"no customer with id {data.customer_id}")
+            raise InvalidInput("customer_id", f"no customer with id {customer_id}")
         return customer
-    assert data.customer is not None
-    if data.customer.email and (known := customer_by_email(session, data.customer.email)):
+    assert new_customer is not None
+    if new_customer.email and (known := customer_by_email(session, new_customer.email)):
         return known
-    customer = Customer.model_validate(data.customer, update={"created_at": utcnow()})
+    customer = Customer.model_validate(new_customer, update={"created_at": utcnow()})
     session.add(customer)
     session.flush()
     return customer
@@ -115,7 +117,7 @@ def _customer_for(session: Session, data: ComplaintCreate) -> Customer:
 def _new_complaint(session: Session, data: ComplaintCreate, actor: Actor) -> Complaint:
     now = utcnow()
     received_at = data.received_at or now
-    customer = _customer_for(session, data)
+    customer = customer_for(session, data.customer_id, data.customer)
     product, product_id = product_for_intake(session, data.product_id, data.product)
     case = CaseFile(process=ProcessKind.complaint, created_at=now)
     session.add(case)

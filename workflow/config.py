@@ -1,5 +1,6 @@
 """One place for settings: environment variables (prefix ``CW_``) or a ``.env`` file."""
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -76,6 +77,24 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: int = 15
     department_emails: dict[str, list[str]] = Field(
         default_factory=lambda: dict(DEFAULT_DEPARTMENT_EMAILS)
+    )
+    review_currency: str = Field(
+        default="CNY", description="The currency of the contract review's thresholds"
+    )
+    review_special_value: Decimal = Field(
+        default=Decimal(1_000_000),
+        gt=0,
+        description="A contract or order of this value or more is special: review meeting "
+        "and the general manager's approval",
+    )
+    review_confirmation_value: Decimal = Field(
+        default=Decimal(10_000),
+        ge=0,
+        description="Below this value the delivery note confirms a phone, oral or fax order",
+    )
+    review_exchange_rates: dict[str, Decimal] = Field(
+        default_factory=lambda: {"CNY": Decimal(1)},
+        description="Value of one unit of each currency a review may be in, in review_currency",
     )
     allowed_target_schemes: list[str] = Field(default_factory=lambda: ["mailto", "mailtos"])
     allow_private_targets: bool = False

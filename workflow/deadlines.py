@@ -1,4 +1,5 @@
-"""Clocks on the steps of a complaint: started, met, paused and resumed here, and nowhere else.
+"""Clocks on the steps of a case (a complaint, a contract review): started, met, paused and
+resumed here, and nowhere else.
 
 Each clock keeps ``next_check_at``, the next moment the sweep has something to do for it
 (remind, escalate). The sweep selects on that indexed column alone.
@@ -15,6 +16,7 @@ from models.complaint import Complaint
 from models.deadline import Deadline, DeadlinePolicyRow, DeadlinePublic
 from models.task import Task
 from workflow.calendar import BusinessCalendar, company_calendar
+from workflow.cases import CaseRecord
 from workflow.clock import utcnow
 from workflow.rules import (
     BUSINESS_DAY_HOURS,
@@ -87,9 +89,17 @@ def hours_per_day(business_time: bool) -> float:
     return BUSINESS_DAY_HOURS if business_time else 24.0
 
 
+def _policy_subject(case: CaseRecord) -> tuple[Kind | None, Severity | None]:
+    """What a policy may be specific to: a complaint's kind and severity; a review's clocks
+    follow the step's general policy."""
+    if isinstance(case, Complaint):
+        return case.kind, case.severity
+    return None, None
+
+
 def start_clock(
     session: Session,
-    complaint: Complaint,
+    case: CaseRecord,
     step: Step,
     *,
     start: datetime,
@@ -102,23 +112,23 @@ def start_clock(
 ) -> Deadline | None:
     """Start the step's clock on the policy in force now; None if no policy covers the step.
 
-    A clock is the complaint's (one per step and round) or, with ``task``, that task's (one
+    A clock is the case's (one per step and round) or, with ``task``, that task's (one
     per task and step). ``hours`` overrides the time the policy allows (a sub-task's own
     time); reminders and escalation still follow the policy.
     ``new_complaint``: the complaint was created in this transaction, so it has no clock yet
     and nothing needs the clock's id before the commit (intake: no query, no flush)."""
     if not new_complaint:
-        existing = _existing_clock(session, complaint, step, cycle, task)
+        existing = _existing_clock(session, case, step, cycle, task)
         if existing is not None:
             return existing
-    policy = match_policy(effective_policies(session), step, complaint.kind, complaint.severity)
+    policy = match_policy(effective_policies(session), step, *_policy_subject(case))
     if policy is None:
         return None
     if hours is not None:
         policy = replace(policy, hours=hours)
     calendar = company_calendar()
     clock = Deadline(
-        case_id=id_of(complaint),
+        case_id=id_of(case),
         task_id=task.id if task else None,
         step=step,
         cycle=cycle,
@@ -142,9 +152,9 @@ def start_clock(
 
 
 def _existing_clock(
-    session: Session, complaint: Complaint, step: Step, cycle: int, task: Task | None
+    session: Session, case: CaseRecord, step: Step, cycle: int, task: Task | None
 ) -> Deadline | None:
-    query = select(Deadline).where(Deadline.case_id == complaint.id, Deadline.step == step)
+    query = select(Deadline).where(Deadline.case_id == case.id, Deadline.step == step)
     if task is not None:
         query = query.where(Deadline.task_id == task.id)
     else:
@@ -286,15 +296,20 @@ def planned_due(
     return company_calendar().add_hours(start, policy.hours, business_time=policy.business_time)
 
 
-def sync_due_dates(session: Session, complaint: Complaint) -> None:
-    """Copy the clocks' due dates onto the open tasks and the complaint (after a pause)."""
-    clocks = running_clocks(session, id_of(complaint))
+def sync_task_due_dates(session: Session, clocks: list[Deadline]) -> None:
+    """Copy the task clocks' due dates onto their open tasks (after a pause)."""
     for clock in clocks:
         if clock.task_id is not None and clock.step in TASK_MAIN_STEPS:
             task = session.get(Task, clock.task_id)
             if task is not None and task.due_at != clock.due_at:
                 task.due_at = clock.due_at
                 session.add(task)
+
+
+def sync_due_dates(session: Session, complaint: Complaint) -> None:
+    """Copy the clocks' due dates onto the open tasks and the complaint (after a pause)."""
+    clocks = running_clocks(session, id_of(complaint))
+    sync_task_due_dates(session, clocks)
     replies = [c for c in clocks if c.step is Step.customer_reply]
     if replies:
         complaint.reply_due_at = max(c.due_at for c in replies)

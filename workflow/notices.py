@@ -18,21 +18,13 @@ from models.user import User
 from notifications.ledger import queue_notice
 from notifications.templates import RenderedNotice, render_notice
 from workflow import calls
+from workflow.cases import CaseRecord
 from workflow.company import current_company
 from workflow.config import get_settings
 from workflow.db import read_session
-from workflow.rules import Department, Kind, Role, TaskKind, needs_investigation
+from workflow.rules import TASK_DEFINITIONS, Department, Kind, Role, TaskKind, needs_investigation
 
-TASK_LABELS = {
-    TaskKind.quality_assessment: "Quality assessment and investigation",
-    TaskKind.sales_review: "Sales review of quality's result",
-    TaskKind.subtask: "Sub-task",
-    TaskKind.capa_action: "Corrective or preventive action",
-    TaskKind.effectiveness_check: "Effectiveness check of the corrective actions",
-    TaskKind.answer_inquiry: "Answer the customer's inquiry",
-    TaskKind.triage_mail: "Triage a complaint made from a mail",
-    TaskKind.call_customer: "Call the customer and tell them the notice",
-}
+TASK_LABELS = {kind: definition.label for kind, definition in TASK_DEFINITIONS.items()}
 
 
 # Stands for the status token in stored notices; URL-safe and untouched by HTML escaping.
@@ -45,6 +37,8 @@ CUSTOMER_KINDS = frozenset(
         NoticeKind.satisfaction_invitation,
         NoticeKind.customer_question,
         NoticeKind.inquiry_answer,
+        NoticeKind.review_answer,
+        NoticeKind.review_question,
     }
 )
 
@@ -81,7 +75,7 @@ def _context(complaint: Complaint, customer: Customer, **extra: Any) -> dict[str
 
 def queue_to_addresses(
     session: Session,
-    complaint: Complaint,
+    case: CaseRecord,
     kind: NoticeKind,
     addresses: list[str],
     context: dict[str, Any],
@@ -91,7 +85,7 @@ def queue_to_addresses(
     return [
         queue_notice(
             session,
-            case_id=id_of(complaint),
+            case_id=id_of(case),
             kind=kind,
             recipient=address,
             rendered=rendered,

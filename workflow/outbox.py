@@ -16,15 +16,14 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select, update
 
-from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.outbox import EventStatus, OutboxEvent
+from workflow.cases import case_reference, lock_case_by_id, with_case_records
 from workflow.clock import utcnow
 from workflow.config import get_settings
 from workflow.db import write_session
 from workflow.errors import NotFound, RuleViolation
 from workflow.history import record_history
-from workflow.locking import lock_complaint_by_id
 
 PARKER = "flow:deliver-events"
 MAX_RETRY_WAIT_SECONDS = 3600.0
@@ -68,8 +67,7 @@ def claim_events(limit: int, lease_seconds: int) -> list[ClaimedEvent]:
     max_attempts = get_settings().event_max_attempts
     with write_session() as session:
         rows = session.exec(
-            select(OutboxEvent, Complaint.reference)
-            .join(Complaint, col(Complaint.id) == OutboxEvent.case_id)
+            with_case_records(select(OutboxEvent, case_reference()), OutboxEvent.case_id)
             .where(_claimable())
             .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
             .limit(limit)
@@ -165,7 +163,7 @@ def park_event(session: Session, event: OutboxEvent, error: str) -> None:
     event.failed_at = utcnow()
     event.last_error = error[:2000]
     session.add(event)
-    lock_complaint_by_id(session, event.case_id)
+    lock_case_by_id(session, event.case_id)
     record_history(
         session,
         case_id=event.case_id,
@@ -182,10 +180,9 @@ def count_failed_events(session: Session) -> int:
 
 
 def failed_events(session: Session, *, limit: int = 100) -> list[tuple[OutboxEvent, str]]:
-    """Parked events with their complaint's reference, the longest parked first."""
+    """Parked events with their case's reference, the longest parked first."""
     rows = session.exec(
-        select(OutboxEvent, Complaint.reference)
-        .join(Complaint, col(Complaint.id) == OutboxEvent.case_id)
+        with_case_records(select(OutboxEvent, case_reference()), OutboxEvent.case_id)
         .where(OutboxEvent.status == EventStatus.failed)
         .order_by(col(OutboxEvent.failed_at), col(OutboxEvent.id))
         .limit(limit)
@@ -203,7 +200,7 @@ def retry_event(event_id: str, *, by: str, reason: str) -> OutboxEvent:
             raise NotFound(f"no event {event_id}")
         if event.status != EventStatus.failed:
             raise RuleViolation(f"event {event_id} is {event.status.value}, not parked")
-        lock_complaint_by_id(session, event.case_id)
+        lock_case_by_id(session, event.case_id)
         record_history(
             session,
             case_id=event.case_id,

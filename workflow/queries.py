@@ -14,6 +14,7 @@ from models.history import HistoryEntryPublic
 from models.mail import CustomerMessage, CustomerMessagePublic
 from models.notification import Notification, NotificationPublic
 from models.resolution import Resolution, ResolutionPublic
+from models.review import Review
 from models.task import Task, TaskPublic
 from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
@@ -117,15 +118,17 @@ def list_complaints(
     return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
 
 
-def complaint_references(session: Session, ids: set[int | None]) -> dict[int, str]:
-    """The references of the complaints with these ids (None and unknown ids left out)."""
+def case_references(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The references of the cases (complaints, reviews) with these ids (None and unknown ids
+    left out)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = session.exec(
-        select(Complaint.id, Complaint.reference).where(col(Complaint.id).in_(wanted))
-    )
-    return {i: r for i, r in rows if i is not None}
+    found: dict[int, str] = {}
+    for record in (Complaint, Review):
+        rows = session.exec(select(record.id, record.reference).where(col(record.id).in_(wanted)))
+        found.update({i: r for i, r in rows if i is not None})
+    return found
 
 
 def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
@@ -363,12 +366,11 @@ def task_view(session: Session, task_id: int) -> TaskPublic:
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    complaint = session.get(Complaint, task.case_id)
-    assert complaint is not None
+    reference = case_references(session, {task.case_id})[task.case_id]
     names = _usernames(session, {task.assignee_id})
     clocks = task_clocks(session, [task_id])
     return task_public(
-        task, complaint.reference, names.get(task.assignee_id or -1), utcnow(), clocks.get(task_id)
+        task, reference, names.get(task.assignee_id or -1), utcnow(), clocks.get(task_id)
     )
 
 

@@ -12,6 +12,8 @@ from workflow.rules import Kind
 
 PREFIXES = {Kind.complaint: "CMP"}
 FEEDBACK_PREFIX = "FBK"
+REVIEW_PREFIX = "CR"  # a contract or order review
+CONTRACT_PREFIX = "CT"  # an accepted contract or order in the ledger
 
 
 def provisional_reference() -> str:
@@ -21,8 +23,12 @@ def provisional_reference() -> str:
 
 
 def next_reference(session: Session, kind: Kind, year: int) -> str:
+    """A complaint's or a feedback's next reference."""
+    return take_reference(session, PREFIXES.get(kind, FEEDBACK_PREFIX), year)
+
+
+def take_reference(session: Session, prefix: str, year: int) -> str:
     """Take the next number in the caller's transaction (an upsert: no race on first use)."""
-    prefix = PREFIXES.get(kind, FEEDBACK_PREFIX)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = table_of(ReferenceCounter)
     statement = (

@@ -1,6 +1,7 @@
 """What the system does on each outbox event: open the next task, move the complaint, queue
-the notices. Called by the delivery flow; each handler runs in one transaction that also
-marks the event handled, so a second delivery of the same event finds nothing to do."""
+the notices (a contract review's: ``workflow/review_routing.py``). Called by the delivery
+flow; each handler runs in one transaction that also marks the event handled, so a second
+delivery of the same event finds nothing to do."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -9,18 +10,20 @@ from sqlmodel import Session, select
 
 from models.base import id_of
 from models.complaint import Complaint
-from models.enums import HistoryAction
+from models.enums import HistoryAction, ReviewStatus
 from models.mail import InboundMail, MailOutcome
 from models.notification import Notification
 from models.outbox import OutboxEvent
 from models.task import Task
 from workflow import deadlines, notices, recurrence
+from workflow.cases import lock_review_by_id
 from workflow.clock import utcnow
 from workflow.db import write_session
 from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.history import record_history
 from workflow.outbox import lock_event_for_handling, mark_handled
 from workflow.resolutions import latest_resolution
+from workflow.review_routing import REVIEW_HANDLERS
 from workflow.rules import (
     CUSTOMER_CONTACT,
     ENDED_BY_PERSON,
@@ -222,16 +225,27 @@ HANDLERS: dict[EventKind, Callable[[Session, Complaint, OutboxEvent], list[Notif
 }
 
 
+def _handle_review_event(session: Session, event: OutboxEvent) -> list[Notification]:
+    review = lock_review_by_id(session, event.case_id)
+    # A review withdrawn before its event came owes nothing (a decision's answer is owed).
+    if review.status is ReviewStatus.withdrawn:
+        return []
+    return REVIEW_HANDLERS[event.kind](session, review, event)
+
+
 def handle_event(event_id: str) -> list[int]:
     """Handle one event once; the ids of the notices it queued (empty if already handled)."""
     with write_session() as session:
         event = lock_event_for_handling(session, event_id)
         if event is None:
             return []
-        complaint = lock_complaint_by_id(session, event.case_id)
-        # A complaint withdrawn or closed as a duplicate before its event came owes nothing.
-        ended = complaint.status in ENDED_BY_PERSON
-        queued = [] if ended else HANDLERS[EventKind(event.kind)](session, complaint, event)
+        if event.kind in REVIEW_HANDLERS:
+            queued = _handle_review_event(session, event)
+        else:
+            complaint = lock_complaint_by_id(session, event.case_id)
+            # A complaint withdrawn or closed as a duplicate before its event came owes nothing.
+            ended = complaint.status in ENDED_BY_PERSON
+            queued = [] if ended else HANDLERS[EventKind(event.kind)](session, complaint, event)
         mark_handled(session, event)
         session.commit()
         return [n.id for n in queued if n.id is not None]

@@ -20,6 +20,7 @@ from models.enums import HistoryAction
 from models.notification import NoticeKind, Notification
 from models.user import User
 from workflow.away import deputy_while_away
+from workflow.cases import CaseRecord, case_reference, lock_case_by_id, with_case_records
 from workflow.clock import utcnow
 from workflow.closing import close_silent_complaint
 from workflow.config import get_settings
@@ -37,7 +38,6 @@ from workflow.rules import (
     EscalationLevel,
     Step,
 )
-from workflow.transitions import lock_complaint_by_id
 from workflow.triage_due import route_untriaged
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ STEP_LABELS = {
     Step.inquiry_answer: "Answer to the customer's inquiry",
     Step.mail_triage: "Sales' triage of a mail (routes with defaults by itself)",
     Step.customer_call: "Call to the customer (a notice we cannot mail)",
+    Step.department_review: "A department's review of a contract or order",
+    Step.review_decision: "Sales' decision on a reviewed contract or order",
+    Step.review_approval: "The general manager's approval of a special contract",
 }
 LEVEL_LABELS = {
     EscalationLevel.assignee: "the assignee",
@@ -76,8 +79,9 @@ def due_clocks(limit: int) -> list[DueClock]:
     """Clocks with something to do now, by the index on ``next_check_at`` alone."""
     with read_session() as session:
         rows = session.exec(
-            select(Deadline.id, Complaint.reference, Deadline.step)
-            .join(Complaint, col(Complaint.id) == Deadline.case_id)
+            with_case_records(
+                select(Deadline.id, case_reference(), Deadline.step), Deadline.case_id
+            )
             .where(col(Deadline.next_check_at) <= utcnow())
             .order_by(col(Deadline.next_check_at))
             .limit(limit)
@@ -115,14 +119,21 @@ def _late_label(clock: Deadline, late: float) -> str:
     return f"{late:.1f} {unit}"
 
 
-def _context(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> dict:
+def _subject(case: CaseRecord) -> dict[str, str | None]:
+    """What the case is about, as a reminder names it."""
+    if isinstance(case, Complaint):
+        return {"product": case.product, "severity": case.severity.value}
+    kind = "special" if case.special else "regular"
+    return {"subject_label": f"{kind.capitalize()} {case.kind.value}", "product": case.title}
+
+
+def _context(session: Session, case: CaseRecord, clock: Deadline, now: datetime) -> dict:
     _, left, late = clock_figures(clock, now)
-    customer = session.get(Customer, complaint.customer_id)
+    customer = session.get(Customer, case.customer_id)
     owner = session.get(User, clock.owner_id) if clock.owner_id else None
     return {
-        "reference": complaint.reference,
-        "product": complaint.product,
-        "severity": complaint.severity.value,
+        "reference": case.reference,
+        **_subject(case),
         "customer_name": customer.name if customer else "?",
         "step_label": STEP_LABELS[clock.step],
         "due_at": clock.due_at,
@@ -134,7 +145,7 @@ def _context(session: Session, complaint: Complaint, clock: Deadline, now: datet
     }
 
 
-def _remind(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
+def _remind(session: Session, complaint: CaseRecord, clock: Deadline, now: datetime) -> list:
     to = recipients(session, clock, REMINDER_AUDIENCE)
     context = _context(session, complaint, clock, now)
     queued = queue_to_addresses(
@@ -152,7 +163,7 @@ def _remind(session: Session, complaint: Complaint, clock: Deadline, now: dateti
     return queued
 
 
-def _escalate(session: Session, complaint: Complaint, clock: Deadline, now: datetime) -> list:
+def _escalate(session: Session, complaint: CaseRecord, clock: Deadline, now: datetime) -> list:
     level = EscalationLevel(clock.escalation_level + 1)
     to = sorted(
         {*recipients(session, clock, ESCALATION_LADDER[level]), *_deputy_emails(session, clock)}
@@ -227,22 +238,24 @@ def _do_due(session: Session, clock_id: int, now: datetime) -> list[Notification
     clock = session.get(Deadline, clock_id)
     if clock is None:
         return []
-    complaint = lock_complaint_by_id(session, clock.case_id)
+    case = lock_case_by_id(session, clock.case_id)
     clock = session.exec(select(Deadline).where(Deadline.id == clock_id).with_for_update()).one()
     if clock.next_check_at is None or clock.next_check_at > now:
         return []  # done by an earlier or concurrent sweep
     queued: list[Notification] = []
     if clock.step in ROUTES_WHEN_DUE:
         if now >= clock.due_at:
-            route_untriaged(session, complaint, clock)
+            assert isinstance(case, Complaint), "only a complaint's mail is triaged"
+            route_untriaged(session, case, clock)
     elif clock.step in CLOSES_WHEN_DUE:
         if now >= clock.due_at:
-            queued = close_silent_complaint(session, complaint, clock)
+            assert isinstance(case, Complaint), "only a complaint closes by itself"
+            queued = close_silent_complaint(session, case, clock)
     elif clock.escalation_level == EscalationLevel.none and now < clock.due_at:
         if clock.reminded_at is None:
-            queued = _remind(session, complaint, clock, now)
+            queued = _remind(session, case, clock, now)
     elif clock.escalation_level < TOP_LEVEL:
-        queued = _escalate(session, complaint, clock, now)
+        queued = _escalate(session, case, clock, now)
     clock.next_check_at = next_check(clock)
     session.add(clock)
     session.flush()

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 from models.base import id_of
 from models.call import CallRecord
 from models.complaint import Complaint
-from models.enums import HistoryAction
+from models.enums import HistoryAction, TaskKind
 from models.resolution import Resolution
+from models.review import DepartmentReviewAnswer
 from models.task import (
     ActionDone,
     Completion,
@@ -22,7 +23,7 @@ from models.task import (
     Task,
 )
 from models.triage import MailTriage
-from workflow import calls, capa, deadlines, effectiveness, notices
+from workflow import calls, capa, deadlines, effectiveness, notices, reviews
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -49,6 +50,11 @@ def lock_task_and_complaint(session: Session, task_id: int) -> tuple[Task, Compl
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
+    if task.kind is TaskKind.department_review:
+        raise RuleViolation(
+            f"task {task_id} is a department's review of a contract: claim it or answer it "
+            "(kind department_review)"
+        )
     complaint = lock_complaint_by_id(session, task.case_id)
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).one()
     return task, complaint
@@ -75,6 +81,8 @@ def take_task(session: Session, task: Task, actor: Actor) -> None:
 
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     require_permission(actor.role, Action.claim_task)
+    if _is_review_task(session, task_id):
+        return reviews.claim_review_task(session, task_id, actor)
     task, complaint = lock_task_and_complaint(session, task_id)
     if task.status is TaskStatus.claimed and task.assignee_id == actor.user_id:
         return task  # already this actor's: claiming again changes nothing
@@ -253,7 +261,16 @@ def _completion_action(completion: Completion) -> Action:
     return Action.answer_subtask
 
 
+def _is_review_task(session: Session, task_id: int) -> bool:
+    task = session.get(Task, task_id)
+    return task is not None and task.kind is TaskKind.department_review
+
+
 def complete_task(session: Session, *, task_id: int, completion: Completion, actor: Actor) -> Task:
+    """Dispatch on the task's process: a contract review's department answer goes to
+    ``workflow.reviews``; a complaint's tasks are completed here."""
+    if isinstance(completion, DepartmentReviewAnswer) and _is_review_task(session, task_id):
+        return reviews.answer_department_review(session, task_id, completion, actor)
     task, complaint = lock_task_and_complaint(session, task_id)
     expected = TASK_DEFINITIONS[task.kind].answer_kind
     if completion.kind != expected:

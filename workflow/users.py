@@ -14,6 +14,8 @@ DEMO_USERS = [
     ("sales", "Sam Sales", Role.sales, Department.sales),
     ("quality", "Quinn Quality", Role.quality, Department.quality),
     ("technical", "Tess Technical", Role.technical, Department.technical),
+    ("production", "Pat Production", Role.production, Department.production),
+    ("procurement", "Percy Procurement", Role.procurement, Department.procurement),
     ("manager", "Morgan Manager (quality manager)", Role.manager, Department.quality),
     ("gm", "Grace General-Manager", Role.general_manager, Department.management),
     ("admin", "Ada Admin", Role.admin, None),

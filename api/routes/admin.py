@@ -13,7 +13,7 @@ from workflow.delivery import mark_notice_done, release_notice
 from workflow.history_verify import ProblemKind
 from workflow.history_verify import verify_history as verify_whole_history
 from workflow.outbox import failed_events, retry_event
-from workflow.queries import complaint_references
+from workflow.queries import case_references
 from workflow.rules import Action
 from workflow.transitions import Actor
 
@@ -60,7 +60,7 @@ def list_held(
     session: SessionDep, _: Annotated[Actor, allowed(Action.release_notices)]
 ) -> list[HeldNotice]:
     notices = held_notices(session)
-    references = complaint_references(session, {n.case_id for n in notices})
+    references = case_references(session, {n.case_id for n in notices})
     return [
         HeldNotice.model_validate(
             n,
@@ -185,5 +185,5 @@ def retry_failed_event(
     actor: Annotated[Actor, allowed(Action.retry_events)],
 ) -> EventPublic:
     event = retry_event(str(event_id), by=actor.name, reason=body.reason)
-    references = complaint_references(session, {event.case_id})
+    references = case_references(session, {event.case_id})
     return _event_public(event, references.get(event.case_id, str(event.case_id)))

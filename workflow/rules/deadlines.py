@@ -51,6 +51,11 @@ DEFAULT_POLICIES: dict[PolicyKey, DeadlinePolicy] = {
     (Step.mail_triage, None, None): DeadlinePolicy(hours=4),
     # A notice we cannot mail: sales phones it to the customer.
     (Step.customer_call, None, None): _days(1),
+    # Contract and order review: each department's answer, sales' decision once they have
+    # answered, the general manager's approval of a special contract.
+    (Step.department_review, None, None): _days(3),
+    (Step.review_decision, None, None): _days(2),
+    (Step.review_approval, None, None): _days(3),
 }
 
 # Clocks that are not ours to keep: when one falls due the system makes this transition
@@ -62,7 +67,10 @@ SYSTEM_ACTS_WHEN_DUE = frozenset(CLOSES_WHEN_DUE) | frozenset(ROUTES_WHEN_DUE)
 
 
 def match_policy(
-    policies: dict[PolicyKey, DeadlinePolicy], step: Step, kind: Kind, severity: Severity
+    policies: dict[PolicyKey, DeadlinePolicy],
+    step: Step,
+    kind: Kind | None,
+    severity: Severity | None,
 ) -> DeadlinePolicy | None:
     """The most specific policy for the step: kind and severity, kind, severity, any."""
     for key in (

@@ -46,6 +46,10 @@ class ProcessDefinition(Generic[S]):
     statuses: type[S]
     open_statuses: frozenset[S]
     transitions: Mapping[Action, Transition[S]]
+    # The status that waits on the customer (what it came from is kept, for RESUME), and
+    # where RESUME leads when nothing was kept.
+    waiting: S | None = None
+    resume_default: S | None = None
 
     def refusal(self, current: S, action: Action) -> RuleViolation | None:
         found = self.transitions.get(action)

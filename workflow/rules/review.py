@@ -75,8 +75,9 @@ def questions_for(department: Department) -> tuple[ReviewQuestion, ...]:
 class ReviewEvent(StrEnum):
     """A review's outbox events, each handled once by the delivery flow."""
 
-    started = "review.started"  # open a task for each department concerned
-    round_started = "review.round_started"  # renegotiated: the departments concerned again
+    # One per department asked in a round (at the start, and again after a renegotiation):
+    # opens that department's task. Payload: department, round.
+    department_asked = "review.department_asked"
     round_complete = "review.round_complete"  # every department answered: sales decides
     approval_requested = "review.approval_requested"  # the general manager's task and notice
     decided = "review.decided"  # the customer's answer; an accepted one enters the ledger
@@ -125,7 +126,6 @@ REVIEW_TRANSITIONS: Mapping[Action, Transition[ReviewStatus]] = MappingProxyType
                 {ReviewStatus.with_sales},
                 ReviewStatus.in_review,
                 None,
-                ReviewEvent.round_started,
             ),
             _t(
                 Action.accept_review,
@@ -377,6 +377,25 @@ REVIEW_ACTIONS = (
 def available_review_actions(review: ReviewFacts, actor: Actor) -> list[Action]:
     """What ``actor`` may do on the review now: the pages' buttons and the API's list."""
     return [a for a in REVIEW_ACTIONS if review_refusal(a, review, actor) is None]
+
+
+def review_task_refusal(
+    action: Action, department: Department, task_open: bool, review: ReviewFacts, actor: Actor
+) -> Refusal | None:
+    """Why ``actor`` may not claim or answer a department's review task now: only that
+    department's own people (or a colleague standing in) work it, while the round is open."""
+    refusal = permission_refusal(actor.role, action)
+    if refusal is not None:
+        return refusal
+    if actor.department != department.value:
+        return NotAllowed(f"this review task is {department.value}'s: {actor.name} cannot work it")
+    if not task_open:
+        return RuleViolation("this review task is already answered")
+    if review.status is ReviewStatus.waiting_on_customer:
+        return RuleViolation("the review waits for the customer's answer to a question")
+    if review.status is not ReviewStatus.in_review:
+        return RuleViolation(f"the review is {review.status.value}: its round is over")
+    return None
 
 
 def customer_answer(review: ReviewFacts) -> str:

@@ -105,7 +105,12 @@ RATING_INVITED_AFTER = frozenset({Action.record_acceptance, Action.close_without
 
 
 COMPLAINT_PROCESS = ProcessDefinition(
-    name="complaint", statuses=Status, open_statuses=OPEN_STATUSES, transitions=TRANSITIONS
+    name="complaint",
+    statuses=Status,
+    open_statuses=OPEN_STATUSES,
+    transitions=TRANSITIONS,
+    waiting=Status.waiting_on_customer,
+    resume_default=Status.with_quality,
 )
 
 

@@ -132,6 +132,17 @@ TASK_DEFINITIONS: dict[TaskKind, TaskDefinition] = {
             "call_record",
             outlives_complaint=True,
         ),
+        # A contract review's department answers for its part (workflow/reviews.py).
+        TaskDefinition(
+            TaskKind.department_review,
+            "Review of a contract or order for your department",
+            Step.department_review,
+            (),
+            frozenset({Action.claim_task, Action.answer_review}),
+            frozenset({Action.answer_review}),
+            None,  # one task per department concerned
+            "department_review",
+        ),
     )
 }
 

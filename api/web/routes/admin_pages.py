@@ -24,7 +24,7 @@ from notifications.ledger import count_held_notices, held_notices
 from workflow.delivery import mark_notice_done, release_notice
 from workflow.errors import NotAllowed, NotFound, RuleViolation
 from workflow.outbox import count_failed_events, failed_events, retry_event
-from workflow.queries import complaint_references
+from workflow.queries import case_references
 from workflow.rules import Action, Actor, may
 
 router = page_router()
@@ -164,7 +164,7 @@ def held_notices_page(
     _: Annotated[Actor, page_for(Action.release_notices)],
 ) -> Response:
     notices = held_notices(session)
-    references = complaint_references(session, {n.case_id for n in notices})
+    references = case_references(session, {n.case_id for n in notices})
     rows = [_notice_row(n, references) for n in notices]
     return render(request, "admin_notices.html", {"title": "Held notices", "notices": rows})
 

@@ -1,0 +1,167 @@
+"""Contract and order review: sales start one, the departments answer on their tasks
+(``/tasks/{id}/complete`` with ``kind: department_review``), sales or the general manager
+decide."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, status
+
+from api.deps import SessionDep, WriteSessionDep, allowed
+from models.review import (
+    OrderConfirmationRecord,
+    ReviewCreate,
+    ReviewCustomerAnswer,
+    ReviewDecision,
+    ReviewMeetingRecord,
+    ReviewPublic,
+    ReviewQuestionToCustomer,
+)
+from workflow import reviews
+from workflow.review_view import review_public
+from workflow.rules import Action
+from workflow.transitions import Actor
+
+router = APIRouter(prefix="/reviews", tags=["contract review"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No contract review with this reference"}
+}
+DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    403: {"description": "Not your role's decision"},
+    409: {"description": "The review's state does not allow it, or it changed (version)"},
+    422: {"description": "Invalid data, or a reason missing"},
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Start the review of a contract, tender or order",
+    description="Sales enter what the customer asks for. Special criteria are flagged by "
+    "sales; a value at or above the policy's threshold (CW_REVIEW_SPECIAL_VALUE, in "
+    "CW_REVIEW_CURRENCY) makes it special by itself. Each department concerned (all five by "
+    "default) gets a task on its own clock within about a second. A phone, oral or fax order "
+    "at or above CW_REVIEW_CONFIRMATION_VALUE needs its order confirmation recorded before "
+    "it is accepted. A change of an accepted contract starts from the contract: "
+    "`POST /contracts/{id}/changes`.",
+    responses={
+        403: {"description": "Only sales start a review"},
+        422: {
+            "description": "Invalid data: an unknown currency, departments left out of a "
+            "contract or a special order, or without a reason"
+        },
+    },
+)
+def start_review(
+    data: ReviewCreate,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.start_review)],
+) -> ReviewPublic:
+    review = reviews.start_review(session, data, actor)
+    return review_public(session, review, actor)
+
+
+@router.get(
+    "/{reference}",
+    summary="A contract review",
+    description="Its terms, the departments' tasks with their questions, every answer by "
+    "round, the review meeting, the decision and what the customer is told, the contract it "
+    "entered in the ledger, and what you may do now (`available_actions`).",
+    responses=NOT_FOUND,
+)
+def read_review(
+    reference: str,
+    session: SessionDep,
+    actor: Annotated[Actor, allowed(Action.read_reviews)],
+) -> ReviewPublic:
+    return review_public(session, reviews.get_review(session, reference), actor)
+
+
+@router.post(
+    "/{reference}/decision",
+    summary="Decide a reviewed contract",
+    description="Sales decide a regular review once every department answered: `accept` "
+    "(only when no department cannot meet it; conditions go to the customer), `decline` "
+    "(with a reason), `renegotiate` (a new round for the departments concerned: by default "
+    "those that set a condition or cannot meet it), or `withdraw`. A special review is "
+    "decided by the general manager after its review meeting: `approve` or `reject` (with "
+    "a reason). The customer is told the answer once; an accepted one enters the contract "
+    "ledger.",
+    responses=DECISION_ERRORS,
+)
+def decide(
+    reference: str,
+    body: ReviewDecision,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.read_reviews)],
+) -> ReviewPublic:
+    review = reviews.decide(session, reference, body, actor)
+    return review_public(session, review, actor)
+
+
+@router.post(
+    "/{reference}/meeting",
+    summary="Record a special contract's review meeting",
+    description="Date, attendees and minutes; the review then waits for the general "
+    "manager's approval, who is told.",
+    responses=DECISION_ERRORS,
+)
+def record_meeting(
+    reference: str,
+    body: ReviewMeetingRecord,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.record_review_meeting)],
+) -> ReviewPublic:
+    review = reviews.record_meeting(session, reference, body, actor)
+    return review_public(session, review, actor)
+
+
+@router.post(
+    "/{reference}/confirmation",
+    summary="Record a phone, oral or fax order's confirmation",
+    description="Every requirement confirmed back to the customer: with whom, when, what.",
+    responses=DECISION_ERRORS,
+)
+def record_confirmation(
+    reference: str,
+    body: OrderConfirmationRecord,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.record_order_confirmation)],
+) -> ReviewPublic:
+    review = reviews.record_confirmation(session, reference, body, actor)
+    return review_public(session, review, actor)
+
+
+@router.post(
+    "/{reference}/questions",
+    summary="Ask the customer a question about the review",
+    description="A department asked in the review asks through sales: the customer gets "
+    "the question by mail in their language, and the review's clocks pause until sales "
+    "record the answer.",
+    responses=DECISION_ERRORS,
+)
+def ask_customer(
+    reference: str,
+    body: ReviewQuestionToCustomer,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.ask_customer_about_review)],
+) -> ReviewPublic:
+    review = reviews.ask_customer(session, reference, body, actor)
+    return review_public(session, review, actor)
+
+
+@router.post(
+    "/{reference}/customer-answer",
+    summary="Record the customer's answer to a question",
+    description="The departments' clocks run again, their due dates moved by the time paused.",
+    responses=DECISION_ERRORS,
+)
+def record_customer_answer(
+    reference: str,
+    body: ReviewCustomerAnswer,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.record_customer_answer)],
+) -> ReviewPublic:
+    review = reviews.record_customer_answer(session, reference, body, actor)
+    return review_public(session, review, actor)
