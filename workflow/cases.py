@@ -55,6 +55,14 @@ def process_of(session: Session, case_id: int) -> ProcessKind:
     return case.process
 
 
+def case_record(session: Session, case_id: int) -> CaseRecord:
+    """The complaint or the review, read (not locked)."""
+    record = session.get(Complaint, case_id) or session.get(Review, case_id)
+    if record is None:
+        raise NotFound(f"no case with id {case_id}")
+    return record
+
+
 def lock_case_by_id(session: Session, case_id: int) -> CaseRecord:
     """The complaint or the review, locked: every change of a case starts here."""
     if process_of(session, case_id) is ProcessKind.review:

@@ -19,14 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.calendar import ClosureCreate, ClosureDay
+from models.complaint import Complaint
 from models.deadline import Deadline
 from models.enums import HistoryAction, Step
 from workflow.calendar import BusinessCalendar, company_calendar, forget_calendar
+from workflow.cases import lock_case_by_id
 from workflow.clock import utcnow
-from workflow.deadlines import next_check, sync_due_dates, time_from_start
+from workflow.deadlines import next_check, sync_due_dates, sync_task_due_dates, time_from_start
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.history import record_history
-from workflow.locking import lock_complaint_by_id
 from workflow.rules import Action, Actor, require_permission
 
 FIXED_DATE_STEPS = (Step.capa_action,)
@@ -137,7 +138,7 @@ def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) 
     moved = 0
     for complaint_id in complaint_ids:
         # The complaint's lock first, then its clocks: read under the lock, never stale.
-        complaint = lock_complaint_by_id(session, complaint_id)
+        case = lock_case_by_id(session, complaint_id)
         its_clocks = session.exec(
             select(Deadline).where(Deadline.case_id == complaint_id, *affected)
         ).all()
@@ -149,7 +150,10 @@ def _retime_running_clocks(session: Session, day: date, actor: Actor, why: str) 
         ]
         if not moves:
             continue
-        sync_due_dates(session, complaint)
+        if isinstance(case, Complaint):
+            sync_due_dates(session, case)
+        else:
+            sync_task_due_dates(session, list(its_clocks))
         record_history(
             session,
             case_id=complaint_id,

@@ -9,18 +9,19 @@ ledger's directly.
 
 from sqlmodel import Session
 
+from models.complaint import Complaint
 from models.enums import HistoryAction
 from models.notification import NoticeKind, NoticeStatus, Notification
 from notifications import ledger
 from notifications.ledger import NoticeEvent, NoticeOutcome
 from notifications.sender import notifier
 from workflow.calls import meet_acknowledgement
+from workflow.cases import lock_case_by_id
 from workflow.company import current_company
 from workflow.history import record_history
 from workflow.notices import personal_body
 from workflow.password_links import body_with_link
 from workflow.rules import ACKNOWLEDGING_NOTICE
-from workflow.transitions import lock_complaint_by_id
 
 NOTIFIER = "flow:notify"
 
@@ -29,7 +30,7 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
     """The workflow's side of a notice's outcome (digests belong to no complaint)."""
     if notice.case_id is None:
         return
-    complaint = lock_complaint_by_id(session, notice.case_id)
+    case = lock_case_by_id(session, notice.case_id)
     record_history(
         session,
         case_id=notice.case_id,
@@ -45,7 +46,8 @@ def record_notice_outcome(session: Session, notice: Notification, outcome: Notic
     )
     delivered = outcome.event in (NoticeEvent.sent, NoticeEvent.done_by_hand)
     if delivered and notice.kind.value == ACKNOWLEDGING_NOTICE:
-        meet_acknowledgement(session, complaint, outcome.at)
+        assert isinstance(case, Complaint), "only a complaint is acknowledged"
+        meet_acknowledgement(session, case, outcome.at)
 
 
 def body_to_send(notice: Notification) -> str:

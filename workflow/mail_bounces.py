@@ -4,12 +4,12 @@ notices marks that notice ``bounced`` and tells sales."""
 from sqlmodel import Session, col, select
 
 from models.base import id_of
-from models.complaint import Complaint
 from models.customer import Customer
 from models.enums import Department, HistoryAction
 from models.mail import MailOutcome
 from models.notification import NoticeKind, NoticeStatus, Notification
 from workflow import notices
+from workflow.cases import case_record
 from workflow.config import get_settings
 from workflow.history import record_history
 from workflow.mail_common import INTAKE_USERNAME, record_of
@@ -40,8 +40,7 @@ def _mark_bounced(session: Session, notice: Notification, parsed: ParsedMail) ->
     session.add(notice)
     if notice.case_id is None:
         return
-    complaint = session.get(Complaint, notice.case_id)
-    assert complaint is not None
+    complaint = case_record(session, notice.case_id)
     record_history(
         session,
         case_id=id_of(complaint),

@@ -122,9 +122,10 @@ def _late_label(clock: Deadline, late: float) -> str:
 def _subject(case: CaseRecord) -> dict[str, str | None]:
     """What the case is about, as a reminder names it."""
     if isinstance(case, Complaint):
-        return {"product": case.product, "severity": case.severity.value}
+        return {"subject_label": None, "product": case.product, "severity": case.severity.value}
     kind = "special" if case.special else "regular"
-    return {"subject_label": f"{kind.capitalize()} {case.kind.value}", "product": case.title}
+    label = f"{kind.capitalize()} {case.kind.value}"
+    return {"subject_label": label, "product": case.title, "severity": None}
 
 
 def _context(session: Session, case: CaseRecord, clock: Deadline, now: datetime) -> dict:
