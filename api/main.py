@@ -27,6 +27,7 @@ from api.routes import (
     comments,
     company,
     complaints,
+    contracts,
     corrections,
     customers,
     documents,
@@ -39,6 +40,7 @@ from api.routes import (
     products,
     recurrence,
     reports,
+    review_documents,
     reviews,
     tasks,
     users,
@@ -265,6 +267,8 @@ def create_app() -> FastAPI:
         company.router,
         users.router,
         reviews.router,
+        review_documents.router,
+        contracts.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=COMMON_RESPONSES)
     app.include_router(health.router, prefix="/api/v1", responses=PUBLIC_RESPONSES)

@@ -31,6 +31,7 @@ class NoticeKind(StrEnum):
     review_waiting = "review_waiting"  # a review waits for sales' decision or the GM's approval
     review_answer = "review_answer"  # to the customer: accepted, with conditions, or declined
     review_question = "review_question"  # to the customer: a department's question
+    demand_notice = "demand_notice"  # an accepted contract's customer demand, to production
 
 
 class NoticeStatus(StrEnum):

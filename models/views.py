@@ -46,6 +46,10 @@ class ComplaintRecord(ComplaintPublic):
         description="Staff's internal comments on the complaint and its tasks, oldest first.",
     )
     history: list[HistoryEntryPublic]
+    contract_reference: str | None = Field(
+        default=None,
+        description="The contract in the ledger its order reference names (same customer).",
+    )
 
 
 class OverdueItem(SQLModel):

@@ -176,6 +176,8 @@ def test_a_special_contract_is_reviewed_by_five_departments_renegotiated_and_app
     told = mails_to(mailbox, CUSTOMER["email"])
     assert len(told) == 1, [m["Subject"] for m in told]
     assert decided["contract_reference"] in mail_body(told[0])
+    demand = [m for m in mails_to(mailbox, "production@example.com") if "demand" in m["Subject"]]
+    assert len(demand) == 1 and decided["contract_reference"] in demand[0]["Subject"]
 
     with read_session() as session:
         entries = session.exec(
@@ -311,3 +313,38 @@ def test_a_department_review_is_reminded_and_escalated_on_its_own_clock(as_user,
     overdue = [m for m in mailbox.snapshot() if "OVERDUE" in (m["Subject"] or "")]
     assert any(reference in m["Subject"] for m in overdue), [m["Subject"] for m in overdue]
     assert "Regular contract" in mail_body(overdue[0])
+
+
+def test_a_departments_question_goes_to_the_customer_and_pauses_the_clocks(as_user, mailbox):
+    sales, technical = as_user("sales"), as_user("technical")
+    freeze_at(datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))  # a Monday
+    reference = start(sales, special_criteria=[], value="50000")["reference"]
+    drain_outbox()
+    due = datetime.fromisoformat(task_of(sales, reference, "quality")["due_at"])
+
+    asked = technical.post(
+        f"/reviews/{reference}/questions",
+        json={"question": "Which seal material does drawing 4711 rev C call for?"},
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["status"] == "waiting_on_customer"
+    drain_outbox()
+    question = mails_to(mailbox, CUSTOMER["email"])
+    assert len(question) == 1 and "seal material" in mail_body(question[0])
+    task = task_of(sales, reference, "quality")
+    refused = answer(as_user("quality"), task["id"], "quality")
+    assert refused.status_code == 409, refused.text  # the round waits for the customer
+
+    freeze_at(datetime(2026, 11, 24, 9, 0, tzinfo=BERLIN))  # one business day later
+    refused = technical.post(
+        f"/reviews/{reference}/customer-answer", json={"answer": "FKM, per the drawing."}
+    )
+    assert refused.status_code == 403, refused.text  # sales record the customer's answer
+    resumed = sales.post(
+        f"/reviews/{reference}/customer-answer", json={"answer": "FKM, per the drawing."}
+    )
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["status"] == "in_review"
+    moved = datetime.fromisoformat(task_of(sales, reference, "quality")["due_at"])
+    assert moved == datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN)  # the day paused added
+    assert moved > due

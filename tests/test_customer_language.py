@@ -322,3 +322,76 @@ def test_a_german_customer_is_asked_in_german_and_answers_on_the_status_page(
     drain_outbox()
     told = [m for m in mailbox.snapshot() if m["To"] == "quality@example.com"]
     assert any(answer in mail_body(m) for m in told)
+
+
+def test_a_german_customer_is_asked_about_an_order_and_answered_in_german(as_user, mailbox):
+    from tests.test_contract_review import CUSTOMER, answer, start, task_of
+
+    sales, production = as_user("sales"), as_user("production")
+    customer = CUSTOMER | {"language": "de", "time_zone": "Europe/Berlin"}
+    order = start(
+        sales,
+        kind="order",
+        customer=customer,
+        value="5000",
+        special_criteria=[],
+        departments=["sales", "production"],
+        reason="Pumpen ab Lager: nur Vertrieb und Produktion prüfen.",
+    )
+    reference, title = order["reference"], order["title"]
+    drain_outbox()
+    question = "Welche Dichtung brauchen Sie: NBR oder FKM?"
+    asked = production.post(f"/reviews/{reference}/questions", json={"question": question})
+    assert asked.status_code == 200, asked.text
+    told = sales.post(f"/reviews/{reference}/customer-answer", json={"answer": "FKM."})
+    assert told.status_code == 200, told.text
+    assert answer(sales, task_of(sales, reference, "sales")["id"], "sales").status_code == 200
+    condition = "Lieferung ab 1. April 2027."
+    conditional = answer(
+        production,
+        task_of(sales, reference, "production")["id"],
+        "production",
+        "can_meet_with_conditions",
+        conditions=condition,
+    )
+    assert conditional.status_code == 200, conditional.text
+    accepted = sales.post(f"/reviews/{reference}/decision", json={"decision": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    contract = accepted.json()["contract_reference"]
+    drain_outbox()
+
+    mails = [m for m in mailbox.snapshot() if m["To"] == customer["email"]]
+    asking, answering = sorted(mails, key=lambda m: "Frage" not in subject_of(m))
+    assert subject_of(asking) == f"{reference}: eine Frage zu {title}"
+    assert subject_of(answering) == f"{reference}: angenommen als {contract}"
+    for mail in (asking, answering):
+        assert mail["Content-Language"] == "de"
+        assert '<html lang="de">' in mail_body(mail)
+        assert "Guten Tag Ines Ortega," in mail_body(mail)
+    asked_body = mail_body(asking)
+    assert "<title>Eine Frage zu Ihrer Bestellung</title>" in asked_body
+    assert "um unsere Prüfung von <strong>" in asked_body
+    assert (
+        f"</strong> (unsere Referenz <strong>{reference}</strong>) abzuschließen, benötigen wir "
+        "Folgendes von Ihnen:"
+    ) in asked_body
+    assert question in asked_body
+    assert f"Bitte antworten Sie auf diese Nachricht und nennen Sie dabei {reference}." in (
+        asked_body
+    )
+    body = mail_body(answering)
+    for german in (
+        "<title>Unsere Antwort zu Ihrer Bestellung</title>",
+        "<p>wir haben <strong>",
+        f"</strong> geprüft (unsere Referenz <strong>{reference}</strong>, Ihre Referenz "
+        "BO-FA-2027).",
+        "Wir akzeptieren dies unter den folgenden Bedingungen:",
+        condition,
+        f"Unsere Vertragsnummer dafür lautet <strong>{contract}</strong>; bitte geben Sie sie "
+        "bei Abrufen und in Ihrer Korrespondenz an.",
+        f"Wenn etwas unklar ist, antworten Sie bitte auf diese Nachricht und nennen Sie dabei "
+        f"{reference}.",
+    ):
+        assert german in body, german
+    assert "We accept" not in body
+    assert "registered under" not in body

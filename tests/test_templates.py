@@ -57,13 +57,64 @@ CONTEXT = {
     "assigned_by": "Morgan <b>Manager</b>",
     "assignment_reason": "<script>alert('w')</script> knows the seals",
 }
+# A contract review's notices (workflow/review_notices.py): a review's own words.
+REVIEW_KINDS = frozenset(
+    {
+        NoticeKind.review_task,
+        NoticeKind.review_waiting,
+        NoticeKind.review_answer,
+        NoticeKind.review_question,
+        NoticeKind.demand_notice,
+    }
+)
+REVIEW_CONTEXT = {
+    **CONTEXT,
+    "reference": "CR-2026-000001",
+    "review_kind": "contract",
+    "special": True,
+    "round": 2,
+    "title": "Supply of <b>6,000</b> pumps",
+    "order_reference": "BO-<i>FA</i>",
+    "requirements": "<script>alert('r')</script> drawing 4711",
+    "scope": "equipment, tooling capability, delivery schedule",
+    "waiting_for": "The general manager's approval",
+    "verdicts": "production: can meet with conditions",
+    "answer": "accepted_with_conditions",
+    "conditions": ["Production: <b>first</b> delivery in April"],
+    "contract_reference": "CT-2026-000001",
+    "decision_reason": None,
+    "quantity": 6000,
+    "requested_delivery": "2027-03-01",
+}
+
+
+def _context_for(kind: NoticeKind) -> dict:
+    return REVIEW_CONTEXT if kind in REVIEW_KINDS else CONTEXT
 
 
 def test_every_notice_about_a_complaint_renders_with_the_reference():
-    for kind in set(NoticeKind) - {NoticeKind.digest, NoticeKind.password_reset}:
+    for kind in set(NoticeKind) - {NoticeKind.digest, NoticeKind.password_reset} - REVIEW_KINDS:
         rendered = render_notice(kind, CONTEXT)
         assert "CMP-2026-000001" in rendered.subject + rendered.body_text
         assert "CMP-2026-000001" in rendered.body_html
+
+
+def test_every_notice_about_a_review_names_it_and_escapes_what_people_typed():
+    for kind in REVIEW_KINDS:
+        rendered = render_notice(kind, REVIEW_CONTEXT)
+        assert "CR-2026-000001" in rendered.subject + rendered.body_text, kind
+        assert "<script>" not in rendered.body_html and "<b>6,000</b>" not in rendered.body_html
+    answer = render_notice(NoticeKind.review_answer, REVIEW_CONTEXT)
+    assert "on the following conditions" in answer.body_text
+    assert "Production: <b>first</b>" not in answer.body_html
+    assert "CT-2026-000001" in answer.subject + answer.body_text
+    declined = render_notice(
+        NoticeKind.review_answer,
+        {**REVIEW_CONTEXT, "answer": "declined", "decision_reason": "Capacity is booked."},
+    )
+    assert "cannot accept" in declined.subject + declined.body_text
+    assert "Capacity is booked." in declined.body_text
+    assert "CT-2026-000001" not in declined.body_text
 
 
 def test_the_password_link_mail_names_the_account_and_the_link_and_no_complaint():
@@ -182,7 +233,7 @@ def test_the_companys_words_are_escaped_and_its_foot_ends_customer_notices_only(
         logo_content_type="image/png",
     )
     for kind in CUSTOMER_KINDS:
-        html = render_notice(kind, {**CONTEXT, "company": company}).body_html
+        html = render_notice(kind, {**_context_for(kind), "company": company}).body_html
         assert "Acme &lt;b&gt;Pumps&lt;/b&gt;" in html, kind
         assert "&lt;script&gt;alert(&#39;c&#39;)&lt;/script&gt; Kind regards" in html
         assert "<script>" not in html

@@ -1,15 +1,46 @@
 """The contract ledger: every accepted contract or order, each version of its terms (the first
 review's, then one per accepted change), the deliveries against it and its performance."""
 
-from sqlmodel import Session, select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, or_, select
 
 from models.base import id_of
-from models.enums import HistoryAction, ReviewKind
-from models.review import Contract, ContractVersion, Review
+from models.complaint import Complaint
+from models.contract_views import (
+    ContractCancellation,
+    ContractChangeReview,
+    ContractFigures,
+    ContractFile,
+    ContractSummary,
+    ContractTerms,
+    DeliveryCreate,
+    DeliveryPublic,
+    LinkedComplaint,
+)
+from models.customer import Customer, CustomerPublic
+from models.enums import ContractStatus, HistoryAction, ReviewKind
+from models.review import Contract, ContractComplaint, ContractVersion, Delivery, Review
+from models.user import User
+from models.views import Page
+from workflow.calendar import company_calendar
+from workflow.cases import lock_review_by_id
 from workflow.clock import utcnow
+from workflow.errors import InvalidInput, NotFound
 from workflow.history import record_history
 from workflow.references import CONTRACT_PREFIX, take_reference
-from workflow.rules import Actor
+from workflow.rules import Action, Actor, require_permission
+from workflow.rules.review import (
+    REVIEW_PROCESS,
+    ContractFacts,
+    available_contract_actions,
+    completes_contract,
+    contract_refusal,
+    delivery_refusal,
+)
 
 
 def enter_in_ledger(
@@ -68,3 +99,384 @@ def current_terms(session: Session, contract: Contract) -> ContractVersion:
             ContractVersion.version == contract.version,
         )
     ).one()
+
+
+def _user_id(actor: Actor) -> int:
+    assert actor.user_id is not None, f"{actor.name} is not a signed-in person"
+    return actor.user_id
+
+
+def business_today() -> date:
+    return company_calendar().local_date(utcnow())
+
+
+# Reading the ledger.
+
+
+def get_contract(session: Session, contract_id: int) -> Contract:
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        raise NotFound(f"no contract with id {contract_id}")
+    return contract
+
+
+def ledger_case_id(session: Session, contract: Contract) -> int:
+    """The case the contract's ledger entries belong to: its first version's review."""
+    return session.exec(
+        select(ContractVersion.review_id).where(
+            ContractVersion.contract_id == contract.id, ContractVersion.version == 1
+        )
+    ).one()
+
+
+def lock_contract(session: Session, contract_id: int) -> tuple[Contract, int]:
+    """The contract and its ledger case id, locked as every change of the ledger here takes
+    them: the case's review first, then the contract."""
+    case_id = ledger_case_id(session, get_contract(session, contract_id))
+    lock_review_by_id(session, case_id)
+    contract = session.exec(
+        select(Contract).where(Contract.id == contract_id).with_for_update()
+    ).one()
+    return contract, case_id
+
+
+def deliveries_by_contract(session: Session, contract_ids: list[int]) -> dict[int, list[Delivery]]:
+    """Each contract's deliveries, oldest first."""
+    found: dict[int, list[Delivery]] = {i: [] for i in contract_ids}
+    if not contract_ids:
+        return found
+    rows = session.exec(
+        select(Delivery)
+        .where(col(Delivery.contract_id).in_(contract_ids))
+        .order_by(col(Delivery.delivered_on), col(Delivery.id))
+    )
+    for delivery in rows:
+        found[delivery.contract_id].append(delivery)
+    return found
+
+
+def contract_figures(deliveries: Sequence[Delivery], quantity: int | None) -> ContractFigures:
+    """How the contract is performed, from its deliveries and its contracted quantity."""
+    delivered = sum(d.quantity for d in deliveries)
+    on_time = sum(1 for d in deliveries if d.on_time)
+    return ContractFigures(
+        contracted_quantity=quantity,
+        delivered_quantity=delivered,
+        delivered_share=delivered / quantity if quantity else None,
+        deliveries=len(deliveries),
+        on_time_deliveries=on_time,
+        late_deliveries=len(deliveries) - on_time,
+        on_time_share=on_time / len(deliveries) if deliveries else None,
+    )
+
+
+def change_in_review(session: Session, contract_id: int) -> str | None:
+    """The reference of the contract's change still in review, if any."""
+    return session.exec(
+        select(Review.reference).where(
+            Review.contract_id == contract_id,
+            Review.kind == ReviewKind.change,
+            col(Review.status).in_(REVIEW_PROCESS.open_statuses),
+        )
+    ).first()
+
+
+def contract_facts(session: Session, contract: Contract) -> ContractFacts:
+    terms = current_terms(session, contract)
+    deliveries = deliveries_by_contract(session, [id_of(contract)])[id_of(contract)]
+    return ContractFacts(
+        reference=contract.reference,
+        status=contract.status,
+        quantity=terms.quantity,
+        delivered=sum(d.quantity for d in deliveries),
+        change_in_review=change_in_review(session, id_of(contract)),
+    )
+
+
+@dataclass(frozen=True)
+class ContractFilter:
+    status: ContractStatus | None = None
+    customer_id: int | None = None
+    text: str | None = None  # in the reference, the order reference or the current title
+
+
+def _customer_name(customer: Customer) -> str:
+    return customer.company or customer.name
+
+
+def _terms(version: ContractVersion, review_reference: str) -> ContractTerms:
+    return ContractTerms.model_validate(
+        version, from_attributes=True, update={"review_reference": review_reference}
+    )
+
+
+def _summary(
+    contract: Contract, terms: ContractTerms, customer: Customer, deliveries: list[Delivery]
+) -> ContractSummary:
+    return ContractSummary.model_validate(
+        contract,
+        from_attributes=True,
+        update={
+            "customer_name": _customer_name(customer),
+            "terms": terms,
+            "figures": contract_figures(deliveries, terms.quantity),
+        },
+    )
+
+
+def list_contracts(
+    session: Session, filters: ContractFilter, *, limit: int, offset: int
+) -> Page[ContractSummary]:
+    """The ledger, newest first, each contract with its current terms and its figures."""
+    query = (
+        select(Contract, ContractVersion, Review.reference, Customer)
+        .join(
+            ContractVersion,
+            (col(ContractVersion.contract_id) == Contract.id)
+            & (col(ContractVersion.version) == Contract.version),
+        )
+        .join(Review, col(Review.id) == ContractVersion.review_id)
+        .join(Customer, col(Customer.id) == Contract.customer_id)
+    )
+    if filters.status is not None:
+        query = query.where(Contract.status == filters.status)
+    if filters.customer_id is not None:
+        query = query.where(Contract.customer_id == filters.customer_id)
+    if filters.text:
+        # The text is searched for as it is: % and _ in it are not wildcards.
+        columns = (Contract.reference, Contract.order_reference, ContractVersion.title)
+        query = query.where(
+            or_(*(col(c).icontains(filters.text, autoescape=True) for c in columns))
+        )
+    rows = session.exec(
+        query.order_by(col(Contract.created_at).desc(), col(Contract.id).desc())
+        .offset(offset)
+        .limit(limit + 1)
+    ).all()
+    deliveries = deliveries_by_contract(session, [id_of(c) for c, _, _, _ in rows[:limit]])
+    items = [
+        _summary(contract, _terms(version, review), customer, deliveries[id_of(contract)])
+        for contract, version, review, customer in rows[:limit]
+    ]
+    return Page(items=items, limit=limit, offset=offset, has_more=len(rows) > limit)
+
+
+def contract_versions(session: Session, contract: Contract) -> list[ContractTerms]:
+    rows = session.exec(
+        select(ContractVersion, Review.reference)
+        .join(Review, col(Review.id) == ContractVersion.review_id)
+        .where(ContractVersion.contract_id == contract.id)
+        .order_by(col(ContractVersion.version))
+    )
+    return [_terms(version, reference) for version, reference in rows]
+
+
+def _deliveries_public(session: Session, deliveries: list[Delivery]) -> list[DeliveryPublic]:
+    ids = {d.recorded_by_id for d in deliveries}
+    names = dict(session.exec(select(User.id, User.username).where(col(User.id).in_(ids))).all())
+    return [
+        DeliveryPublic.model_validate(
+            d, from_attributes=True, update={"recorded_by": names.get(d.recorded_by_id, "?")}
+        )
+        for d in deliveries
+    ]
+
+
+def linked_complaints(session: Session, contract: Contract) -> list[LinkedComplaint]:
+    rows = session.exec(
+        select(Complaint, ContractComplaint.linked_at)
+        .join(ContractComplaint, col(ContractComplaint.complaint_id) == Complaint.id)
+        .where(ContractComplaint.contract_id == contract.id)
+        .order_by(col(Complaint.received_at), col(Complaint.id))
+    )
+    return [
+        LinkedComplaint.model_validate(c, from_attributes=True, update={"linked_at": linked_at})
+        for c, linked_at in rows
+    ]
+
+
+def change_reviews(session: Session, contract: Contract) -> list[ContractChangeReview]:
+    rows = session.exec(
+        select(Review)
+        .where(Review.contract_id == contract.id, Review.kind == ReviewKind.change)
+        .order_by(col(Review.created_at), col(Review.id))
+    )
+    return [ContractChangeReview.model_validate(r, from_attributes=True) for r in rows]
+
+
+def contract_file(session: Session, contract_id: int, actor: Actor) -> ContractFile:
+    """The contract's whole file, and what ``actor`` may do on it now (asked of the rules)."""
+    contract = get_contract(session, contract_id)
+    customer = session.get(Customer, contract.customer_id)
+    assert customer is not None, f"{contract.reference} has no customer"
+    versions = contract_versions(session, contract)
+    deliveries = deliveries_by_contract(session, [contract_id])[contract_id]
+    summary = _summary(contract, versions[-1], customer, deliveries)
+    facts = ContractFacts(
+        reference=contract.reference,
+        status=contract.status,
+        quantity=summary.terms.quantity,
+        delivered=summary.figures.delivered_quantity,
+        change_in_review=change_in_review(session, contract_id),
+    )
+    return ContractFile(
+        **summary.model_dump(),
+        customer=CustomerPublic.model_validate(customer, from_attributes=True),
+        versions=versions,
+        deliveries=_deliveries_public(session, deliveries),
+        complaints=linked_complaints(session, contract),
+        changes=change_reviews(session, contract),
+        available_actions=[a.value for a in available_contract_actions(facts, actor)],
+    )
+
+
+# Changing the ledger: each step under the ledger case's lock, with its history, in one commit.
+
+
+def _refuse(refusal: Exception | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
+def record_delivery(
+    session: Session, contract_id: int, data: DeliveryCreate, actor: Actor
+) -> Contract:
+    """A delivery against the contract; the one that delivers the whole contracted quantity
+    completes it."""
+    require_permission(actor.role, Action.record_delivery)
+    contract, case_id = lock_contract(session, contract_id)
+    facts = contract_facts(session, contract)
+    _refuse(contract_refusal(Action.record_delivery, facts, actor))
+    _refuse(delivery_refusal(facts, data.quantity, data.delivered_on, business_today()))
+    due_on = data.due_on or current_terms(session, contract).requested_delivery
+    delivery = Delivery(
+        contract_id=contract_id,
+        delivered_on=data.delivered_on,
+        quantity=data.quantity,
+        due_on=due_on,
+        on_time=due_on is None or data.delivered_on <= due_on,
+        note=data.note.strip(),
+        recorded_by_id=_user_id(actor),
+        recorded_at=utcnow(),
+    )
+    session.add(delivery)
+    session.flush()
+    record_history(
+        session,
+        case_id=case_id,
+        actor=actor.name,
+        action=HistoryAction.record_delivery,
+        changes={"contract": contract.reference, **delivery.model_dump(exclude={"recorded_at"})},
+    )
+    if completes_contract(facts, data.quantity):
+        delivered = facts.delivered + data.quantity
+        _set_status(
+            session,
+            contract,
+            ContractStatus.completed,
+            case_id=case_id,
+            actor=actor,
+            reason=f"{delivered} of the contracted {facts.quantity} delivered",
+        )
+    session.commit()
+    return contract
+
+
+def cancel_contract(
+    session: Session, contract_id: int, data: ContractCancellation, actor: Actor
+) -> Contract:
+    """Sales cancel an active contract, with the reason; nothing more is delivered against it."""
+    require_permission(actor.role, Action.change_contract)
+    contract, case_id = lock_contract(session, contract_id)
+    _refuse(contract_refusal(Action.change_contract, contract_facts(session, contract), actor))
+    reason = data.reason.strip()
+    if not reason:
+        raise InvalidInput("reason", "say why the contract is cancelled")
+    _set_status(
+        session, contract, ContractStatus.cancelled, case_id=case_id, actor=actor, reason=reason
+    )
+    session.commit()
+    return contract
+
+
+def _set_status(
+    session: Session,
+    contract: Contract,
+    status: ContractStatus,
+    *,
+    case_id: int,
+    actor: Actor,
+    reason: str,
+) -> None:
+    before = contract.status
+    contract.status = status
+    session.add(contract)
+    record_history(
+        session,
+        case_id=case_id,
+        actor=actor.name,
+        action=HistoryAction.change_contract,
+        changes={"contract": contract.reference, "status": status, "status_before": before},
+        reason=reason,
+    )
+
+
+# Complaints about a contract's goods.
+
+
+def _reference_key(text: str | None) -> str:
+    return (text or "").strip().lower()
+
+
+def contract_named(session: Session, customer_id: int, reference: str | None) -> Contract | None:
+    """The customer's contract a complaint's order reference names, as typed (trimmed, any
+    case): by the ledger's reference before the customer's order number; the newest first."""
+    key = _reference_key(reference)
+    if not key:
+        return None
+    candidates = session.exec(
+        select(Contract).where(
+            Contract.customer_id == customer_id,
+            or_(
+                func.lower(func.trim(Contract.order_reference)) == key,
+                func.lower(Contract.reference) == key,
+            ),
+        )
+    ).all()
+    ranked = sorted(
+        candidates, key=lambda c: (_reference_key(c.reference) == key, id_of(c)), reverse=True
+    )
+    return ranked[0] if ranked else None
+
+
+def link_complaint_to_contract(
+    session: Session, complaint: Complaint, actor_name: str
+) -> Contract | None:
+    """Link the complaint to the contract its order reference names, once (a second call
+    finds the link made). The caller holds the complaint's lock."""
+    if session.get(ContractComplaint, complaint.id) is not None:
+        return None
+    contract = contract_named(session, complaint.customer_id, complaint.order_reference)
+    if contract is None:
+        return None
+    session.add(
+        ContractComplaint(
+            complaint_id=id_of(complaint), contract_id=id_of(contract), linked_at=utcnow()
+        )
+    )
+    record_history(
+        session,
+        case_id=id_of(complaint),
+        actor=actor_name,
+        action=HistoryAction.complaint_linked_to_contract,
+        changes={"contract": contract.reference, "order_reference": complaint.order_reference},
+    )
+    return contract
+
+
+def contract_reference_of_complaint(session: Session, complaint_id: int) -> str | None:
+    return session.exec(
+        select(Contract.reference)
+        .join(ContractComplaint, col(ContractComplaint.contract_id) == Contract.id)
+        .where(ContractComplaint.complaint_id == complaint_id)
+    ).first()

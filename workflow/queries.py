@@ -24,6 +24,7 @@ from workflow.clock import utcnow
 from workflow.closing import closing_facts
 from workflow.comments import list_comments
 from workflow.complaints import get_complaint
+from workflow.contracts import contract_reference_of_complaint
 from workflow.deadlines import clock_figures, clock_public
 from workflow.errors import NotFound
 from workflow.facts import task_facts
@@ -268,6 +269,7 @@ def complaint_record(
             HistoryEntryPublic.model_validate(h, from_attributes=True)
             for h in list_history(session, id_of(complaint))
         ],
+        contract_reference=contract_reference_of_complaint(session, id_of(complaint)),
     )
 
 

@@ -119,6 +119,23 @@ def answer_customer(
     return _to_customer(session, review, NoticeKind.review_answer, context, key)
 
 
+def issue_demand_notice(
+    session: Session, review: Review, contract_reference: str, conditions: list[str], key: str
+) -> list[Notification]:
+    """After signing, sales' customer demand notice to production: what to make, how many,
+    by when, on which conditions."""
+    context = _context(
+        session,
+        review,
+        contract_reference=contract_reference,
+        quantity=review.quantity,
+        requested_delivery=review.requested_delivery,
+        conditions=conditions,
+    )
+    addresses = get_settings().department_emails.get(Department.production.value, [])
+    return queue_to_addresses(session, review, NoticeKind.demand_notice, addresses, context, key)
+
+
 def ask_customer(session: Session, review: Review, question: str, key: str) -> list[Notification]:
     context = _context(session, review, question=question)
     return _to_customer(session, review, NoticeKind.review_question, context, key)

@@ -115,18 +115,27 @@ def on_approval_requested(
 
 
 def on_decided(session: Session, review: Review, event: OutboxEvent) -> list[Notification]:
-    """The customer's answer, once (the event's id keys the notice)."""
+    """The customer's answer, once (the event's id keys the notice); an accepted contract's
+    demand notice to production."""
     answer = answer_for_customer(session, review)
     assert answer is not None, f"{review.reference} decided without a decision time"
     contract = session.get(Contract, review.contract_id) if review.contract_id else None
-    accepted = answer != "declined"
-    return review_notices.answer_customer(
+    if answer == "declined" or contract is None:
+        return review_notices.answer_customer(
+            session, review, answer="declined", conditions=[], contract_reference=None, key=event.id
+        )
+    conditions = round_conditions(session, review)
+    told = review_notices.answer_customer(
         session,
         review,
         answer=answer,
-        conditions=round_conditions(session, review) if accepted else [],
-        contract_reference=contract.reference if contract and accepted else None,
+        conditions=conditions,
+        contract_reference=contract.reference,
         key=event.id,
+    )
+    # After signing: the customer's demand goes to production.
+    return told + review_notices.issue_demand_notice(
+        session, review, contract.reference, conditions, key=f"{event.id}:demand"
     )
 
 

@@ -1,10 +1,16 @@
 """A contract review as people read it: its terms, the departments' tasks and answers, the
 meeting, the decision, and what the reader may do now (asked of the rules)."""
 
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.customer import Customer, CustomerPublic
-from models.enums import ReviewKind
+from models.deadline import Deadline
+from models.enums import Department, ReviewKind, ReviewStatus, TaskKind, TaskStatus
 from models.review import (
     Contract,
     Review,
@@ -25,6 +31,7 @@ from workflow.reviews import (
 from workflow.rules import Actor
 from workflow.rules.review import (
     DEPARTMENT_SCOPE,
+    OPEN_REVIEW_STATUSES,
     available_review_actions,
     questions_for,
 )
@@ -111,3 +118,231 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
             ],
         },
     )
+
+
+# The pages' lists: sales' reviews, the general manager's approvals, a department's review tasks.
+
+OPEN_TASK_STATES = (TaskStatus.open, TaskStatus.claimed)
+
+
+def _customer_name(name: str, company: str | None) -> str:
+    return f"{name}, {company}" if company else name
+
+
+@dataclass(frozen=True)
+class ReviewTaskRow:
+    """A department's open review task, as its queue page lists it."""
+
+    task_id: int
+    reference: str
+    title: str
+    customer: str
+    department: Department
+    round: int
+    status: TaskStatus
+    due_at: datetime
+    claimed_by: str | None
+
+
+def open_review_tasks(
+    session: Session, department: Department | None, limit: int = 100
+) -> list[ReviewTaskRow]:
+    """The open review tasks of a department (of every department with None), due first: the
+    complaint queue's query joins complaints, so a review's tasks are read here."""
+    query = (
+        sa_select(
+            Task,
+            col(Review.reference),
+            col(Review.title),
+            col(Customer.name),
+            col(Customer.company),
+            col(User.username),
+        )
+        .join(Review, col(Review.id) == Task.case_id)
+        .join(Customer, col(Customer.id) == Review.customer_id)
+        .outerjoin(User, col(User.id) == Task.assignee_id)
+        .where(
+            col(Task.kind) == TaskKind.department_review,
+            col(Task.status).in_(OPEN_TASK_STATES),
+        )
+        .order_by(col(Task.due_at), col(Task.id))
+        .limit(limit)
+    )
+    if department is not None:
+        query = query.where(col(Task.department) == department)
+    return [
+        ReviewTaskRow(
+            task_id=task.id or 0,
+            reference=reference,
+            title=title,
+            customer=_customer_name(name, company),
+            department=task.department,
+            round=int(task.result.get("round", 1)),
+            status=task.status,
+            due_at=task.due_at,
+            claimed_by=username,
+        )
+        for task, reference, title, name, company, username in session.execute(query).all()
+    ]
+
+
+def review_reference_of_task(session: Session, task_id: int) -> str | None:
+    """The review a department's review task belongs to; None for any other task."""
+    return session.exec(
+        select(Review.reference)
+        .join(Task, col(Task.case_id) == Review.id)
+        .where(Task.id == task_id, Task.kind == TaskKind.department_review)
+    ).first()
+
+
+@dataclass(frozen=True)
+class ReviewListRow:
+    reference: str
+    kind: ReviewKind
+    title: str
+    customer: str
+    status: ReviewStatus
+    special: bool
+    waiting_on: str  # who the review waits for now, in words
+    due_at: datetime | None  # the earliest running clock: when what it waits for is due
+    created_at: datetime
+
+
+def _running_due():  # noqa: ANN202 - a SQLAlchemy subquery
+    return (
+        select(Deadline.case_id, func.min(Deadline.due_at).label("due_at"))
+        .where(col(Deadline.met_at).is_(None))
+        .group_by(col(Deadline.case_id))
+        .subquery()
+    )
+
+
+def _departments_answering(session: Session, review_ids: list[int]) -> dict[int, list[str]]:
+    rows = session.exec(
+        select(Task.case_id, Task.department)
+        .where(
+            col(Task.case_id).in_(review_ids),
+            Task.kind == TaskKind.department_review,
+            col(Task.status).in_(OPEN_TASK_STATES),
+        )
+        .order_by(col(Task.id))
+    )
+    found: dict[int, list[str]] = {}
+    for case_id, department in rows:
+        found.setdefault(case_id, []).append(str(department))
+    return found
+
+
+def _waiting_on(review: Review, answering: list[str]) -> str:
+    match review.status:
+        case ReviewStatus.in_review:
+            return ", ".join(answering) if answering else "its tasks to open"
+        case ReviewStatus.waiting_on_customer:
+            return "the customer (clocks paused)"
+        case ReviewStatus.with_sales:
+            return "sales' decision"
+        case ReviewStatus.awaiting_approval:
+            return "the general manager's approval"
+    return "nobody: decided" if review.decided_at else "nobody"
+
+
+def review_list(
+    session: Session, statuses: frozenset[ReviewStatus] | None, limit: int = 100
+) -> tuple[list[ReviewListRow], bool]:
+    """Reviews in the statuses given (all with None): open ones first, the soonest due first,
+    then the newest; whether more than ``limit`` matched."""
+    due = _running_due()
+    is_open = case((col(Review.status).in_(OPEN_REVIEW_STATUSES), 0), else_=1)
+    query = (
+        sa_select(Review, col(Customer.name), col(Customer.company), due.c.due_at)
+        .join(Customer, col(Customer.id) == Review.customer_id)
+        .outerjoin(due, due.c.case_id == Review.id)
+        .order_by(
+            is_open,
+            due.c.due_at.is_(None),
+            due.c.due_at,
+            col(Review.created_at).desc(),
+            col(Review.id).desc(),
+        )
+        .limit(limit + 1)
+    )
+    if statuses is not None:
+        query = query.where(col(Review.status).in_(statuses))
+    found = list(session.execute(query).all())
+    answering = _departments_answering(session, [r.id for r, *_ in found[:limit] if r.id])
+    rows = [
+        ReviewListRow(
+            reference=review.reference,
+            kind=review.kind,
+            title=review.title,
+            customer=_customer_name(name, company),
+            status=review.status,
+            special=review.special,
+            waiting_on=_waiting_on(review, answering.get(review.id or 0, [])),
+            due_at=due_at if review.status in OPEN_REVIEW_STATUSES else None,
+            created_at=review.created_at,
+        )
+        for review, name, company, due_at in found[:limit]
+    ]
+    return rows, len(found) > limit
+
+
+@dataclass(frozen=True)
+class ApprovalRow:
+    """A special review waiting for the general manager's approval."""
+
+    review: Review
+    customer: str
+    held_on: date | None  # the review meeting's date
+    waiting_since: datetime  # when the meeting was recorded
+    due_at: datetime | None  # the approval's clock
+
+
+def approvals_waiting(session: Session, limit: int = 100) -> list[ApprovalRow]:
+    """Special reviews waiting for the general manager's approval, the oldest first."""
+    meeting = (
+        select(
+            ReviewMeeting.review_id,
+            func.max(ReviewMeeting.held_on).label("held_on"),
+            func.max(ReviewMeeting.recorded_at).label("recorded_at"),
+        )
+        .group_by(col(ReviewMeeting.review_id))
+        .subquery()
+    )
+    due = _running_due()
+    waiting_since = func.coalesce(meeting.c.recorded_at, Review.updated_at)
+    query = (
+        sa_select(
+            Review,
+            col(Customer.name),
+            col(Customer.company),
+            meeting.c.held_on,
+            meeting.c.recorded_at,
+            due.c.due_at,
+        )
+        .join(Customer, col(Customer.id) == Review.customer_id)
+        .outerjoin(meeting, meeting.c.review_id == Review.id)
+        .outerjoin(due, due.c.case_id == Review.id)
+        .where(col(Review.status) == ReviewStatus.awaiting_approval)
+        .order_by(waiting_since, col(Review.id))
+        .limit(limit)
+    )
+    return [
+        ApprovalRow(
+            review=review,
+            customer=_customer_name(name, company),
+            held_on=held_on,
+            waiting_since=recorded_at or review.updated_at,
+            due_at=due_at,
+        )
+        for review, name, company, held_on, recorded_at, due_at in session.execute(query).all()
+    ]
+
+
+def next_due(session: Session, review_id: int) -> datetime | None:
+    """When what the review waits for now is due: its earliest running clock."""
+    return session.exec(
+        select(func.min(Deadline.due_at)).where(
+            Deadline.case_id == review_id, col(Deadline.met_at).is_(None)
+        )
+    ).one()

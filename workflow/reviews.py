@@ -12,7 +12,6 @@ from sqlmodel import Session, col, select
 from models.base import id_of
 from models.case import CaseFile
 from models.enums import (
-    ContractStatus,
     Department,
     HistoryAction,
     ProcessKind,
@@ -24,7 +23,6 @@ from models.enums import (
     TaskStatus,
 )
 from models.review import (
-    Contract,
     ContractChange,
     DepartmentReviewAnswer,
     OrderConfirmationRecord,
@@ -39,13 +37,13 @@ from models.review import (
     ReviewQuestionToCustomer,
 )
 from models.task import Task
-from workflow import deadlines, review_notices
+from workflow import contracts, deadlines, review_notices
 from workflow.cases import lock_review, lock_review_by_id
 from workflow.clock import utcnow
 from workflow.complaints import customer_for
 from workflow.config import get_settings
 from workflow.contracts import current_terms, enter_in_ledger
-from workflow.errors import InvalidInput, NotFound, RuleViolation
+from workflow.errors import InvalidInput, NotFound
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.references import REVIEW_PREFIX, provisional_reference, take_reference
@@ -58,9 +56,11 @@ from workflow.rules.review import (
     ReviewFacts,
     ReviewPolicy,
     answer_refusal,
+    contract_refusal,
     customer_answer,
     departments_refusal,
     needs_written_confirmation,
+    renegotiation_departments,
     require_review_action,
     review_task_refusal,
     special_criteria,
@@ -172,22 +172,12 @@ def start_change(session: Session, contract_id: int, data: ContractChange, actor
     """A change of an accepted contract: a review of the departments it concerns; once
     accepted, the contract's next version."""
     require_permission(actor.role, Action.change_contract)
-    contract = session.exec(
-        select(Contract).where(Contract.id == contract_id).with_for_update()
-    ).first()
-    if contract is None:
-        raise NotFound(f"no contract with id {contract_id}")
-    if contract.status is not ContractStatus.active:
-        raise RuleViolation(f"{contract.reference} is {contract.status.value}: nothing to change")
-    pending = session.exec(
-        select(Review.reference).where(
-            Review.contract_id == contract_id,
-            Review.kind == ReviewKind.change,
-            col(Review.status).in_(REVIEW_PROCESS.open_statuses),
-        )
-    ).first()
-    if pending is not None:
-        raise RuleViolation(f"{contract.reference} has a change in review already: {pending}")
+    contract, _ = contracts.lock_contract(session, contract_id)
+    refusal = contract_refusal(
+        Action.change_contract, contracts.contract_facts(session, contract), actor
+    )
+    if refusal is not None:
+        raise refusal
     terms = current_terms(session, contract)
     review_data = ReviewCreate(
         kind=ReviewKind.change,
@@ -489,10 +479,7 @@ def _renegotiate(session: Session, review: Review, body: ReviewDecision, actor: 
     """A new round for the departments concerned: by default those that set a condition or
     cannot meet it; the others' answers stand."""
     reason = _require_reason(body, "say what was renegotiated with the customer")
-    answered = facts_of_review(session, review).verdicts
-    concerned = body.departments or [
-        d for d, v in answered.items() if v is not ReviewVerdict.can_meet
-    ]
+    concerned = body.departments or renegotiation_departments(facts_of_review(session, review))
     asked = _in_order(concerned)
     if not asked:
         raise InvalidInput("departments", "name the departments to ask again")
@@ -545,7 +532,7 @@ def record_meeting(
     attendees = [a.strip() for a in body.attendees if a.strip()]
     if len(attendees) < 2:
         raise InvalidInput("attendees", "a review meeting has at least two attendees")
-    if body.held_on > utcnow().date():
+    if body.held_on > contracts.business_today():
         raise InvalidInput("held_on", "record a meeting once it is held, not before")
     session.add(
         ReviewMeeting(
@@ -574,13 +561,7 @@ def record_confirmation(
     session: Session, reference: str, body: OrderConfirmationRecord, actor: Actor
 ) -> Review:
     """A phone, oral or fax order confirmed back to the customer, requirement by requirement."""
-    require_permission(actor.role, Action.record_order_confirmation)
-    review = lock_review(session, reference)
-    check_version(review, body.version)
-    if not review.confirmation_needed:
-        raise RuleViolation(f"{reference} needs no order confirmation")
-    if not REVIEW_PROCESS.is_open(review.status):
-        raise RuleViolation(f"{reference} is {review.status.value}")
+    review = _locked_for(session, reference, Action.record_order_confirmation, actor, body.version)
     confirmation = {
         "confirmed_with": body.confirmed_with.strip(),
         "confirmed_on": body.confirmed_on.isoformat(),
@@ -604,9 +585,6 @@ def ask_customer(
 ) -> Review:
     """A department's question goes to the customer through sales; the clocks pause."""
     review = _locked_for(session, reference, Action.ask_customer_about_review, actor, body.version)
-    asked = actor.department in review.departments
-    if not asked and actor.department != Department.sales.value:
-        raise RuleViolation(f"{actor.department} is not asked in {reference}")
     deadlines.pause_clocks(session, id_of(review))
     apply_process_transition(
         session,

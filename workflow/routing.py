@@ -18,6 +18,7 @@ from models.task import Task
 from workflow import deadlines, notices, recurrence
 from workflow.cases import lock_review_by_id
 from workflow.clock import utcnow
+from workflow.contracts import link_complaint_to_contract
 from workflow.db import write_session
 from workflow.effectiveness import complete_record_if_nothing_to_correct
 from workflow.history import record_history
@@ -117,7 +118,9 @@ def _route_to_quality(
 def route_by_kind(session: Session, complaint: Complaint, event: OutboxEvent) -> list[Notification]:
     """Where a complaint goes for its kind: an inquiry to sales to answer, praise and
     suggestions closed to quality's read list, a complaint to quality (critical: the GM told).
-    At intake, and after a mail's triage."""
+    At intake, and after a mail's triage (which may name the order): the order or contract
+    reference is looked up in the contract ledger then."""
+    link_complaint_to_contract(session, complaint, ROUTER.name)
     if needs_an_answer(complaint.kind):
         apply_transition(
             session,

@@ -11,12 +11,14 @@ customer in writing, except below a small value, where the delivery note confirm
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
 from models.enums import (
     Channel,
+    ContractStatus,
     Department,
     ReviewKind,
     ReviewStatus,
@@ -343,6 +345,37 @@ def _decision_refusal(action: Action, review: ReviewFacts) -> RuleViolation | No
     return None
 
 
+def _confirmation_refusal(review: ReviewFacts) -> RuleViolation | None:
+    """A phone, oral or fax order's confirmation is recorded once, while the review is open."""
+    if not review.confirmation_needed:
+        return RuleViolation("this review needs no order confirmation")
+    if review.confirmed:
+        return RuleViolation("the order confirmation is recorded already")
+    if not REVIEW_PROCESS.is_open(review.status):
+        return RuleViolation(f"the review is {review.status.value}")
+    return None
+
+
+def _question_refusal(review: ReviewFacts, actor: Actor) -> NotAllowed | None:
+    """A department still to answer this round asks the customer through sales (or sales
+    themselves)."""
+    if actor.department == Department.sales.value:
+        return None
+    if actor.department in {d.value for d in _waiting_for(review)}:
+        return None
+    return NotAllowed(f"{actor.name}'s department has no answer open in this round to ask about")
+
+
+def renegotiation_departments(review: ReviewFacts) -> list[Department]:
+    """Asked again by default when sales renegotiate: those that set a condition or cannot
+    meet the requirements."""
+    return [
+        d
+        for d in REVIEW_DEPARTMENTS
+        if review.verdicts.get(d, ReviewVerdict.can_meet) is not ReviewVerdict.can_meet
+    ]
+
+
 def review_refusal(action: Action, review: ReviewFacts, actor: Actor) -> Refusal | None:
     """Why ``actor`` may not take ``action`` on the review now, or None."""
     refusal = permission_refusal(actor.role, action)
@@ -352,6 +385,10 @@ def review_refusal(action: Action, review: ReviewFacts, actor: Actor) -> Refusal
         state = REVIEW_PROCESS.refusal(review.status, action)
         if state is not None:
             return state
+    if action is Action.record_order_confirmation:
+        return _confirmation_refusal(review)
+    if action is Action.ask_customer_about_review:
+        return _question_refusal(review, actor)
     return _decision_refusal(action, review)
 
 
@@ -363,6 +400,8 @@ def require_review_action(action: Action, review: ReviewFacts, actor: Actor) -> 
 
 # What people do on a review itself (a department's answer is asked of its task).
 REVIEW_ACTIONS = (
+    Action.ask_customer_about_review,
+    Action.record_order_confirmation,
     Action.record_customer_answer,
     Action.renegotiate_review,
     Action.accept_review,
@@ -405,3 +444,71 @@ def customer_answer(review: ReviewFacts) -> str:
         return "declined"
     conditional = ReviewVerdict.can_meet_with_conditions in review.verdicts.values()
     return "accepted_with_conditions" if conditional else "accepted"
+
+
+# The contract ledger: what may be done to an accepted contract (the service, the API and the
+# pages ask these).
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """What the rules need to know of a contract in the ledger."""
+
+    reference: str
+    status: ContractStatus
+    quantity: int | None  # contracted, in its current terms; None: no quantity agreed
+    delivered: int = 0  # delivered so far
+    change_in_review: str | None = None  # the open change review's reference
+
+
+# Sales record the deliveries, and change or cancel the contract (both are a change of it).
+CONTRACT_ACTIONS = (Action.record_delivery, Action.change_contract)
+
+
+def contract_refusal(action: Action, contract: ContractFacts, actor: Actor) -> Refusal | None:
+    """Why ``actor`` may not record a delivery on, change or cancel the contract now: sales
+    may, while it is active; a completed contract is delivered in full, a cancelled one over."""
+    refusal = permission_refusal(actor.role, action)
+    if refusal is not None:
+        return refusal
+    if contract.status is ContractStatus.cancelled:
+        return RuleViolation(
+            f"{contract.reference} is cancelled: nothing more is delivered against it or changed"
+        )
+    if contract.status is ContractStatus.completed:
+        return RuleViolation(f"{contract.reference} is completed: its whole quantity is delivered")
+    if action is Action.change_contract and contract.change_in_review:
+        return RuleViolation(
+            f"{contract.reference} has a change in review: {contract.change_in_review}; it is "
+            "decided or withdrawn first"
+        )
+    return None
+
+
+def delivery_refusal(
+    contract: ContractFacts, quantity: int, delivered_on: date, today: date
+) -> Refusal | None:
+    """A delivery is recorded once it has gone out, and never beyond the contracted quantity
+    (more than that is a change of the contract first)."""
+    if delivered_on > today:
+        return InvalidInput(
+            "delivered_on",
+            f"{delivered_on.isoformat()} is in the future: record a delivery once it has gone out",
+        )
+    if contract.quantity is not None and contract.delivered + quantity > contract.quantity:
+        left = contract.quantity - contract.delivered
+        return RuleViolation(
+            f"{contract.reference} has {left} of its {contract.quantity} still to deliver, not "
+            f"{quantity}: to deliver more, change the contract first"
+        )
+    return None
+
+
+def completes_contract(contract: ContractFacts, quantity: int) -> bool:
+    """Whether delivering ``quantity`` more delivers the whole contracted quantity."""
+    return contract.quantity is not None and contract.delivered + quantity >= contract.quantity
+
+
+def available_contract_actions(contract: ContractFacts, actor: Actor) -> list[Action]:
+    """What ``actor`` may do on the contract now: the pages' forms and the API's list."""
+    return [a for a in CONTRACT_ACTIONS if contract_refusal(a, contract, actor) is None]

@@ -25,6 +25,7 @@ from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.dashboard import dashboard
 from workflow.queries import OverdueFilter, overdue_items
+from workflow.review_figures import review_figures
 from workflow.rules import Action, Department, EscalationLevel, Kind, Severity, Status
 from workflow.transitions import Actor
 
@@ -159,5 +160,10 @@ def dashboard_page(
             "satisfaction", "Customer satisfaction per month closed", figures.satisfaction
         ),
     ]
-    context = {"title": "Dashboard", "d": figures, "charts": charts}
+    context = {
+        "title": "Dashboard",
+        "d": figures,
+        "charts": charts,
+        "reviews": review_figures(session, figures.generated_at),
+    }
     return render(request, "dashboard.html", {**context, **REGISTER_CHOICES})

@@ -36,6 +36,7 @@ from workflow.milestones import record_assessment, record_containment
 from workflow.notices import resolution_preview
 from workflow.queries import complaint_public, list_tasks, task_view
 from workflow.resolutions import latest_resolution
+from workflow.review_view import review_reference_of_task
 from workflow.rules import (
     OPEN_TASK_STATUSES,
     SUBTASK_DEPARTMENTS,
@@ -132,6 +133,10 @@ def _task_page(
 
 @router.get("/tasks/{task_id}")
 def task_page(request: Request, task_id: TaskId, session: SessionDep, actor: WebActor) -> Response:
+    # A department's review of a contract is worked on the review's page.
+    review = review_reference_of_task(session, task_id)
+    if review is not None:
+        return RedirectResponse(f"/reviews/{review}", status_code=status.HTTP_303_SEE_OTHER)
     return _task_page(request, session, task_id, actor)
 
 
