@@ -20,6 +20,7 @@ from api.main import app
 from models.complaint import Complaint
 from models.history import HistoryEntry
 from models.idempotency import IdempotencyRecord
+from models.review import Contract, Delivery, Review
 from models.task import Task
 from models.user import User, UserCreate
 from tests.support import Api, complaint_payload, drain_outbox, quality_result
@@ -76,10 +77,16 @@ class World:
     reviewed: str  # with sales: its sales_review task is open
     sales_task: int
     resolved: str  # resolved, waiting for the customer's answer
+    review: str  # a contract review in review: quality's department task is open
+    review_task: int
+    contract_id: int  # an accepted order in the contract ledger
 
     def fill(self, path: str) -> str:
+        on_a_review = path.startswith(("/reviews/", "/contracts/"))
         return path.format(
-            reference=self.reference,
+            reference=self.review if on_a_review else self.reference,
+            review_task=self.review_task,
+            contract_id=self.contract_id,
             resolved=self.resolved,
             task_id=self.quality_task,
             quality_task=self.quality_task,
@@ -133,6 +140,7 @@ def world(
         assert approved.status_code == 200, approved.text
         drain_outbox()
         assert sales.record(references[2])["status"] == "resolved"
+        review, review_task, contract_id = _review_and_contract(sales, quality)
         yield World(
             base_url=api_server.base_url,
             clients=clients,
@@ -141,6 +149,9 @@ def world(
             reviewed=references[1],
             sales_task=sales.open_task(references[1], "sales_review")["id"],
             resolved=references[2],
+            review=review,
+            review_task=review_task,
+            contract_id=contract_id,
         )
     finally:
         for client in clients.values():
@@ -148,6 +159,50 @@ def world(
         environment.undo()
         _reset_caches()
         fresh_databases.drop(database)
+
+
+def _review_and_contract(sales: Api, quality: Api) -> tuple[str, int, int]:
+    """A contract in review with quality's task open, and an order accepted into the ledger."""
+    review = sales.post("/reviews", json=review_payload())
+    assert review.status_code == 201, review.text
+    order = sales.post(
+        "/reviews",
+        json=review_payload(kind="order", departments=["sales"], reason="Stock pumps."),
+    )
+    assert order.status_code == 201, order.text
+    drain_outbox()
+    tasks = {
+        r["reference"]: r["tasks"][0]
+        for r in (sales.get(f"/reviews/{x.json()['reference']}").json() for x in (review, order))
+    }
+    reference, ordered = review.json()["reference"], order.json()["reference"]
+    answered = sales.post(f"/tasks/{tasks[ordered]['id']}/complete", json=department_answer())
+    assert answered.status_code == 200, answered.text
+    accepted = sales.post(f"/reviews/{ordered}/decision", json={"decision": "accept"})
+    assert accepted.status_code == 200, accepted.text
+    drain_outbox()
+    tasks_of_review = sales.get(f"/reviews/{reference}").json()["tasks"]
+    found = [t["id"] for t in tasks_of_review if t["department"] == "quality"]
+    contracts = sales.get("/contracts").json()["items"]
+    return reference, found[0], contracts[0]["id"]
+
+
+def review_payload(**overrides: object) -> dict[str, object]:
+    return {
+        "kind": "contract",
+        "customer_id": 1,
+        "title": "Access check supply",
+        "value": "5000",
+        "requirements": "Ten P-200 pumps.",
+        "channel": "email",
+        **overrides,
+    }
+
+
+def department_answer() -> dict[str, object]:
+    questions = ("requirements_clear", "requirements_agreed", "legal_requirements_met", "on_time")
+    answers = dict.fromkeys((*questions, "customer_can_pay", "margin_acceptable"), True)
+    return {"kind": "department_review", "verdict": "can_meet", "answers": answers}
 
 
 def _state() -> tuple:
@@ -165,6 +220,15 @@ def _state() -> tuple:
                 (t.id, t.status, t.assignee_id, t.result)
                 for t in session.exec(select(Task).order_by(col(Task.id)))
             ],
+            [
+                (r.reference, r.status, r.version)
+                for r in session.exec(select(Review).order_by(col(Review.id)))
+            ],
+            [
+                (c.id, c.status, c.version)
+                for c in session.exec(select(Contract).order_by(col(Contract.id)))
+            ],
+            session.exec(select(func.count()).select_from(Delivery)).one(),
         )
 
 
@@ -180,6 +244,10 @@ def _body_for(method: str, path: str) -> dict | None:
         return None
     if path == "/complaints":
         return complaint_payload()
+    if path == "/reviews":
+        return review_payload()
+    if path.startswith(("/reviews/", "/contracts/")):
+        return _review_body(path)
     if path == "/policies":
         return {"step": "sales_review", "hours": 18, "reason": "Sales asked for two days."}
     if path == "/auth/me":
@@ -257,10 +325,35 @@ def _body_for(method: str, path: str) -> dict | None:
         if path.endswith(suffix):
             return body
     if path.endswith("/complete"):
+        if "{review_task}" in path:
+            return department_answer()
         if "{sales_task}" in path:
             return {"kind": "sales_review", "approved": True}
         return quality_result()
     raise AssertionError(f"no body known for {method} {path}: add one")
+
+
+def _review_body(path: str) -> dict[str, object] | None:
+    today = utcnow().date().isoformat()
+    bodies: dict[str, dict[str, object] | None] = {
+        "/decision": {"decision": "accept"},
+        "/meeting": {"held_on": today, "attendees": ["Sam", "Grace"], "minutes": "Agreed."},
+        "/confirmation": {"confirmed_with": "Jane", "confirmed_on": today, "summary": "All."},
+        "/questions": {"question": "Which seal material?"},
+        "/customer-answer": {"answer": "FKM."},
+        "/deliveries": {"delivered_on": today, "quantity": 1},
+        "/changes": {
+            "requirements": "Twelve pumps instead of ten.",
+            "channel": "email",
+            "departments": ["sales", "production"],
+            "reason": "Only the quantity changes.",
+        },
+        "/cancel": {"reason": "Access check."},
+    }
+    for suffix, body in bodies.items():
+        if path.endswith(suffix):
+            return body
+    raise AssertionError(f"no body known for POST {path}: add one")
 
 
 # --- no token, or a token that is not good ------------------------------------------------
@@ -472,6 +565,27 @@ FORBIDDEN = [
         for user in ("sales", "technical", "manager", "gm", "admin")
         for path in ("/complaints/{reference}/actions", "/actions/{action_id}/cancel")
     ],
+    # Contract review: sales organise it and decide; a department answers only its own task.
+    *[
+        (user, "POST", path)
+        for user in ("quality", "technical", "manager", "gm", "admin")
+        for path in (
+            "/reviews",
+            "/reviews/{reference}/decision",
+            "/reviews/{reference}/meeting",
+            "/reviews/{reference}/confirmation",
+            "/reviews/{reference}/customer-answer",
+            "/contracts/{contract_id}/deliveries",
+            "/contracts/{contract_id}/changes",
+            "/contracts/{contract_id}/cancel",
+        )
+    ],
+    *[(user, "POST", "/reviews/{reference}/questions") for user in ("manager", "gm", "admin")],
+    *[
+        (user, "POST", f"/tasks/{{review_task}}/{step}")
+        for user in ("sales", "technical", "manager", "gm", "admin")
+        for step in ("claim", "complete")
+    ],
 ]
 
 
@@ -566,6 +680,11 @@ ALLOWED = [
     ("quality", "POST", "/complaints/{reference}/product", 422),  # no such product
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
+    *[(user, "GET", "/reviews/{reference}", 200) for user in EVERYONE],
+    *[(user, "GET", "/reviews/{reference}/form.pdf", 200) for user in EVERYONE],
+    *[(user, "GET", "/contracts", 200) for user in EVERYONE],
+    *[(user, "GET", "/contracts/{contract_id}", 200) for user in EVERYONE],
+    ("sales", "POST", "/reviews/{reference}/decision", 409),  # the departments still answer
     ("sales", "POST", "/complaints/{reference}/acknowledgement", 409),  # mailed already
     *[
         (user, "POST", f"/complaints/{{resolved}}/{step}", 409)

@@ -423,7 +423,7 @@ def _locked_for(
 def round_conditions(session: Session, review: Review) -> list[str]:
     """The conditions of the standing answers, as the customer reads them."""
     return [
-        f"{a.department.value.capitalize()}: {a.conditions}"
+        a.conditions
         for a in standing_answers(session, review)
         if a.verdict is ReviewVerdict.can_meet_with_conditions
     ]
