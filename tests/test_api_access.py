@@ -140,7 +140,7 @@ def world(
         assert approved.status_code == 200, approved.text
         drain_outbox()
         assert sales.record(references[2])["status"] == "resolved"
-        review, review_task, contract_id = _review_and_contract(sales, quality)
+        review_reference, review_task, contract_id = _review_and_contract(sales, quality)
         yield World(
             base_url=api_server.base_url,
             clients=clients,
@@ -149,7 +149,7 @@ def world(
             reviewed=references[1],
             sales_task=sales.open_task(references[1], "sales_review")["id"],
             resolved=references[2],
-            review=review,
+            review=review_reference,
             review_task=review_task,
             contract_id=contract_id,
         )

@@ -177,7 +177,8 @@ def test_a_special_contract_is_reviewed_by_five_departments_renegotiated_and_app
     assert len(told) == 1, [m["Subject"] for m in told]
     assert decided["contract_reference"] in mail_body(told[0])
     demand = [m for m in mails_to(mailbox, "production@example.com") if "demand" in m["Subject"]]
-    assert len(demand) == 1 and decided["contract_reference"] in demand[0]["Subject"]
+    assert len(demand) == 1
+    assert decided["contract_reference"] in demand[0]["Subject"]
 
     with read_session() as session:
         entries = session.exec(
@@ -305,7 +306,8 @@ def test_a_department_review_is_reminded_and_escalated_on_its_own_clock(as_user,
     reminders = [
         m for m in mails_to(mailbox, "technical@example.com") if "Reminder" in m["Subject"]
     ]
-    assert reminders and reference in reminders[0]["Subject"]
+    assert reminders
+    assert reference in reminders[0]["Subject"]
 
     freeze_at(datetime(2026, 11, 27, 10, 0, tzinfo=BERLIN))
     sweep()
@@ -330,7 +332,8 @@ def test_a_departments_question_goes_to_the_customer_and_pauses_the_clocks(as_us
     assert asked.json()["status"] == "waiting_on_customer"
     drain_outbox()
     question = mails_to(mailbox, CUSTOMER["email"])
-    assert len(question) == 1 and "seal material" in mail_body(question[0])
+    assert len(question) == 1
+    assert "seal material" in mail_body(question[0])
     task = task_of(sales, reference, "quality")
     refused = answer(as_user("quality"), task["id"], "quality")
     assert refused.status_code == 409, refused.text  # the round waits for the customer

@@ -83,9 +83,8 @@ def upgrade() -> None:
             "SELECT setval(pg_get_serial_sequence('case_file', 'id'), "
             "COALESCE((SELECT max(id) FROM case_file), 0) + 1, false)"
         )
-    with _keeping_lot_key_index():
-        with op.batch_alter_table("complaint") as batch_op:
-            batch_op.create_foreign_key("fk_complaint_id_case_file", "case_file", ["id"], ["id"])
+    with _keeping_lot_key_index(), op.batch_alter_table("complaint") as batch_op:
+        batch_op.create_foreign_key("fk_complaint_id_case_file", "case_file", ["id"], ["id"])
     if not postgres:
         _drop_sqlite_history_triggers()
     op.drop_index("uq_deadline_complaint_step_cycle", table_name="deadline")
@@ -109,9 +108,8 @@ def downgrade() -> None:
     _create_case_clock_index("complaint_id", "uq_deadline_complaint_step_cycle")
     if not postgres:
         _create_sqlite_history_triggers()
-    with _keeping_lot_key_index():
-        with op.batch_alter_table("complaint") as batch_op:
-            batch_op.drop_constraint("fk_complaint_id_case_file", type_="foreignkey")
+    with _keeping_lot_key_index(), op.batch_alter_table("complaint") as batch_op:
+        batch_op.drop_constraint("fk_complaint_id_case_file", type_="foreignkey")
     op.drop_table("case_file")
 
 
@@ -121,9 +119,7 @@ def _keeping_lot_key_index() -> Iterator[None]:
     would lose the complaint's lot key index (0029): dropped before, made again after."""
     op.drop_index(LOT_KEY_INDEX, table_name="complaint")
     yield
-    op.create_index(
-        LOT_KEY_INDEX, "complaint", [sa.text("lower(trim(lot_number))")]
-    )
+    op.create_index(LOT_KEY_INDEX, "complaint", [sa.text("lower(trim(lot_number))")])
 
 
 def _point_at_case(table: str, old: str, new: str, referred: str) -> None:
