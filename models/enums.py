@@ -267,6 +267,7 @@ class HistoryAction(StrEnum):
     reject_review = "reject_review"
     withdraw_review = "withdraw_review"
     record_order_confirmation = "record_order_confirmation"
+    add_review_document = "add_review_document"
     contract_entered = "contract_entered"  # an accepted review's terms in the ledger
     record_delivery = "record_delivery"
     change_contract = "change_contract"

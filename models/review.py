@@ -382,6 +382,14 @@ class ReviewMeetingPublic(SQLModel):
     recorded_at: datetime
 
 
+class ReviewDocumentPublic(SQLModel):
+    id: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: datetime
+
+
 class ReviewPublic(SQLModel):
     reference: str = Field(schema_extra={"examples": ["CR-2026-000001"]})
     kind: ReviewKind
@@ -419,4 +427,7 @@ class ReviewPublic(SQLModel):
     tasks: list[ReviewTaskPublic]
     answers: list[ReviewAnswerPublic]
     meetings: list[ReviewMeetingPublic]
+    documents: list[ReviewDocumentPublic] = Field(
+        description="The customer's requirements as documents (drawings, specifications)."
+    )
     available_actions: list[str]

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support import drain_outbox
 from tests.test_contract_review import FIVE, answer, start, task_of
-from tests.test_web_pages import Browser, browser  # noqa: F401 - the module's fixture
+from tests.test_web_pages import PDF, Browser, browser  # noqa: F401 - the module's fixture
 
 Pages = Any  # the `browser` fixture: opens a Browser signed in as a user
 
@@ -282,7 +282,14 @@ def test_sales_decide_a_regular_review_through_the_forms(browser: Pages, as_user
         page=review_path,
     )
     assert confirmed.status_code == 303
-    assert 'id="accept-form"' in read(sales, review_path)
+    page = read(sales, review_path)
+    assert 'id="accept-form"' in page
+    for link in ("review-form-link", "confirmation-link"):
+        path = re.search(rf'id="{link}"[^>]*href="([^"]+)"', page)
+        assert path, link
+        pdf = quality.client.get(path.group(1))
+        assert pdf.status_code == 200, pdf.text[:500]
+        assert pdf.content.startswith(b"%PDF")
 
     accepted = sales.form(f"{review_path}/decision", {"decision": "accept"}, page=review_path)
     assert accepted.status_code == 303
@@ -375,3 +382,47 @@ def test_the_queue_lists_only_its_departments_review_tasks(browser: Pages, as_us
     queue = read(browser(username), "/queue")
     # The manager's queue spans the departments: production's task is listed with its name.
     assert (f'href="/reviews/{reference}"' in queue) is (username == "manager")
+
+
+def test_sales_add_the_customers_documents_and_everyone_reads_them(
+    browser: Pages,  # noqa: F811
+    as_user,
+):
+    reference = start(as_user("sales"))["reference"]
+    sales, quality = browser("sales"), browser("quality")
+    review_path = f"/reviews/{reference}"
+    assert 'id="documents-form"' not in read(quality, review_path)
+    refused = quality.form(
+        f"{review_path}/documents",
+        {},
+        files=[("documents", ("drawing.pdf", PDF, "application/pdf"))],
+        page=review_path,
+    )
+    assert refused.status_code == 403
+
+    empty = sales.form(f"{review_path}/documents", {}, page=review_path)
+    assert empty.status_code == 422
+    assert "choose at least one file" in empty.text
+    wrong = sales.form(
+        f"{review_path}/documents",
+        {},
+        files=[("documents", ("notes.exe", b"MZ" + b"\x00" * 64, "application/octet-stream"))],
+        page=review_path,
+    )
+    assert wrong.status_code == 422
+    added = sales.form(
+        f"{review_path}/documents",
+        {},
+        files=[("documents", ("drawing 4711.pdf", PDF, "application/pdf"))],
+        page=review_path,
+    )
+    assert added.status_code == 303, added.text[:500]
+    page = read(quality, review_path)
+    link = re.search(r'href="(/reviews/[^"]+/documents/\d+)">drawing 4711.pdf<', page)
+    assert link, page[:2000]
+    document = quality.client.get(link.group(1))
+    assert document.status_code == 200
+    assert document.content == PDF
+    assert document.headers["content-security-policy"] == "sandbox; default-src 'none'"
+    listed = as_user("quality").get(f"/reviews/{reference}").json()["documents"]
+    assert [d["filename"] for d in listed] == ["drawing 4711.pdf"]

@@ -1,4 +1,5 @@
-"""Photos and PDFs kept with a complaint: what is accepted, and storing them."""
+"""Photos and PDFs kept with a case (a complaint; a contract review's requirements): what is
+accepted, and storing them."""
 
 import hashlib
 from collections.abc import Sequence
@@ -9,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from models.attachment import Attachment
 from models.base import id_of
-from models.complaint import Complaint
+from workflow.cases import CaseRecord
 from workflow.clock import utcnow
 from workflow.errors import NotFound
 from workflow.transitions import Actor
@@ -77,14 +78,13 @@ def check_uploads(uploads: Sequence[tuple[str, bytes]]) -> list[NewAttachment]:
 
 
 def add_attachments(
-    session: Session, complaint: Complaint, attachments: Sequence[NewAttachment], actor: Actor
+    session: Session, case: CaseRecord, attachments: Sequence[NewAttachment], actor: Actor
 ) -> list[Attachment]:
-    """Stage the attachments in the caller's transaction (committed with the complaint)."""
-    assert complaint.id is not None
+    """Stage the attachments in the caller's transaction (committed with the case's change)."""
     assert actor.user_id is not None
     rows = [
         Attachment(
-            case_id=id_of(complaint),
+            case_id=id_of(case),
             filename=a.filename,
             content_type=a.content_type,
             size_bytes=len(a.data),
@@ -110,5 +110,5 @@ def list_attachments(session: Session, case_id: int) -> list[Attachment]:
 def get_attachment(session: Session, case_id: int, attachment_id: int) -> Attachment:
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case_id:
-        raise NotFound(f"no attachment {attachment_id} on this complaint")
+        raise NotFound(f"no attachment {attachment_id} here")
     return attachment

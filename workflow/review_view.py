@@ -8,6 +8,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from models.base import id_of
 from models.customer import Customer, CustomerPublic
 from models.deadline import Deadline
 from models.enums import Department, ReviewKind, ReviewStatus, TaskKind, TaskStatus
@@ -16,6 +17,7 @@ from models.review import (
     Review,
     ReviewAnswer,
     ReviewAnswerPublic,
+    ReviewDocumentPublic,
     ReviewMeeting,
     ReviewMeetingPublic,
     ReviewPublic,
@@ -23,6 +25,7 @@ from models.review import (
 )
 from models.task import Task
 from models.user import User
+from workflow.attachments import list_attachments
 from workflow.reviews import (
     answer_for_customer,
     facts_of_review,
@@ -112,6 +115,10 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
                     update={"recorded_by": names.get(m.recorded_by_id, "?")},
                 )
                 for m in meetings
+            ],
+            "documents": [
+                ReviewDocumentPublic.model_validate(a, from_attributes=True)
+                for a in list_attachments(session, id_of(review))
             ],
             "available_actions": [
                 a.value for a in available_review_actions(facts_of_review(session, review), actor)

@@ -3,7 +3,7 @@ customer's answer. Who may do what is asked of ``workflow/rules/review.py``; the
 through the engine's one transition function; tasks, clocks, history, events and notices are
 the engine's, as for a complaint. The flows' side is ``workflow/review_routing.py``."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -38,6 +38,7 @@ from models.review import (
 )
 from models.task import Task
 from workflow import contracts, deadlines, review_notices
+from workflow.attachments import NewAttachment, add_attachments
 from workflow.cases import lock_review, lock_review_by_id
 from workflow.clock import utcnow
 from workflow.complaints import customer_for
@@ -619,6 +620,27 @@ def record_customer_answer(
         reason=body.answer.strip(),
         noted={"clocks_paused_hours": round(paused_hours, 2)},
         customer_wrote_reason=True,
+    )
+    session.commit()
+    return review
+
+
+def add_documents(
+    session: Session, reference: str, documents: Sequence[NewAttachment], actor: Actor
+) -> Review:
+    """The customer's requirements as documents (drawings, specifications), while the review
+    is open."""
+    review = _locked_for(session, reference, Action.add_review_document, actor, None)
+    if not documents:
+        raise InvalidInput("documents", "choose at least one file")
+    add_attachments(session, review, documents, actor)
+    touch(session, review)
+    record_history(
+        session,
+        case_id=id_of(review),
+        actor=actor.name,
+        action=HistoryAction.add_review_document,
+        changes={"documents": [d.filename for d in documents]},
     )
     session.commit()
     return review

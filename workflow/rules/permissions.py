@@ -82,6 +82,7 @@ class Action(StrEnum):
     ask_customer_about_review = "ask_customer_about_review"
     record_customer_answer = "record_customer_answer"
     record_order_confirmation = "record_order_confirmation"
+    add_review_document = "add_review_document"
     complete_review_round = "complete_review_round"
     renegotiate_review = "renegotiate_review"
     accept_review = "accept_review"
@@ -189,6 +190,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.ask_customer_about_review: DEPARTMENT_WORKERS,
     Action.record_customer_answer: frozenset({Role.sales}),
     Action.record_order_confirmation: frozenset({Role.sales}),
+    Action.add_review_document: frozenset({Role.sales}),
     Action.complete_review_round: frozenset({SYSTEM}),
     Action.renegotiate_review: frozenset({Role.sales}),
     Action.accept_review: frozenset({Role.sales}),

@@ -387,6 +387,8 @@ def review_refusal(action: Action, review: ReviewFacts, actor: Actor) -> Refusal
             return state
     if action is Action.record_order_confirmation:
         return _confirmation_refusal(review)
+    if action is Action.add_review_document and not REVIEW_PROCESS.is_open(review.status):
+        return RuleViolation(f"the review is {review.status.value}: its documents are closed")
     if action is Action.ask_customer_about_review:
         return _question_refusal(review, actor)
     return _decision_refusal(action, review)
@@ -400,6 +402,7 @@ def require_review_action(action: Action, review: ReviewFacts, actor: Actor) -> 
 
 # What people do on a review itself (a department's answer is asked of its task).
 REVIEW_ACTIONS = (
+    Action.add_review_document,
     Action.ask_customer_about_review,
     Action.record_order_confirmation,
     Action.record_customer_answer,

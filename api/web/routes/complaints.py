@@ -4,7 +4,6 @@ a complaint's whole file."""
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Form, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -14,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import SessionDep, WriteSessionDep
 from api.ratelimit import check_intake_rate
 from api.web.forms import FieldErrors, integer, text_fields, validate
-from api.web.pages import NONE, flash, render, when
+from api.web.pages import NONE, attachment_response, flash, render, when
 from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
 from api.web.routes.actions import capa_page_context
@@ -324,18 +323,7 @@ def attachment_file(
     _: Annotated[Actor, page_for(Action.read_complaints)],
 ) -> Response:
     complaint = get_complaint(session, reference)
-    attachment = get_attachment(session, id_of(complaint), attachment_id)
-    disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
-    filename = quote(attachment.filename, safe="")
-    return Response(
-        attachment.data,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return attachment_response(get_attachment(session, id_of(complaint), attachment_id))
 
 
 def back_to_complaint(reference: str) -> RedirectResponse:

@@ -1,6 +1,6 @@
 """The documents from the pages: the dossier and 8D buttons on a complaint's page, the
-register buttons on the managers' pages and the search page. Same services and rules as the
-API's routes."""
+review form and order confirmation on a review's page, the register buttons on the managers'
+pages and the search page. Same services and rules as the API's routes."""
 
 from typing import Annotated
 
@@ -20,6 +20,8 @@ from api.web.routes import page_router
 from api.web.session import page_for
 from workflow.documents.dossier import dossier_pdf, eight_d_pdf
 from workflow.documents.register import complaint_register
+from workflow.documents.review_confirmation import confirmation_pdf
+from workflow.documents.review_form import review_form_pdf
 from workflow.rules import Action, Actor
 
 router = page_router()
@@ -37,6 +39,21 @@ def eight_d_file(
     reference: str, session: SessionDep, actor: Annotated[Actor, page_for(Action.read_dossier)]
 ) -> Response:
     return attachment(eight_d_pdf(session, reference, actor), PDF, f"{reference}-8D.pdf")
+
+
+@router.get("/reviews/{reference}/form.pdf")
+def review_form_file(
+    reference: str, session: SessionDep, actor: Annotated[Actor, page_for(Action.read_reviews)]
+) -> Response:
+    return attachment(review_form_pdf(session, reference, actor), PDF, f"{reference}-form.pdf")
+
+
+@router.get("/reviews/{reference}/confirmation.pdf")
+def review_confirmation_file(
+    reference: str, session: SessionDep, actor: Annotated[Actor, page_for(Action.read_reviews)]
+) -> Response:
+    pdf = confirmation_pdf(session, reference, actor)
+    return attachment(pdf, PDF, f"{reference}-confirmation.pdf")
 
 
 @router.get("/register")

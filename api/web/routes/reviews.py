@@ -12,11 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep
 from api.web.forms import FieldErrors, integer, text_fields
-from api.web.pages import flash, render
+from api.web.pages import attachment_response, flash, render
 from api.web.routes import page_router
 from api.web.session import page_for
 from models.base import id_of
@@ -44,6 +44,7 @@ from models.review import (
 )
 from models.task import Task
 from workflow import reviews
+from workflow.attachments import AttachmentRefused, NewAttachment, check_uploads, get_attachment
 from workflow.contracts import business_today
 from workflow.db import read_session, write_session
 from workflow.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
@@ -100,6 +101,7 @@ FORM_FIELDS: dict[str, tuple[str, ...]] = {
     "customer": ("answer",),
     "answer": ("answers", "verdict", "conditions", "comments"),
     "claim": (),
+    "documents": ("files",),
 }
 DECISION_DONE = {
     ReviewDecisionKind.accept: "Accepted: {contract} is in the contract ledger; the customer is "
@@ -563,6 +565,37 @@ async def record_meeting(request: Request, reference: Reference, actor: Reader) 
         return "Meeting recorded: the review waits for the general manager's approval."
 
     return await _run(request, reference, actor, "meeting", values, errors, work)
+
+
+@router.post("/reviews/{reference}/documents")
+async def add_documents(request: Request, reference: Reference, actor: Reader) -> Response:
+    form = await request.form()
+    files = [f for f in form.getlist("documents") if isinstance(f, UploadFile) and f.filename]
+    errors: FieldErrors = {}
+    documents: list[NewAttachment] = []
+    try:
+        documents = check_uploads([(f.filename or "document", await f.read()) for f in files])
+    except AttachmentRefused as refused:
+        errors["files"] = str(refused)
+    if not files:
+        errors["files"] = "choose at least one file"
+
+    def work(session: Session) -> str:
+        reviews.add_documents(session, reference, documents, actor)
+        return f"{len(documents)} document(s) added."
+
+    return await _run(request, reference, actor, "documents", {}, errors, work)
+
+
+@router.get("/reviews/{reference}/documents/{document_id}")
+def review_document(
+    reference: Reference,
+    document_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    _: Reader,
+) -> Response:
+    review = reviews.get_review(session, reference)
+    return attachment_response(get_attachment(session, id_of(review), document_id))
 
 
 @router.post("/reviews/{reference}/confirmation")
