@@ -416,6 +416,8 @@ def _seed_demo_complaints() -> None:
 
 
 def _stack_banner(settings: Settings, seconds: float) -> str:
+    from workflow.users import DEMO_USERS
+
     return (
         f"\nStack up in {seconds:.0f} s.\n"
         f"  Web pages    http://{settings.api_host}:{settings.api_port}/\n"
@@ -424,7 +426,7 @@ def _stack_banner(settings: Settings, seconds: float) -> str:
         f"  SMTP catcher {settings.smtp_host}:{settings.smtp_port}, "
         f"mails in {settings.mail_dir}/\n"
         f"  Logs         {settings.var_dir}/logs/ (restarts: supervisor.log)\n"
-        f"  Demo logins  sales, quality, technical, manager, gm, admin; password "
+        f"  Demo logins  {', '.join(u[0] for u in DEMO_USERS)}; password "
         f"'{DEV_DEMO_PASSWORD}' (development only)\n"
         "A part that dies is started again. Ctrl-C stops everything."
     )
