@@ -351,3 +351,47 @@ def test_a_departments_question_goes_to_the_customer_and_pauses_the_clocks(as_us
     moved = datetime.fromisoformat(task_of(sales, reference, "quality")["due_at"])
     assert moved == datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN)  # the day paused added
     assert moved > due
+
+
+def test_an_approval_waiting_for_the_general_manager_is_reminded_and_escalated(as_user, mailbox):
+    from tests.support import sweep
+
+    sales = as_user("sales")
+    workers = {d: as_user(d) for d in FIVE}
+    freeze_at(datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN))  # a Monday
+    reference = start(sales)["reference"]
+    drain_outbox()
+    for department in FIVE:
+        task = task_of(sales, reference, department)
+        assert answer(workers[department], task["id"], department).status_code == 200
+    drain_outbox()
+    met = sales.post(
+        f"/reviews/{reference}/meeting",
+        json={
+            "held_on": "2026-11-23",
+            "attendees": ["Sam Sales", "Grace General-Manager"],
+            "minutes": "Capacity confirmed.",
+        },
+    )
+    assert met.status_code == 200, met.text
+    drain_outbox()
+    with read_session() as session:
+        clock = session.exec(
+            select(Deadline).where(Deadline.step == "review_approval", Deadline.met_at.is_(None))  # type: ignore[union-attr]
+        ).one()
+        assert (clock.department, clock.cycle) == ("management", 1)
+        assert clock.due_at == datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)
+
+    freeze_at(datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN))  # a day late
+    sweep()
+    drain_outbox()
+    overdue = [m for m in mails_to(mailbox, "gm@example.com") if "OVERDUE" in m["Subject"]]
+    assert overdue, [m["Subject"] for m in mails_to(mailbox, "gm@example.com")]
+    assert reference in overdue[0]["Subject"]
+    assert "general manager's approval" in overdue[0]["Subject"]
+
+    approved = as_user("gm").post(f"/reviews/{reference}/decision", json={"decision": "approve"})
+    assert approved.status_code == 200, approved.text
+    with read_session() as session:
+        stopped = session.exec(select(Deadline).where(Deadline.step == "review_approval")).one()
+    assert stopped.met_at is not None
