@@ -395,3 +395,20 @@ def test_an_approval_waiting_for_the_general_manager_is_reminded_and_escalated(a
     with read_session() as session:
         stopped = session.exec(select(Deadline).where(Deadline.step == "review_approval")).one()
     assert stopped.met_at is not None
+
+
+def test_a_retried_start_with_the_same_idempotency_key_starts_one_review(as_user):
+    sales = as_user("sales")
+    key = {"Idempotency-Key": "bo-fa-2027-first-entry"}
+    first = sales.post("/reviews", json=contract(), headers=key)
+    assert first.status_code == 201, first.text
+    again = sales.post("/reviews", json=contract(), headers=key)
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["reference"] == first.json()["reference"]
+    other = sales.post("/reviews", json=contract(title="Another contract"), headers=key)
+    assert other.status_code == 422, other.text
+    with read_session() as session:
+        from models.review import Review
+
+        assert len(session.exec(select(Review)).all()) == 1

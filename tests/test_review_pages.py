@@ -109,9 +109,15 @@ def test_the_start_form_shows_each_error_with_the_input_kept(browser: Pages):  #
     none_asked = sales.form("/reviews/new", start_form(departments=[]))
     assert "choose the departments that review it" in none_asked.text
 
-    started = sales.form("/reviews/new", start_form())
+    key = re.search(
+        r'name="idempotency_key" value="([^"]+)"', sales.client.get("/reviews/new").text
+    )
+    assert key
+    started = sales.form("/reviews/new", start_form(idempotency_key=key.group(1)))
     assert started.status_code == 303, started.text[:2000]
     reference = reference_of(started)
+    twice = sales.form("/reviews/new", start_form(idempotency_key=key.group(1)))
+    assert reference_of(twice) == reference  # a double submit starts nothing new
     page = read(sales, f"/reviews/{reference}")
     assert f"Started {reference}" in page
     assert "exceeds capacity, high value" in page

@@ -1,7 +1,5 @@
 """Use cases on complaints: log one, record the customer's answer, read the record."""
 
-import hashlib
-import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,14 +20,13 @@ from models.complaint import (
 from models.customer import Customer, CustomerCreate
 from models.enums import HistoryAction, ProcessKind
 from models.history import HistoryEntry
-from models.idempotency import IdempotencyRecord
-from workflow import calls, deadlines, notices
+from workflow import calls, deadlines, idempotency, notices
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.clock import utcnow
 from workflow.closing import after_closing, closing_facts
 from workflow.customer_answers import resume_after_answer
 from workflow.effectiveness import complete_record_if_nothing_to_correct
-from workflow.errors import IdempotencyKeyReused, InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound
 from workflow.facts import facts_of
 from workflow.history import record_history
 from workflow.outbox import emit_event
@@ -60,25 +57,15 @@ class IntakeResult:
     replayed: bool
 
 
-def _request_hash(data: ComplaintCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _stored_answer(
     session: Session, *, user_id: int, key: str, request_hash: str
 ) -> IntakeResult | None:
-    record = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
-        )
-    ).first()
-    if record is None:
+    reference = idempotency.stored_reference(
+        session, user_id=user_id, key=key, body_hash=request_hash
+    )
+    if reference is None:
         return None
-    if record.request_hash != request_hash:
-        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body")
-    complaint = get_complaint(session, record.response["reference"])
-    return IntakeResult(body=_created(complaint), replayed=True)
+    return IntakeResult(body=_created(get_complaint(session, reference)), replayed=True)
 
 
 def _created(complaint: Complaint) -> dict[str, Any]:
@@ -188,7 +175,7 @@ def log_complaint(
     ``before_commit`` adds the caller's own rows to that commit (the mail it came from)."""
     require_permission(actor.role, intake_action(data.kind))
     assert actor.user_id is not None
-    request_hash = _request_hash(data)
+    request_hash = idempotency.request_hash(data)
     if idempotency_key:
         stored = _stored_answer(
             session, user_id=actor.user_id, key=idempotency_key, request_hash=request_hash
@@ -217,15 +204,12 @@ def log_complaint(
     _number(session, complaint, logged)
     body = _created(complaint)
     if idempotency_key:
-        session.add(
-            IdempotencyRecord(
-                user_id=actor.user_id,
-                key=idempotency_key,
-                request_hash=request_hash,
-                status_code=201,
-                response=body,
-                created_at=utcnow(),
-            )
+        idempotency.remember(
+            session,
+            user_id=actor.user_id,
+            key=idempotency_key,
+            body_hash=request_hash,
+            response=body,
         )
     try:
         session.commit()

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from types import MappingProxyType
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.base import id_of
@@ -37,7 +38,7 @@ from models.review import (
     ReviewQuestionToCustomer,
 )
 from models.task import Task
-from workflow import contracts, deadlines, review_notices
+from workflow import contracts, deadlines, idempotency, review_notices
 from workflow.attachments import NewAttachment, add_attachments
 from workflow.cases import lock_review, lock_review_by_id
 from workflow.clock import utcnow
@@ -148,14 +149,21 @@ def _in_order(departments: Iterable[Department]) -> list[Department]:
     return [d for d in REVIEW_DEPARTMENTS if d in chosen] + sorted(chosen - {*REVIEW_DEPARTMENTS})
 
 
-def start_review(session: Session, data: ReviewCreate, actor: Actor) -> Review:
+def start_review(
+    session: Session, data: ReviewCreate, actor: Actor, idempotency_key: str | None = None
+) -> tuple[Review, bool]:
     """Sales' entry: the review, its history and one event per department asked, in one
-    commit; the departments' tasks are opened by the delivery flow."""
+    commit; the departments' tasks are opened by the delivery flow. With an Idempotency-Key,
+    a retry answers with the review the first request made (and True: replayed)."""
     require_permission(actor.role, Action.start_review)
     if data.kind is ReviewKind.change:
         raise InvalidInput(
             "kind", "a change is reviewed from its contract: POST /api/v1/contracts/{id}/changes"
         )
+    body_hash = idempotency.request_hash(data)
+    earlier = _replayed(session, actor, idempotency_key, body_hash)
+    if earlier is not None:
+        return earlier, True
     customer = customer_for(session, data.customer_id, data.customer)
     review = new_review(
         session,
@@ -165,8 +173,33 @@ def start_review(session: Session, data: ReviewCreate, actor: Actor) -> Review:
         reason=data.reason,
         actor=actor,
     )
-    session.commit()
-    return review
+    if idempotency_key:
+        idempotency.remember(
+            session,
+            user_id=_user_id(actor),
+            key=idempotency_key,
+            body_hash=body_hash,
+            response={"reference": review.reference},
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key committed first (PostgreSQL).
+        session.rollback()
+        earlier = _replayed(session, actor, idempotency_key, body_hash)
+        if earlier is None:
+            raise
+        return earlier, True
+    return review, False
+
+
+def _replayed(session: Session, actor: Actor, key: str | None, body_hash: str) -> Review | None:
+    if not key:
+        return None
+    reference = idempotency.stored_reference(
+        session, user_id=_user_id(actor), key=key, body_hash=body_hash
+    )
+    return None if reference is None else get_review(session, reference)
 
 
 def start_change(session: Session, contract_id: int, data: ContractChange, actor: Actor) -> Review:

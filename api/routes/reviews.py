@@ -4,9 +4,10 @@ decide."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, Response, status
 
 from api.deps import SessionDep, WriteSessionDep, allowed
+from api.routes.complaints import IDEMPOTENCY_HELP, REPLAYED_HEADER
 from models.review import (
     OrderConfirmationRecord,
     ReviewCreate,
@@ -46,6 +47,11 @@ DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
     "it is accepted. A change of an accepted contract starts from the contract: "
     "`POST /contracts/{id}/changes`.",
     responses={
+        200: {
+            "description": "Replay of an earlier request with the same Idempotency-Key: the "
+            "review it started, as it is now",
+            "headers": {REPLAYED_HEADER: {"description": "true", "schema": {"type": "string"}}},
+        },
         403: {"description": "Only sales start a review"},
         422: {
             "description": "Invalid data: an unknown currency, departments left out of a "
@@ -56,9 +62,16 @@ DECISION_ERRORS: dict[int | str, dict[str, Any]] = {
 def start_review(
     data: ReviewCreate,
     session: WriteSessionDep,
+    response: Response,
     actor: Annotated[Actor, allowed(Action.start_review)],
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description=IDEMPOTENCY_HELP)
+    ] = None,
 ) -> ReviewPublic:
-    review = reviews.start_review(session, data, actor)
+    review, replayed = reviews.start_review(session, data, actor, idempotency_key)
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers[REPLAYED_HEADER] = "true"
     return review_public(session, review, actor)
 
 

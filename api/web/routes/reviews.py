@@ -2,6 +2,7 @@
 part on the review page, the general manager approves the special ones. Every form a page
 shows is asked of the rules (``workflow/rules/review.py``); the services check again."""
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -205,6 +206,8 @@ def new_review_page(request: Request, _: Starter) -> Response:
         "currency": reviews.review_policy().currency,
         "departments": [d.value for d in REVIEW_DEPARTMENTS],
         "special_criteria": [],
+        # A second submit of the same form (a double click, the back button) starts nothing new.
+        "idempotency_key": str(uuid.uuid4()),
     }
     return _start_page(request, values, {})
 
@@ -235,9 +238,10 @@ def _start_data(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _start(data: ReviewCreate, actor: Actor) -> str:
+def _start(data: ReviewCreate, actor: Actor, key: str | None) -> str:
     with write_session() as session:
-        return reviews.start_review(session, data, actor).reference
+        review, _ = reviews.start_review(session, data, actor, key)
+        return review.reference
 
 
 @router.post("/reviews/new")
@@ -253,7 +257,8 @@ async def submit_review(request: Request, actor: Starter) -> Response:
         errors["departments"] = "choose the departments that review it: sales at least"
     if not errors:
         try:
-            reference = await run_in_threadpool(_start, data, actor)
+            key = str(values.get("idempotency_key") or "")[:255] or None
+            reference = await run_in_threadpool(_start, data, actor, key)
         except InvalidInput as invalid:
             errors[invalid.field] = str(invalid)
     if errors:
