@@ -382,6 +382,23 @@ class ReviewMeetingPublic(SQLModel):
     recorded_at: datetime
 
 
+class ReviewSummary(SQLModel):
+    reference: str
+    kind: ReviewKind
+    title: str
+    customer: str
+    status: ReviewStatus
+    special: bool
+    waiting_on: str = Field(description="Who the review waits for now, in words.")
+    due_at: datetime | None = Field(description="When what it waits for is due.")
+    created_at: datetime
+
+
+class ReviewList(SQLModel):
+    items: list[ReviewSummary]
+    has_more: bool = Field(description="More matched than `limit`: narrow the filter.")
+
+
 class ReviewDocumentPublic(SQLModel):
     id: int
     filename: str

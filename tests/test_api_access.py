@@ -681,6 +681,7 @@ ALLOWED = [
     # Allowed to ask; refused only because of the state the complaint is in.
     ("sales", "POST", "/complaints/{reference}/customer-response", 409),
     *[(user, "GET", "/reviews/{reference}", 200) for user in EVERYONE],
+    *[(user, "GET", "/reviews?status=open", 200) for user in EVERYONE],
     *[(user, "GET", "/reviews/{reference}/form.pdf", 200) for user in EVERYONE],
     *[(user, "GET", "/contracts", 200) for user in EVERYONE],
     *[(user, "GET", "/contracts/{contract_id}", 200) for user in EVERYONE],

@@ -412,3 +412,21 @@ def test_a_retried_start_with_the_same_idempotency_key_starts_one_review(as_user
         from models.review import Review
 
         assert len(session.exec(select(Review)).all()) == 1
+
+
+def test_the_list_of_reviews_puts_the_open_ones_first_with_what_they_wait_for(as_user):
+    sales, quality = as_user("sales"), as_user("quality")
+    first = start(sales, special_criteria=[], value="50000")["reference"]
+    second = start(sales, special_criteria=[], value="60000")["reference"]
+    withdrawn = sales.post(
+        f"/reviews/{first}/decision",
+        json={"decision": "withdraw", "reason": "The customer called it off."},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    drain_outbox()
+    listed = quality.get("/reviews").json()["items"]
+    assert [r["reference"] for r in listed] == [second, first]
+    assert listed[0]["waiting_on"] == "sales, quality, technical, procurement, production"
+    open_ones = quality.get("/reviews", params={"status": "open"}).json()["items"]
+    assert [r["reference"] for r in open_ones] == [second]
+    assert quality.get("/reviews", params={"status": "nonsense"}).status_code == 422

@@ -2,24 +2,28 @@
 (``/tasks/{id}/complete`` with ``kind: department_review``), sales or the general manager
 decide."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import SessionDep, WriteSessionDep, allowed
 from api.routes.complaints import IDEMPOTENCY_HELP, REPLAYED_HEADER
+from models.enums import ReviewStatus
 from models.review import (
     OrderConfirmationRecord,
     ReviewCreate,
     ReviewCustomerAnswer,
     ReviewDecision,
+    ReviewList,
     ReviewMeetingRecord,
     ReviewPublic,
     ReviewQuestionToCustomer,
+    ReviewSummary,
 )
 from workflow import reviews
-from workflow.review_view import review_public
+from workflow.review_view import review_list, review_public
 from workflow.rules import Action
+from workflow.rules.review import OPEN_REVIEW_STATUSES
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/reviews", tags=["contract review"])
@@ -73,6 +77,30 @@ def start_review(
         response.status_code = status.HTTP_200_OK
         response.headers[REPLAYED_HEADER] = "true"
     return review_public(session, review, actor)
+
+
+def _statuses(wanted: ReviewStatus | Literal["open"] | None) -> frozenset[ReviewStatus] | None:
+    if wanted is None:
+        return None
+    return OPEN_REVIEW_STATUSES if wanted == "open" else frozenset({ReviewStatus(wanted)})
+
+
+@router.get(
+    "",
+    summary="Contract reviews",
+    description="Open ones first, the soonest due first, then the newest; each with who it "
+    "waits for now. `status`: a review status, or `open` for every open one.",
+    responses={422: {"description": "Not a review status"}},
+)
+def list_reviews(
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_reviews)],
+    status_: Annotated[ReviewStatus | Literal["open"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ReviewList:
+    rows, has_more = review_list(session, _statuses(status_), limit=limit)
+    items = [ReviewSummary.model_validate(row, from_attributes=True) for row in rows]
+    return ReviewList(items=items, has_more=has_more)
 
 
 @router.get(
