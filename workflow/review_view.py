@@ -35,6 +35,7 @@ from workflow.rules import Actor
 from workflow.rules.review import (
     DEPARTMENT_SCOPE,
     OPEN_REVIEW_STATUSES,
+    REVIEW_DEPARTMENTS,
     available_review_actions,
     questions_for,
 )
@@ -237,7 +238,8 @@ def _departments_answering(session: Session, review_ids: list[int]) -> dict[int,
     found: dict[int, list[str]] = {}
     for case_id, department in rows:
         found.setdefault(case_id, []).append(str(department))
-    return found
+    order = [d.value for d in REVIEW_DEPARTMENTS]  # the procedure's order, not the tasks'
+    return {case_id: sorted(names, key=order.index) for case_id, names in found.items()}
 
 
 def _waiting_on(review: Review, answering: list[str]) -> str:

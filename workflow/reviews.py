@@ -67,6 +67,7 @@ from workflow.rules.review import (
     review_task_refusal,
     special_criteria,
 )
+from workflow.task_work import claim, close_task, take_task
 from workflow.transitions import apply_process_transition, check_version, touch
 
 # The service completes a round when the last department answers: the system's step.
@@ -348,25 +349,9 @@ def claim_review_task(session: Session, task_id: int, actor: Actor) -> Task:
     if task.status is TaskStatus.claimed and task.assignee_id == actor.user_id:
         return task
     _require_task_action(session, Action.claim_task, task, review, actor)
-    _take(session, task, actor)
-    record_history(
-        session,
-        case_id=id_of(review),
-        actor=actor.name,
-        action=HistoryAction.task_claimed,
-        changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
-    )
+    claim(session, task, id_of(review), actor)
     session.commit()
     return task
-
-
-def _take(session: Session, task: Task, actor: Actor) -> None:
-    if task.status is TaskStatus.open:
-        task.status = TaskStatus.claimed
-        task.assignee_id = actor.user_id
-        task.claimed_at = utcnow()
-        deadlines.assign_clocks(session, task, actor.user_id)
-        session.add(task)
 
 
 def answer_department_review(
@@ -402,13 +387,10 @@ def answer_department_review(
             answered_at=now,
         )
     )
-    _take(session, task, actor)
-    deadlines.stop_task_clocks(session, task)
-    task.status = TaskStatus.done
-    task.done_at = now
-    task.completed_by_id = actor.user_id
-    task.result = {"round": review.round, "verdict": body.verdict.value}
-    session.add(task)
+    take_task(session, task, actor)
+    close_task(
+        session, task, actor, TaskStatus.done, {"round": review.round, "verdict": body.verdict}
+    )
     session.flush()
     record_history(
         session,

@@ -41,6 +41,7 @@ from workflow.rules import (
     require_task_action,
 )
 from workflow.severity import apply_severity_change
+from workflow.task_work import claim, close_task, take_task
 from workflow.transitions import apply_transition, check_version, lock_complaint_by_id
 from workflow.triage import apply_triage
 
@@ -70,15 +71,6 @@ def locked_for_action(
     return task, complaint
 
 
-def take_task(session: Session, task: Task, actor: Actor) -> None:
-    if task.status is TaskStatus.open:
-        task.status = TaskStatus.claimed
-        task.assignee_id = actor.user_id
-        task.claimed_at = utcnow()
-        deadlines.assign_clocks(session, task, actor.user_id)
-    session.add(task)
-
-
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     require_permission(actor.role, Action.claim_task)
     if _is_review_task(session, task_id):
@@ -87,28 +79,9 @@ def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:
     if task.status is TaskStatus.claimed and task.assignee_id == actor.user_id:
         return task  # already this actor's: claiming again changes nothing
     require_task_action(Action.claim_task, task_facts(task), facts_of(complaint), actor)
-    take_task(session, task, actor)
-    record_history(
-        session,
-        case_id=id_of(complaint),
-        actor=actor.name,
-        action=HistoryAction.task_claimed,
-        changes={"task_id": task.id, "kind": task.kind, "assignee": actor.name},
-    )
+    claim(session, task, id_of(complaint), actor)
     session.commit()
     return task
-
-
-def close_task(
-    session: Session, task: Task, actor: Actor, status: TaskStatus, result: dict
-) -> None:
-    """The task leaves its queue as done or cancelled; its clocks stop."""
-    deadlines.stop_task_clocks(session, task)
-    task.status = status
-    task.done_at = utcnow()
-    task.completed_by_id = actor.user_id
-    task.result = result
-    session.add(task)
 
 
 def _finish(session: Session, task: Task, actor: Actor, result: dict) -> None:

@@ -194,6 +194,7 @@ def _start_page(
         "errors": errors,
         "customers": _customers_matching(query),
         "query": query,
+        "customer_for": "review",
         **_start_choices(),
     }
     return render(request, "review_new.html", context, status_code=status_code)
@@ -216,8 +217,13 @@ def new_review_page(request: Request, _: Starter) -> Response:
 def review_customer_search(
     request: Request, _: Starter, customer_q: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
-    context = {"customers": _customers_matching(customer_q), "query": customer_q, "values": {}}
-    return render(request, "_review_customer_options.html", context)
+    context = {
+        "customers": _customers_matching(customer_q),
+        "query": customer_q,
+        "values": {},
+        "customer_for": "review",
+    }
+    return render(request, "_customer_options.html", context)
 
 
 def _start_data(values: dict[str, Any]) -> dict[str, Any]:
