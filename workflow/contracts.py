@@ -41,6 +41,7 @@ from workflow.rules.review import (
     contract_refusal,
     delivery_refusal,
 )
+from workflow.transitions import person_id
 
 
 def enter_in_ledger(
@@ -99,11 +100,6 @@ def current_terms(session: Session, contract: Contract) -> ContractVersion:
             ContractVersion.version == contract.version,
         )
     ).one()
-
-
-def _user_id(actor: Actor) -> int:
-    assert actor.user_id is not None, f"{actor.name} is not a signed-in person"
-    return actor.user_id
 
 
 def business_today() -> date:
@@ -356,7 +352,7 @@ def record_delivery(
         due_on=due_on,
         on_time=due_on is None or data.delivered_on <= due_on,
         note=data.note.strip(),
-        recorded_by_id=_user_id(actor),
+        recorded_by_id=person_id(actor),
         recorded_at=utcnow(),
     )
     session.add(delivery)

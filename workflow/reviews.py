@@ -68,7 +68,7 @@ from workflow.rules.review import (
     special_criteria,
 )
 from workflow.task_work import claim, close_task, take_task
-from workflow.transitions import apply_process_transition, check_version, touch
+from workflow.transitions import apply_process_transition, check_version, person_id, touch
 
 # The service completes a round when the last department answers: the system's step.
 REVIEW_SYSTEM = Actor(name="system:contract-review", role=SYSTEM)
@@ -95,12 +95,6 @@ def review_policy() -> ReviewPolicy:
         confirmation_value=settings.review_confirmation_value,
         exchange_rates=MappingProxyType({settings.review_currency.upper(): Decimal(1), **rates}),
     )
-
-
-def _user_id(actor: Actor) -> int:
-    """A person's steps on a review are signed by their account."""
-    assert actor.user_id is not None, f"{actor.name} is not a signed-in person"
-    return actor.user_id
 
 
 def get_review(session: Session, reference: str) -> Review:
@@ -177,7 +171,7 @@ def start_review(
     if idempotency_key:
         idempotency.remember(
             session,
-            user_id=_user_id(actor),
+            user_id=person_id(actor),
             key=idempotency_key,
             body_hash=body_hash,
             response={"reference": review.reference},
@@ -198,7 +192,7 @@ def _replayed(session: Session, actor: Actor, key: str | None, body_hash: str) -
     if not key:
         return None
     reference = idempotency.stored_reference(
-        session, user_id=_user_id(actor), key=key, body_hash=body_hash
+        session, user_id=person_id(actor), key=key, body_hash=body_hash
     )
     return None if reference is None else get_review(session, reference)
 
@@ -288,7 +282,7 @@ def new_review(
         contract_id=contract_id,
         created_at=now,
         updated_at=now,
-        created_by_id=_user_id(actor),
+        created_by_id=person_id(actor),
     )
     session.add(review)
     session.flush()
@@ -383,7 +377,7 @@ def answer_department_review(
             answers=dict(body.answers),
             conditions=body.conditions.strip(),
             comments=body.comments.strip(),
-            answered_by_id=_user_id(actor),
+            answered_by_id=person_id(actor),
             answered_at=now,
         )
     )
@@ -556,7 +550,7 @@ def record_meeting(
             held_on=body.held_on,
             attendees=attendees,
             minutes=body.minutes.strip(),
-            recorded_by_id=_user_id(actor),
+            recorded_by_id=person_id(actor),
             recorded_at=utcnow(),
         )
     )

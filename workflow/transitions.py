@@ -45,6 +45,12 @@ def actor_of_user(user: User, stands_in_for: frozenset[int] = frozenset()) -> Ac
     )
 
 
+def person_id(actor: Actor) -> int:
+    """The account of a person whose step is recorded (never the system's)."""
+    assert actor.user_id is not None, f"{actor.name} is not a signed-in person"
+    return actor.user_id
+
+
 def check_version(record: CaseRecord, expected: int | None) -> None:
     if expected is not None and expected != record.version:
         raise StaleVersion(f"{record.reference} is at version {record.version}, not {expected}")
