@@ -124,6 +124,7 @@ def test_the_decisions_emit_the_event_that_tells_the_customer():
 def test_sales_accept_a_regular_review_every_department_can_meet():
     assert review_refusal(Action.accept_review, facts(), SALES) is None
     assert available_review_actions(facts(), SALES) == [
+        Action.add_review_document,
         Action.renegotiate_review,
         Action.accept_review,
         Action.decline_review,
@@ -263,3 +264,23 @@ def test_the_customer_is_told_accepted_with_conditions_or_declined():
     )
     assert customer_answer(facts(ReviewStatus.rejected)) == "declined"
     assert customer_answer(facts(ReviewStatus.declined)) == "declined"
+
+
+def test_a_department_still_to_answer_may_ask_the_customer_one_that_answered_may_not():
+    answering = facts(ReviewStatus.in_review, verdicts={Department.sales: ReviewVerdict.can_meet})
+    assert review_refusal(Action.ask_customer_about_review, answering, QUALITY) is None
+    answered = facts(ReviewStatus.in_review)  # every department has answered
+    refusal = review_refusal(Action.ask_customer_about_review, answered, QUALITY)
+    assert isinstance(refusal, NotAllowed)
+    assert review_refusal(Action.ask_customer_about_review, answered, SALES) is None
+
+
+def test_the_order_confirmation_is_recorded_once_and_documents_only_while_open():
+    needed = facts(confirmation_needed=True)
+    assert Action.record_order_confirmation in available_review_actions(needed, SALES)
+    done = facts(confirmation_needed=True, confirmed=True)
+    assert Action.record_order_confirmation not in available_review_actions(done, SALES)
+    assert Action.record_order_confirmation not in available_review_actions(facts(), SALES)
+    decided = facts(ReviewStatus.accepted)
+    assert isinstance(review_refusal(Action.add_review_document, decided, SALES), RuleViolation)
+    assert Action.add_review_document in available_review_actions(facts(), SALES)
