@@ -24,6 +24,7 @@ from models.enums import (
     ReviewStatus,
     ReviewVerdict,
     SpecialCriterion,
+    TaskStatus,
 )
 
 MAX_TEXT = 20_000
@@ -367,7 +368,7 @@ class ReviewTaskPublic(SQLModel):
     id: int
     department: Department
     round: int | None
-    status: str
+    status: TaskStatus
     assignee: str | None
     due_at: datetime
     questions: dict[str, str] = Field(description="The questions this department answers.")

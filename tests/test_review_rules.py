@@ -14,6 +14,7 @@ from models.enums import (
     Role,
     SpecialCriterion,
     Status,
+    TaskStatus,
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
 from workflow.rules import Action, Actor
@@ -32,6 +33,7 @@ from workflow.rules.review import (
     needs_written_confirmation,
     questions_for,
     review_refusal,
+    review_task_refusal,
     special_criteria,
 )
 from workflow.rules.states import COMPLAINT_PROCESS
@@ -284,3 +286,22 @@ def test_the_order_confirmation_is_recorded_once_and_documents_only_while_open()
     decided = facts(ReviewStatus.accepted)
     assert isinstance(review_refusal(Action.add_review_document, decided, SALES), RuleViolation)
     assert Action.add_review_document in available_review_actions(facts(), SALES)
+
+
+def test_only_the_department_works_its_review_task_and_a_claimed_one_is_not_claimed_again():
+    answering = facts(ReviewStatus.in_review, verdicts={})
+    quality = Department.quality
+    assert (
+        review_task_refusal(Action.claim_task, quality, TaskStatus.open, answering, QUALITY) is None
+    )
+    claimed = review_task_refusal(
+        Action.claim_task, quality, TaskStatus.claimed, answering, QUALITY
+    )
+    assert isinstance(claimed, RuleViolation)
+    assert str(claimed) == "this review task is claimed already"
+    answer = Action.answer_review
+    assert review_task_refusal(answer, quality, TaskStatus.claimed, answering, QUALITY) is None
+    done = review_task_refusal(answer, quality, TaskStatus.done, answering, QUALITY)
+    assert isinstance(done, RuleViolation)
+    other = review_task_refusal(answer, Department.technical, TaskStatus.open, answering, QUALITY)
+    assert isinstance(other, NotAllowed)

@@ -31,7 +31,7 @@ from workflow.reviews import (
     facts_of_review,
     round_conditions,
 )
-from workflow.rules import Actor
+from workflow.rules import OPEN_TASK_STATUSES, Actor
 from workflow.rules.review import (
     DEPARTMENT_SCOPE,
     OPEN_REVIEW_STATUSES,
@@ -56,7 +56,7 @@ def _tasks(session: Session, review: Review, names: dict[int, str]) -> list[Revi
             id=task.id or 0,
             department=task.department,
             round=task.result.get("round"),
-            status=task.status.value,
+            status=task.status,
             assignee=names.get(task.assignee_id or -1),
             due_at=task.due_at,
             questions={q.key: q.text for q in questions_for(task.department)},
@@ -130,8 +130,6 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
 
 # The pages' lists: sales' reviews, the general manager's approvals, a department's review tasks.
 
-OPEN_TASK_STATES = (TaskStatus.open, TaskStatus.claimed)
-
 
 def _customer_name(name: str, company: str | None) -> str:
     return f"{name}, {company}" if company else name
@@ -152,7 +150,7 @@ class ReviewTaskRow:
     claimed_by: str | None
 
 
-def open_review_tasks(
+def review_tasks_to_answer(
     session: Session, department: Department | None, limit: int = 100
 ) -> list[ReviewTaskRow]:
     """The open review tasks of a department (of every department with None), due first: the
@@ -171,7 +169,7 @@ def open_review_tasks(
         .outerjoin(User, col(User.id) == Task.assignee_id)
         .where(
             col(Task.kind) == TaskKind.department_review,
-            col(Task.status).in_(OPEN_TASK_STATES),
+            col(Task.status).in_(OPEN_TASK_STATUSES),
         )
         .order_by(col(Task.due_at), col(Task.id))
         .limit(limit)
@@ -231,7 +229,7 @@ def _departments_answering(session: Session, review_ids: list[int]) -> dict[int,
         .where(
             col(Task.case_id).in_(review_ids),
             Task.kind == TaskKind.department_review,
-            col(Task.status).in_(OPEN_TASK_STATES),
+            col(Task.status).in_(OPEN_TASK_STATUSES),
         )
         .order_by(col(Task.id))
     )

@@ -49,7 +49,7 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.references import REVIEW_PREFIX, provisional_reference, take_reference
-from workflow.rules import SYSTEM, Action, Actor, require_permission
+from workflow.rules import OPEN_TASK_STATUSES, SYSTEM, Action, Actor, require_permission
 from workflow.rules.review import (
     REVIEW_DEPARTMENTS,
     REVIEW_PROCESS,
@@ -331,9 +331,8 @@ def _locked_task(session: Session, task_id: int) -> tuple[Task, Review]:
 def _require_task_action(
     session: Session, action: Action, task: Task, review: Review, actor: Actor
 ) -> None:
-    task_open = task.status in (TaskStatus.open, TaskStatus.claimed)
     facts = facts_of_review(session, review)
-    refusal = review_task_refusal(action, task.department, task_open, facts, actor)
+    refusal = review_task_refusal(action, task.department, task.status, facts, actor)
     if refusal is not None:
         raise refusal
 
@@ -512,7 +511,7 @@ def _renegotiate(session: Session, review: Review, body: ReviewDecision, actor: 
 def _withdraw(session: Session, review: Review, body: ReviewDecision, actor: Actor) -> None:
     reason = _require_reason(body, "say why the review is withdrawn")
     deadlines.stop_clocks(session, id_of(review))
-    for task in open_review_tasks(session, review):
+    for task in review_tasks_open(session, review):
         deadlines.stop_task_clocks(session, task)
         task.status = TaskStatus.cancelled
         task.done_at = utcnow()
@@ -522,13 +521,13 @@ def _withdraw(session: Session, review: Review, body: ReviewDecision, actor: Act
     )
 
 
-def open_review_tasks(session: Session, review: Review) -> list[Task]:
+def review_tasks_open(session: Session, review: Review) -> list[Task]:
     return list(
         session.exec(
             select(Task).where(
                 Task.case_id == review.id,
                 Task.kind == TaskKind.department_review,
-                col(Task.status).in_([TaskStatus.open, TaskStatus.claimed]),
+                col(Task.status).in_(OPEN_TASK_STATUSES),
             )
         )
     )

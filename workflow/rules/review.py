@@ -24,10 +24,12 @@ from models.enums import (
     ReviewStatus,
     ReviewVerdict,
     SpecialCriterion,
+    TaskStatus,
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
 from workflow.rules.permissions import Action, Actor, permission_refusal
 from workflow.rules.process import ProcessDefinition, Transition, transition
+from workflow.rules.tasks import is_finished
 
 Refusal = NotAllowed | RuleViolation | InvalidInput
 
@@ -422,17 +424,20 @@ def available_review_actions(review: ReviewFacts, actor: Actor) -> list[Action]:
 
 
 def review_task_refusal(
-    action: Action, department: Department, task_open: bool, review: ReviewFacts, actor: Actor
+    action: Action, department: Department, status: TaskStatus, review: ReviewFacts, actor: Actor
 ) -> Refusal | None:
     """Why ``actor`` may not claim or answer a department's review task now: only that
-    department's own people (or a colleague standing in) work it, while the round is open."""
+    department's own people work it, while the round is open; a claimed task is not claimed
+    again (its claimant claiming it once more is no change, and never asks)."""
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
     if actor.department != department.value:
         return NotAllowed(f"this review task is {department.value}'s: {actor.name} cannot work it")
-    if not task_open:
+    if is_finished(status):
         return RuleViolation("this review task is already answered")
+    if action is Action.claim_task and status is TaskStatus.claimed:
+        return RuleViolation("this review task is claimed already")
     if review.status is ReviewStatus.waiting_on_customer:
         return RuleViolation("the review waits for the customer's answer to a question")
     if review.status is not ReviewStatus.in_review:

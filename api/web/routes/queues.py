@@ -27,7 +27,7 @@ from workflow.queue_view import (
     queue_counts,
     queue_rows,
 )
-from workflow.review_view import open_review_tasks
+from workflow.review_view import review_tasks_to_answer
 from workflow.rules import (
     Action,
     Actor,
@@ -171,7 +171,7 @@ def queue_page(
             "may_choose_department": may(actor.role, Action.read_any_queue),
             "may_claim": may(actor.role, Action.claim_task),
             **_table(session, actor, params),
-            "review_tasks": open_review_tasks(session, department, limit=QUEUE_SIZE),
+            "review_tasks": review_tasks_to_answer(session, department, limit=QUEUE_SIZE),
             "review_tasks_span": department is None,
         },
     )

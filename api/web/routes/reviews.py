@@ -52,7 +52,7 @@ from workflow.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
 from workflow.languages import SHIPPED_LANGUAGES, default_time_zone, language_name, shipped_language
 from workflow.queries import search_customers
 from workflow.review_view import approvals_waiting, next_due, review_list, review_public
-from workflow.rules import Action, Actor, may
+from workflow.rules import Action, Actor, is_finished, may
 from workflow.rules.review import (
     DEPARTMENT_SCOPE,
     OPEN_REVIEW_STATUSES,
@@ -89,7 +89,6 @@ CUSTOMER_FIELDS = ("name", "company", "email", "phone", "address", "language", "
 START_KINDS = tuple(k for k in ReviewKind if k is not ReviewKind.change)
 # ``high_value`` follows from the value and the policy, never ticked by hand.
 FLAGGED_CRITERIA = tuple(c for c in SpecialCriterion if c is not SpecialCriterion.high_value)
-OPEN_TASK = ("open", "claimed")
 
 # The review page's forms and their fields: a field is named ``<form>_<field>`` on the page, so
 # every form's errors and kept input stay with it.
@@ -363,14 +362,16 @@ def _task_offers(
 ) -> list[TaskOffer]:
     offers = []
     for task in tasks:
-        if task.status not in OPEN_TASK or actor.department != task.department.value:
+        if is_finished(task.status) or actor.department != task.department.value:
             continue
-        answer = review_task_refusal(Action.answer_review, task.department, True, facts, actor)
-        claim = review_task_refusal(Action.claim_task, task.department, True, facts, actor)
+        answer = review_task_refusal(
+            Action.answer_review, task.department, task.status, facts, actor
+        )
+        claim = review_task_refusal(Action.claim_task, task.department, task.status, facts, actor)
         offers.append(
             TaskOffer(
                 task=task,
-                may_claim=task.status == "open" and claim is None,
+                may_claim=claim is None,
                 may_answer=answer is None,
                 refusal=str(answer) if answer is not None else None,
             )
