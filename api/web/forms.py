@@ -33,20 +33,27 @@ def integer(value: str | None) -> int | str | None:
         return value
 
 
-def field_errors(error: ValidationError, prefix_map: dict[str, str] | None = None) -> FieldErrors:
-    """Per form field, the first message: ``customer.email`` becomes ``customer_email``."""
+def field_errors(
+    error: ValidationError,
+    prefix_map: dict[str, str] | None = None,
+    messages: Mapping[str, str] | None = None,
+) -> FieldErrors:
+    """Per form field, the first message: ``customer.email`` becomes ``customer_email``;
+    ``messages`` words an error of a given type the form's own way."""
     errors: FieldErrors = {}
     for item in error.errors():
         location = [str(part) for part in item["loc"] if not str(part).isdigit()]
         name = "_".join(location) or "form"
         name = (prefix_map or {}).get(name, name)
-        message = item["msg"].removeprefix("Value error, ")
+        message = (messages or {}).get(item["type"], item["msg"].removeprefix("Value error, "))
         errors.setdefault(name, message)
     return errors
 
 
-def validate(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, FieldErrors]:
+def validate(
+    model: type[BaseModel], data: dict[str, Any], messages: Mapping[str, str] | None = None
+) -> tuple[Any, FieldErrors]:
     try:
         return model.model_validate(data), {}
     except ValidationError as error:
-        return None, field_errors(error)
+        return None, field_errors(error, messages=messages)

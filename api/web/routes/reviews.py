@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep
-from api.web.forms import FieldErrors, integer, text_fields
+from api.web.forms import FieldErrors, integer, text_fields, validate
 from api.web.pages import attachment_response, flash, render
 from api.web.routes import page_router
 from api.web.session import page_for
@@ -127,21 +127,8 @@ PLAIN_MESSAGES = {
 }
 
 
-def _plain_errors(error: ValidationError) -> FieldErrors:
-    """Per field, its first message; ``customer.email`` becomes ``customer_email``."""
-    errors: FieldErrors = {}
-    for item in error.errors():
-        location = [str(part) for part in item["loc"] if not str(part).isdigit()]
-        message = PLAIN_MESSAGES.get(item["type"], item["msg"].removeprefix("Value error, "))
-        errors.setdefault("_".join(location) or "form", message)
-    return errors
-
-
 def _validate(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, FieldErrors]:
-    try:
-        return model.model_validate(data), {}
-    except ValidationError as error:
-        return None, _plain_errors(error)
+    return validate(model, data, messages=PLAIN_MESSAGES)
 
 
 def _strings(form: FormData) -> dict[str, Any]:
