@@ -147,7 +147,7 @@ def test_a_special_review_needs_a_meeting_and_only_the_general_manager_approves_
     special = facts(special=True)
     assert "general manager" in str(review_refusal(Action.accept_review, special, SALES))
     assert review_refusal(Action.record_review_meeting, special, SALES) is None
-    waiting = facts(ReviewStatus.awaiting_approval, special=True, meeting_recorded=True)
+    waiting = facts(ReviewStatus.awaiting_approval, special=True)
     assert review_refusal(Action.approve_review, waiting, GM) is None
     assert isinstance(review_refusal(Action.approve_review, waiting, SALES), NotAllowed)
     assert isinstance(review_refusal(Action.reject_review, waiting, QUALITY), NotAllowed)

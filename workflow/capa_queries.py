@@ -8,20 +8,12 @@ from models.capa import ActionList, CapaActionPublic, EffectivenessCheckPublic
 from models.complaint import Complaint
 from models.enums import ActionStatus
 from models.quality import CapaAction, EffectivenessCheck
-from models.user import User
 from workflow.capa import capa_facts
 from workflow.clock import utcnow
 from workflow.complaints import get_complaint
 from workflow.effectiveness import latest_check
 from workflow.rules import Actor, available_capa_actions
-
-
-def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    users = session.exec(select(User).where(col(User.id).in_(wanted)))
-    return {id_of(u): u.username for u in users}
+from workflow.users import usernames
 
 
 def actions_of(session: Session, complaint_id: int) -> list[CapaAction]:
@@ -38,7 +30,7 @@ def actions_public(
     session: Session, complaint_id: int, actor: Actor | None = None
 ) -> list[CapaActionPublic]:
     actions = actions_of(session, complaint_id)
-    names = _usernames(session, {a.owner_id for a in actions})
+    names = usernames(session, {a.owner_id for a in actions})
     now = utcnow()
     return [
         CapaActionPublic.model_validate(

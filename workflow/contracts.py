@@ -24,7 +24,6 @@ from models.contract_views import (
 from models.customer import Customer, CustomerPublic
 from models.enums import ContractStatus, HistoryAction, ReviewKind
 from models.review import Contract, ContractComplaint, ContractVersion, Delivery, Review
-from models.user import User
 from models.views import Page
 from workflow.calendar import company_calendar
 from workflow.cases import lock_review_by_id
@@ -42,6 +41,7 @@ from workflow.rules.review import (
     delivery_refusal,
 )
 from workflow.transitions import person_id
+from workflow.users import usernames
 
 
 def enter_in_ledger(
@@ -268,8 +268,7 @@ def contract_versions(session: Session, contract: Contract) -> list[ContractTerm
 
 
 def _deliveries_public(session: Session, deliveries: list[Delivery]) -> list[DeliveryPublic]:
-    ids = {d.recorded_by_id for d in deliveries}
-    names = dict(session.exec(select(User.id, User.username).where(col(User.id).in_(ids))).all())
+    names = usernames(session, {d.recorded_by_id for d in deliveries})
     return [
         DeliveryPublic.model_validate(
             d, from_attributes=True, update={"recorded_by": names.get(d.recorded_by_id, "?")}

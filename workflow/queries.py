@@ -16,7 +16,6 @@ from models.notification import Notification, NotificationPublic
 from models.resolution import Resolution, ResolutionPublic
 from models.review import Review
 from models.task import Task, TaskPublic
-from models.user import User
 from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.capa_queries import actions_public, latest_check_public
 from workflow.catalogue_view import catalogue_fields
@@ -42,6 +41,7 @@ from workflow.rules import (
     Status,
     available_actions,
 )
+from workflow.users import usernames
 
 
 @dataclass(frozen=True)
@@ -132,15 +132,6 @@ def case_references(session: Session, ids: set[int | None]) -> dict[int, str]:
     return found
 
 
-def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {
-        id_of(u): u.username for u in session.exec(select(User).where(col(User.id).in_(wanted)))
-    }
-
-
 def task_public(
     task: Task,
     reference: str,
@@ -193,7 +184,7 @@ def complaint_public(
     session: Session, complaint: Complaint, actor: Actor | None = None
 ) -> ComplaintPublic:
     customer = session.get(Customer, complaint.customer_id)
-    names = _usernames(session, {complaint.received_by_id})
+    names = usernames(session, {complaint.received_by_id})
     return ComplaintPublic.model_validate(
         complaint,
         from_attributes=True,
@@ -220,7 +211,7 @@ def complaint_record(
     tasks = session.exec(
         select(Task).where(Task.case_id == complaint.id).order_by(col(Task.id))
     ).all()
-    names = _usernames(session, {t.assignee_id for t in tasks})
+    names = usernames(session, {t.assignee_id for t in tasks})
     clocks = task_clocks(session, [t.id for t in tasks if t.id])
     resolutions = session.exec(
         select(Resolution)
@@ -293,7 +284,7 @@ def list_tasks(
     rows = session.exec(
         query.order_by(col(Task.due_at), col(Task.id)).offset(offset).limit(limit + 1)
     ).all()
-    names = _usernames(session, {t.assignee_id for t, _ in rows})
+    names = usernames(session, {t.assignee_id for t, _ in rows})
     clocks = task_clocks(session, [t.id for t, _ in rows[:limit] if t.id])
     items = [
         task_public(t, ref, names.get(t.assignee_id or -1), now, clocks.get(t.id or -1))
@@ -343,7 +334,7 @@ def overdue_items(session: Session, filters: OverdueFilter, *, limit: int) -> li
         if value is not None:
             query = query.where(column == value)
     rows = session.exec(query.order_by(col(Deadline.due_at)).limit(limit)).all()
-    names = _usernames(session, {clock.owner_id for clock, _, _ in rows})
+    names = usernames(session, {clock.owner_id for clock, _, _ in rows})
     items = [
         OverdueItem(
             reference=reference,
@@ -369,7 +360,7 @@ def task_view(session: Session, task_id: int) -> TaskPublic:
     if task is None:
         raise NotFound(f"no task {task_id}")
     reference = case_references(session, {task.case_id})[task.case_id]
-    names = _usernames(session, {task.assignee_id})
+    names = usernames(session, {task.assignee_id})
     clocks = task_clocks(session, [task_id])
     return task_public(
         task, reference, names.get(task.assignee_id or -1), utcnow(), clocks.get(task_id)

@@ -117,7 +117,7 @@ def on_approval_requested(
 def on_decided(session: Session, review: Review, event: OutboxEvent) -> list[Notification]:
     """The customer's answer, once (the event's id keys the notice); an accepted contract's
     demand notice to production."""
-    answer = answer_for_customer(session, review)
+    answer = answer_for_customer(review, facts_of_review(session, review))
     assert answer is not None, f"{review.reference} decided without a decision time"
     contract = session.get(Contract, review.contract_id) if review.contract_id else None
     if answer == "declined" or contract is None:

@@ -36,21 +36,14 @@ from workflow.rules.review import (
     DEPARTMENT_SCOPE,
     OPEN_REVIEW_STATUSES,
     REVIEW_DEPARTMENTS,
+    ReviewFacts,
     available_review_actions,
     questions_for,
 )
+from workflow.users import usernames
 
 
-def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(wanted)))
-    return {i: name for i, name in rows if i is not None}
-
-
-def _tasks(session: Session, review: Review, names: dict[int, str]) -> list[ReviewTaskPublic]:
-    tasks = session.exec(select(Task).where(Task.case_id == review.id).order_by(col(Task.id)))
+def _tasks_public(tasks: list[Task], names: dict[int, str]) -> list[ReviewTaskPublic]:
     return [
         ReviewTaskPublic(
             id=task.id or 0,
@@ -66,7 +59,12 @@ def _tasks(session: Session, review: Review, names: dict[int, str]) -> list[Revi
     ]
 
 
-def review_public(session: Session, review: Review, actor: Actor) -> ReviewPublic:
+def review_public(
+    session: Session, review: Review, actor: Actor, facts: ReviewFacts | None = None
+) -> ReviewPublic:
+    """``facts``: the review's facts when the caller has them already."""
+    facts = facts or facts_of_review(session, review)
+    tasks = list(session.exec(select(Task).where(Task.case_id == review.id).order_by(col(Task.id))))
     answers = list(
         session.exec(
             select(ReviewAnswer)
@@ -75,19 +73,18 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
         )
     )
     meetings = list(session.exec(select(ReviewMeeting).where(ReviewMeeting.review_id == review.id)))
-    task_rows = session.exec(select(Task.assignee_id).where(Task.case_id == review.id)).all()
-    names = _usernames(
+    names = usernames(
         session,
         {
             review.created_by_id,
-            *task_rows,
+            *(t.assignee_id for t in tasks),
             *(a.answered_by_id for a in answers),
             *(m.recorded_by_id for m in meetings),
         },
     )
     customer = session.get(Customer, review.customer_id)
     contract = session.get(Contract, review.contract_id) if review.contract_id else None
-    answer = answer_for_customer(session, review)
+    answer = answer_for_customer(review, facts)
     accepted = answer not in (None, "declined")
     is_change = review.kind is ReviewKind.change
     return ReviewPublic.model_validate(
@@ -100,7 +97,7 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
             "conditions": round_conditions(session, review) if answer != "declined" else [],
             "contract_reference": contract.reference if contract and accepted else None,
             "changes_contract": contract.reference if contract and is_change else None,
-            "tasks": _tasks(session, review, names),
+            "tasks": _tasks_public(tasks, names),
             "answers": [
                 ReviewAnswerPublic.model_validate(
                     a,
@@ -121,9 +118,7 @@ def review_public(session: Session, review: Review, actor: Actor) -> ReviewPubli
                 ReviewDocumentPublic.model_validate(a, from_attributes=True)
                 for a in list_attachments(session, id_of(review))
             ],
-            "available_actions": [
-                a.value for a in available_review_actions(facts_of_review(session, review), actor)
-            ],
+            "available_actions": [a.value for a in available_review_actions(facts, actor)],
         },
     )
 

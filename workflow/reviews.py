@@ -120,11 +120,6 @@ def standing_answers(session: Session, review: Review) -> list[ReviewAnswer]:
     return [standing[d] for d in _in_order(standing)]
 
 
-def has_meeting(session: Session, review: Review) -> bool:
-    found = select(ReviewMeeting.id).where(ReviewMeeting.review_id == review.id)
-    return session.exec(found).first() is not None
-
-
 def facts_of_review(session: Session, review: Review) -> ReviewFacts:
     return ReviewFacts(
         status=review.status,
@@ -135,7 +130,6 @@ def facts_of_review(session: Session, review: Review) -> ReviewFacts:
         departments=frozenset(Department(d) for d in review.round_departments),
         confirmation_needed=review.confirmation_needed,
         confirmed=review.confirmed_at is not None,
-        meeting_recorded=has_meeting(session, review),
     )
 
 
@@ -654,8 +648,6 @@ def add_documents(
     return review
 
 
-def answer_for_customer(session: Session, review: Review) -> str | None:
+def answer_for_customer(review: Review, facts: ReviewFacts) -> str | None:
     """What the customer is told, once the review is decided."""
-    if review.decided_at is None:
-        return None
-    return customer_answer(facts_of_review(session, review))
+    return None if review.decided_at is None else customer_answer(facts)

@@ -85,3 +85,12 @@ def refuse_demo_logins_in_production(session: Session) -> None:
             "sign in with the demo password; deactivate them first "
             "(complaints deactivate-user NAME --reason WHY)"
         )
+
+
+def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The usernames of these accounts, by id (None and unknown ids left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.id, User.username).where(col(User.id).in_(wanted)))
+    return {i: name for i, name in rows if i is not None}

@@ -28,7 +28,13 @@ from models.user import User
 from workflow.clock import utcnow
 from workflow.documents.render import NONE, local_time, pdf_document
 from workflow.history import list_history
-from workflow.reviews import answer_for_customer, get_review, review_policy, round_conditions
+from workflow.reviews import (
+    answer_for_customer,
+    facts_of_review,
+    get_review,
+    review_policy,
+    round_conditions,
+)
 from workflow.rules import Actor
 from workflow.rules.review import REVIEW_DEPARTMENTS, REVIEW_QUESTIONS, SALES_QUESTIONS
 
@@ -260,7 +266,7 @@ def _decision(
         by=people.of_username(entry.actor),
         at=review.decided_at or entry.at,
         reason=review.decision_reason or entry.reason,
-        customer_answer=answer_for_customer(session, review),
+        customer_answer=answer_for_customer(review, facts_of_review(session, review)),
     )
 
 

@@ -308,7 +308,6 @@ class ReviewFacts:
     departments: frozenset[Department] = frozenset(REVIEW_DEPARTMENTS)  # asked this round
     confirmation_needed: bool = False  # a phone, oral or fax order at or above the policy value
     confirmed: bool = False  # the order confirmation is recorded
-    meeting_recorded: bool = False
 
 
 def _waiting_for(review: ReviewFacts) -> list[Department]:

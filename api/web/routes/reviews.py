@@ -376,8 +376,8 @@ def _due_now(session: Session, review: Review) -> datetime | None:
 
 def _review_context(session: Session, reference: str, actor: Actor) -> dict[str, Any]:
     review = reviews.get_review(session, reference)
-    view = review_public(session, review, actor)
     facts = reviews.facts_of_review(session, review)
+    view = review_public(session, review, actor, facts)
     offers = _task_offers(view.tasks, facts, actor)
     actions = {Action(a) for a in view.available_actions}
     return {
