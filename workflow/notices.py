@@ -7,7 +7,7 @@ withheld (staff read them in the record) and it is filled in when the mail is se
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.base import id_of
 from models.complaint import Complaint
@@ -23,6 +23,7 @@ from workflow.company import current_company
 from workflow.config import get_settings
 from workflow.db import read_session
 from workflow.rules import TASK_DEFINITIONS, Department, Kind, Role, TaskKind, needs_investigation
+from workflow.users import active_emails
 
 TASK_LABELS = {kind: definition.label for kind, definition in TASK_DEFINITIONS.items()}
 
@@ -193,11 +194,8 @@ def inform_quality_of_feedback(
 
 
 def alert_general_managers(session: Session, complaint: Complaint, key: str) -> list[Notification]:
-    managers = session.exec(
-        select(User).where(User.role == Role.general_manager, User.is_active == True)  # noqa: E712
-    ).all()
     context = _context(complaint, _customer(session, complaint))
-    addresses = sorted({str(m.email) for m in managers})
+    addresses = active_emails(session, User.role == Role.general_manager)
     return queue_to_addresses(
         session, complaint, NoticeKind.critical_alert, addresses, context, key
     )
@@ -288,14 +286,7 @@ def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]
 
 
 def _quality_managers(session: Session) -> list[str]:
-    managers = session.exec(
-        select(User).where(
-            User.role == Role.manager,
-            User.department == Department.quality,
-            User.is_active == True,  # noqa: E712
-        )
-    ).all()
-    return sorted({str(m.email) for m in managers})
+    return active_emails(session, User.role == Role.manager, User.department == Department.quality)
 
 
 def alert_quality_managers_of_low_score(
@@ -313,15 +304,8 @@ def alert_quality_managers_of_recurrence(
     session: Session, complaint: Complaint, cluster: dict[str, Any], key: str
 ) -> list[Notification]:
     """The quality managers hear once of a cluster that met the recurrence rule."""
-    managers = session.exec(
-        select(User).where(
-            User.role == Role.manager,
-            User.department == Department.quality,
-            User.is_active == True,  # noqa: E712
-        )
-    ).all()
     context = _context(complaint, _customer(session, complaint), **cluster)
-    addresses = sorted({str(m.email) for m in managers})
+    addresses = _quality_managers(session)
     return queue_to_addresses(
         session, complaint, NoticeKind.recurrence_alert, addresses, context, key
     )

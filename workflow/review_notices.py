@@ -5,7 +5,7 @@ answer), through the same notice ledger and templates as the complaint's."""
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.customer import Customer
 from models.enums import Department, Role
@@ -16,6 +16,7 @@ from models.user import User
 from workflow.config import get_settings
 from workflow.notices import TASK_LABELS, in_customers_language, queue_to_addresses
 from workflow.rules.review import DEPARTMENT_SCOPE
+from workflow.users import active_emails
 
 
 def _customer(session: Session, review: Review) -> Customer:
@@ -52,11 +53,6 @@ def announce_department_task(session: Session, review: Review, task: Task) -> li
     return queue_to_addresses(session, review, NoticeKind.review_task, addresses, context, key)
 
 
-def _active_emails(session: Session, *conditions: Any) -> list[str]:
-    users = session.exec(select(User).where(User.is_active == True, *conditions)).all()  # noqa: E712
-    return sorted({str(u.email) for u in users})
-
-
 def tell_decision_waits(
     session: Session, review: Review, verdicts: str, due_at: datetime, key: str
 ) -> list[Notification]:
@@ -68,7 +64,7 @@ def tell_decision_waits(
     addresses = sorted(
         {
             *get_settings().department_emails.get(Department.sales.value, []),
-            *_active_emails(session, User.id == review.created_by_id),
+            *active_emails(session, User.id == review.created_by_id),
         }
     )
     return queue_to_addresses(session, review, NoticeKind.review_waiting, addresses, context, key)
@@ -84,7 +80,7 @@ def tell_approval_waits(
         verdicts=verdicts,
         due_at=due_at,
     )
-    addresses = _active_emails(session, User.role == Role.general_manager)
+    addresses = active_emails(session, User.role == Role.general_manager)
     return queue_to_addresses(session, review, NoticeKind.review_waiting, addresses, context, key)
 
 

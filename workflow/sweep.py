@@ -39,6 +39,7 @@ from workflow.rules import (
     Step,
 )
 from workflow.triage_due import route_untriaged
+from workflow.users import active_emails
 
 logger = logging.getLogger(__name__)
 SWEEPER = "flow:sweep-deadlines"
@@ -107,11 +108,9 @@ def recipients(session: Session, clock: Deadline, audience: Audience) -> list[st
     """The addresses of the audience the rules name for this clock."""
     if audience.owner:
         return _owner_emails(session, clock)
-    query = select(User.email).where(User.role == audience.role, User.is_active == True)  # noqa: E712
     department = clock.department if audience.clock_department else audience.department
-    if department is not None:
-        query = query.where(User.department == department)
-    return sorted({str(e) for e in session.exec(query)})
+    in_department = () if department is None else (User.department == department,)
+    return active_emails(session, User.role == audience.role, *in_department)
 
 
 def _late_label(clock: Deadline, late: float) -> str:

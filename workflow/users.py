@@ -1,5 +1,7 @@
 """Staff accounts."""
 
+from typing import Any
+
 from sqlmodel import Session, col, select
 
 from models.user import User, UserBase, UserCreate
@@ -94,3 +96,9 @@ def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
         return {}
     rows = session.exec(select(User.id, User.username).where(col(User.id).in_(wanted)))
     return {i: name for i, name in rows if i is not None}
+
+
+def active_emails(session: Session, *conditions: Any) -> list[str]:
+    """The addresses of the active accounts that meet ``conditions``, sorted, each once."""
+    found = session.exec(select(User.email).where(User.is_active == True, *conditions))  # noqa: E712
+    return sorted({str(email) for email in found})
