@@ -99,7 +99,7 @@ def queue_to_addresses(
 def _queue_to_customer(
     session: Session, complaint: Complaint, kind: NoticeKind, context: dict[str, Any], key: str
 ) -> list[Notification]:
-    customer = _customer(session, complaint)
+    customer = customer_of(session, complaint)
     context = in_customers_language(context, customer)
     if calls.has_no_address(customer):
         return _phone_instead(session, complaint, customer, kind, context, key)
@@ -154,14 +154,14 @@ def in_customers_language(context: dict[str, Any], customer: Customer) -> dict[s
     }
 
 
-def _customer(session: Session, complaint: Complaint) -> Customer:
-    customer = session.get(Customer, complaint.customer_id)
+def customer_of(session: Session, case: CaseRecord) -> Customer:
+    customer = session.get(Customer, case.customer_id)
     assert customer is not None
     return customer
 
 
 def acknowledge(session: Session, complaint: Complaint, key: str) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint))
+    context = _context(complaint, customer_of(session, complaint))
     return _queue_to_customer(session, complaint, NoticeKind.acknowledgement, context, key)
 
 
@@ -176,7 +176,7 @@ def announce_task(
 ) -> list[Notification]:
     context = _context(
         complaint,
-        _customer(session, complaint),
+        customer_of(session, complaint),
         department=department,
         task_label=TASK_LABELS[task_kind],
         task_due_at=due_at,
@@ -188,13 +188,13 @@ def announce_task(
 def inform_quality_of_feedback(
     session: Session, complaint: Complaint, key: str
 ) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint))
+    context = _context(complaint, customer_of(session, complaint))
     addresses = get_settings().department_emails.get("quality", [])
     return queue_to_addresses(session, complaint, NoticeKind.feedback_info, addresses, context, key)
 
 
 def alert_general_managers(session: Session, complaint: Complaint, key: str) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint))
+    context = _context(complaint, customer_of(session, complaint))
     addresses = active_emails(session, User.role == Role.general_manager)
     return queue_to_addresses(
         session, complaint, NoticeKind.critical_alert, addresses, context, key
@@ -204,7 +204,7 @@ def alert_general_managers(session: Session, complaint: Complaint, key: str) -> 
 def _resolution_context(
     session: Session, complaint: Complaint, resolution: Resolution
 ) -> dict[str, Any]:
-    customer = _customer(session, complaint)
+    customer = customer_of(session, complaint)
     context = _context(
         complaint,
         customer,
@@ -257,7 +257,7 @@ def tell_closed_without_answer(
 ) -> list[Notification]:
     context = _context(
         complaint,
-        _customer(session, complaint),
+        customer_of(session, complaint),
         reopen_days=get_settings().reopen_window_days,
     )
     return _queue_to_customer(session, complaint, NoticeKind.closed_without_answer, context, key)
@@ -267,20 +267,20 @@ def ask_customer(
     session: Session, complaint: Complaint, question: str, key: str
 ) -> list[Notification]:
     """What the company waits for from the customer, with the page to answer on."""
-    context = _context(complaint, _customer(session, complaint), question=question)
+    context = _context(complaint, customer_of(session, complaint), question=question)
     return _queue_to_customer(session, complaint, NoticeKind.customer_question, context, key)
 
 
 def answer_inquiry(
     session: Session, complaint: Complaint, answer: str, key: str
 ) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint), answer=answer)
+    context = _context(complaint, customer_of(session, complaint), answer=answer)
     return _queue_to_customer(session, complaint, NoticeKind.inquiry_answer, context, key)
 
 
 def invite_to_rate(session: Session, complaint: Complaint) -> list[Notification]:
     """The one invitation of a complaint: its dedupe key holds whatever closed it."""
-    context = _context(complaint, _customer(session, complaint))
+    context = _context(complaint, customer_of(session, complaint))
     key = f"satisfaction-{id_of(complaint)}"
     return _queue_to_customer(session, complaint, NoticeKind.satisfaction_invitation, context, key)
 
@@ -292,7 +292,7 @@ def _quality_managers(session: Session) -> list[str]:
 def alert_quality_managers_of_low_score(
     session: Session, complaint: Complaint, rating: dict[str, Any]
 ) -> list[Notification]:
-    context = _context(complaint, _customer(session, complaint), **rating)
+    context = _context(complaint, customer_of(session, complaint), **rating)
     addresses = _quality_managers(session)
     key = f"satisfaction-{id_of(complaint)}-low"
     return queue_to_addresses(
@@ -304,7 +304,7 @@ def alert_quality_managers_of_recurrence(
     session: Session, complaint: Complaint, cluster: dict[str, Any], key: str
 ) -> list[Notification]:
     """The quality managers hear once of a cluster that met the recurrence rule."""
-    context = _context(complaint, _customer(session, complaint), **cluster)
+    context = _context(complaint, customer_of(session, complaint), **cluster)
     addresses = _quality_managers(session)
     return queue_to_addresses(
         session, complaint, NoticeKind.recurrence_alert, addresses, context, key

@@ -7,22 +7,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.customer import Customer
 from models.enums import Department, Role
 from models.notification import NoticeKind, Notification
 from models.review import Review
 from models.task import Task
 from models.user import User
 from workflow.config import get_settings
-from workflow.notices import TASK_LABELS, in_customers_language, queue_to_addresses
+from workflow.notices import TASK_LABELS, customer_of, in_customers_language, queue_to_addresses
 from workflow.rules.review import DEPARTMENT_SCOPE
 from workflow.users import active_emails
-
-
-def _customer(session: Session, review: Review) -> Customer:
-    customer = session.get(Customer, review.customer_id)
-    assert customer is not None
-    return customer
 
 
 def _context(session: Session, review: Review, **extra: Any) -> dict[str, Any]:
@@ -34,7 +27,7 @@ def _context(session: Session, review: Review, **extra: Any) -> dict[str, Any]:
         "title": review.title,
         "order_reference": review.order_reference,
         "requirements": review.requirements,
-        "customer_name": _customer(session, review).name,
+        "customer_name": customer_of(session, review).name,
         **extra,
     }
 
@@ -89,7 +82,7 @@ def _to_customer(
 ) -> list[Notification]:
     """In the customer's language, to their address; none if they have no address (sales
     then tell them themselves: the review's page shows no notice was sent)."""
-    customer = _customer(session, review)
+    customer = customer_of(session, review)
     context = in_customers_language(context, customer)
     addresses = [customer.email] if customer.email else []
     return queue_to_addresses(session, review, kind, addresses, context, key)
