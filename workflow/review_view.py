@@ -26,6 +26,7 @@ from models.review import (
 from models.task import Task
 from models.user import User
 from workflow.attachments import list_attachments
+from workflow.errors import InvalidInput
 from workflow.reviews import (
     answer_for_customer,
     facts_of_review,
@@ -246,6 +247,20 @@ def _waiting_on(review: Review, answering: list[str]) -> str:
         case ReviewStatus.awaiting_approval:
             return "the general manager's approval"
     return "nobody: decided" if review.decided_at else "nobody"
+
+
+def statuses_chosen(choice: str | None) -> frozenset[ReviewStatus] | None:
+    """A list's status filter as asked: every review (none), ``open``, or one status."""
+    if not choice:
+        return None
+    if choice == "open":
+        return OPEN_REVIEW_STATUSES
+    try:
+        return frozenset({ReviewStatus(choice)})
+    except ValueError:
+        raise InvalidInput(
+            "status", f"{choice!r} is not a review status", location="query"
+        ) from None
 
 
 def review_list(

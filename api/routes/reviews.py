@@ -21,9 +21,8 @@ from models.review import (
     ReviewSummary,
 )
 from workflow import reviews
-from workflow.review_view import review_list, review_public
+from workflow.review_view import review_list, review_public, statuses_chosen
 from workflow.rules import Action
-from workflow.rules.review import OPEN_REVIEW_STATUSES
 from workflow.transitions import Actor
 
 router = APIRouter(prefix="/reviews", tags=["contract review"])
@@ -79,12 +78,6 @@ def start_review(
     return review_public(session, review, actor)
 
 
-def _statuses(wanted: ReviewStatus | Literal["open"] | None) -> frozenset[ReviewStatus] | None:
-    if wanted is None:
-        return None
-    return OPEN_REVIEW_STATUSES if wanted == "open" else frozenset({ReviewStatus(wanted)})
-
-
 @router.get(
     "",
     summary="Contract reviews",
@@ -98,7 +91,7 @@ def list_reviews(
     status_: Annotated[ReviewStatus | Literal["open"] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ReviewList:
-    rows, has_more = review_list(session, _statuses(status_), limit=limit)
+    rows, has_more = review_list(session, statuses_chosen(status_), limit=limit)
     items = [ReviewSummary.model_validate(row, from_attributes=True) for row in rows]
     return ReviewList(items=items, has_more=has_more)
 

@@ -51,7 +51,13 @@ from workflow.db import read_session, write_session
 from workflow.errors import InvalidInput, NotFound, RuleViolation, StaleVersion
 from workflow.languages import SHIPPED_LANGUAGES, default_time_zone, language_name, shipped_language
 from workflow.queries import search_customers
-from workflow.review_view import approvals_waiting, next_due, review_list, review_public
+from workflow.review_view import (
+    approvals_waiting,
+    next_due,
+    review_list,
+    review_public,
+    statuses_chosen,
+)
 from workflow.rules import Action, Actor, is_finished, may
 from workflow.rules.review import (
     DEPARTMENT_SCOPE,
@@ -265,16 +271,6 @@ async def submit_review(request: Request, actor: Starter) -> Response:
 # Sales' list and the general manager's approvals.
 
 
-def _statuses(choice: str) -> frozenset[ReviewStatus] | None:
-    if choice == "":
-        return None
-    if choice == "open":
-        return OPEN_REVIEW_STATUSES
-    if choice in ReviewStatus.__members__:
-        return frozenset({ReviewStatus(choice)})
-    raise InvalidInput("status", f"{choice!r} is not a review status", location="query")
-
-
 @router.get("/reviews")
 def review_list_page(
     request: Request,
@@ -282,7 +278,7 @@ def review_list_page(
     actor: Reader,
     status_: Annotated[str, Query(alias="status", max_length=32)] = "",
 ) -> Response:
-    rows, has_more = review_list(session, _statuses(status_), limit=LIST_SIZE)
+    rows, has_more = review_list(session, statuses_chosen(status_), limit=LIST_SIZE)
     return render(
         request,
         "review_list.html",
