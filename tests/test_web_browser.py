@@ -47,22 +47,37 @@ def chromium_path() -> str:
     return path
 
 
+LAUNCHED: list[Browser] = []
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     # Module scope, not session: while Playwright's sync API is open it holds an event loop in
     # this thread, and other modules' tests call asyncio.run (the delivery flow).
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path())
+        LAUNCHED.append(browser)
         yield browser
+        LAUNCHED.remove(browser)
         browser.close()
 
 
 @pytest.fixture
-def web(base_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def web(base_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The app's address, also used for the status links in the customer's mails."""
     monkeypatch.setenv("CW_PUBLIC_BASE_URL", base_url)
     get_settings.cache_clear()
-    return base_url
+    yield base_url
+    close_pages()
+
+
+def close_pages() -> None:
+    """Close every page a test opened, before its database goes: a page left open keeps
+    polling (the flow runs' panel), and a request that lands while the next test's settings
+    are being put in place can leave the shared server's engine on the wrong database."""
+    for launched in LAUNCHED:
+        for context in launched.contexts:
+            context.close()
 
 
 def drain() -> None:
