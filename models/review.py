@@ -370,6 +370,7 @@ class ReviewTaskPublic(SQLModel):
     round: int | None
     status: TaskStatus
     assignee: str | None
+    assignee_id: int | None = Field(default=None, description="The claimant's user id.")
     due_at: datetime
     questions: dict[str, str] = Field(description="The questions this department answers.")
     scope: str = Field(description="What this department reviews.")

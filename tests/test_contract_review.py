@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from models.deadline import Deadline
 from models.history import HistoryEntry
+from tests.capa_support import production_user
 from tests.support import Api, drain_outbox, freeze_at, mail_body
 from workflow.db import read_session
 from workflow.history_verify import verify_history
@@ -430,3 +431,30 @@ def test_the_list_of_reviews_puts_the_open_ones_first_with_what_they_wait_for(as
     open_ones = quality.get("/reviews", params={"status": "open"}).json()["items"]
     assert [r["reference"] for r in open_ones] == [second]
     assert quality.get("/reviews", params={"status": "nonsense"}).status_code == 422
+
+
+def test_a_review_task_a_colleague_claimed_is_answered_by_them_not_by_another(base_url, as_user):
+    sales, production = as_user("sales"), as_user("production")
+    colleague = production_user(base_url)
+    reference = start(
+        sales,
+        kind="order",
+        value="25000",
+        special_criteria=[],
+        departments=["sales", "production"],
+        reason="Standard pumps from stock: only sales and production review.",
+    )["reference"]
+    drain_outbox()
+    task = task_of(production, reference, "production")
+    assert production.post(f"/tasks/{task['id']}/claim").status_code == 200
+    for attempt in (
+        colleague.post(f"/tasks/{task['id']}/claim"),
+        answer(colleague, task["id"], "production"),
+    ):
+        assert attempt.status_code == 409, attempt.text
+        assert (
+            attempt.json()["detail"] == "this review task is claimed by a colleague: they answer it"
+        )
+    still = task_of(production, reference, "production")
+    assert (still["status"], still["assignee"]) == ("claimed", "production")
+    assert answer(production, task["id"], "production").status_code == 200

@@ -1,6 +1,7 @@
 """The contract and order review's rules on their own (pure functions, no I/O), and the two
 processes as definitions on the same engine."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,10 +15,11 @@ from models.enums import (
     Role,
     SpecialCriterion,
     Status,
+    TaskKind,
     TaskStatus,
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
-from workflow.rules import Action, Actor
+from workflow.rules import Action, Actor, TaskFacts
 from workflow.rules.process import ProcessDefinition, transition
 from workflow.rules.review import (
     REVIEW_DEPARTMENTS,
@@ -288,20 +290,41 @@ def test_the_order_confirmation_is_recorded_once_and_documents_only_while_open()
     assert Action.add_review_document in available_review_actions(facts(), SALES)
 
 
+def review_task(
+    status: TaskStatus = TaskStatus.open,
+    department: Department = Department.quality,
+    assignee_id: int | None = None,
+) -> TaskFacts:
+    return TaskFacts(
+        id=7,
+        kind=TaskKind.department_review,
+        status=status,
+        department=department,
+        assignee_id=assignee_id,
+    )
+
+
 def test_only_the_department_works_its_review_task_and_a_claimed_one_is_not_claimed_again():
     answering = facts(ReviewStatus.in_review, verdicts={})
-    quality = Department.quality
-    assert (
-        review_task_refusal(Action.claim_task, quality, TaskStatus.open, answering, QUALITY) is None
-    )
-    claimed = review_task_refusal(
-        Action.claim_task, quality, TaskStatus.claimed, answering, QUALITY
-    )
+    claim, answer = Action.claim_task, Action.answer_review
+    assert review_task_refusal(claim, review_task(), answering, QUALITY) is None
+    mine = review_task(TaskStatus.claimed, assignee_id=QUALITY.user_id)
+    claimed = review_task_refusal(claim, mine, answering, QUALITY)
     assert isinstance(claimed, RuleViolation)
     assert str(claimed) == "this review task is claimed already"
-    answer = Action.answer_review
-    assert review_task_refusal(answer, quality, TaskStatus.claimed, answering, QUALITY) is None
-    done = review_task_refusal(answer, quality, TaskStatus.done, answering, QUALITY)
+    assert review_task_refusal(answer, mine, answering, QUALITY) is None
+    done = review_task_refusal(answer, review_task(TaskStatus.done), answering, QUALITY)
     assert isinstance(done, RuleViolation)
-    other = review_task_refusal(answer, Department.technical, TaskStatus.open, answering, QUALITY)
-    assert isinstance(other, NotAllowed)
+    other = review_task(department=Department.technical)
+    assert isinstance(review_task_refusal(answer, other, answering, QUALITY), NotAllowed)
+
+
+def test_a_review_task_a_colleague_claimed_is_theirs_unless_they_are_away_and_named_a_deputy():
+    answering = facts(ReviewStatus.in_review, verdicts={})
+    colleagues = review_task(TaskStatus.claimed, assignee_id=9)
+    for action in (Action.claim_task, Action.answer_review):
+        refusal = review_task_refusal(action, colleagues, answering, QUALITY)
+        assert isinstance(refusal, RuleViolation)
+        assert str(refusal) == "this review task is claimed by a colleague: they answer it"
+    deputy = replace(QUALITY, stands_in_for=frozenset({9}))
+    assert review_task_refusal(Action.answer_review, colleagues, answering, deputy) is None

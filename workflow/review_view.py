@@ -52,6 +52,7 @@ def _tasks_public(tasks: list[Task], names: dict[int, str]) -> list[ReviewTaskPu
             round=task.result.get("round"),
             status=task.status,
             assignee=names.get(task.assignee_id or -1),
+            assignee_id=task.assignee_id,
             due_at=task.due_at,
             questions={q.key: q.text for q in questions_for(task.department)},
             scope=DEPARTMENT_SCOPE.get(task.department, ""),

@@ -36,6 +36,7 @@ from models.review import (
     ReviewMeeting,
     ReviewMeetingRecord,
     ReviewQuestionToCustomer,
+    ReviewTaskPublic,
 )
 from models.task import Task
 from workflow import contracts, deadlines, idempotency, review_notices
@@ -49,7 +50,14 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.references import REVIEW_PREFIX, provisional_reference, take_reference
-from workflow.rules import OPEN_TASK_STATUSES, SYSTEM, Action, Actor, require_permission
+from workflow.rules import (
+    OPEN_TASK_STATUSES,
+    SYSTEM,
+    Action,
+    Actor,
+    TaskFacts,
+    require_permission,
+)
 from workflow.rules.review import (
     REVIEW_DEPARTMENTS,
     REVIEW_PROCESS,
@@ -326,9 +334,19 @@ def _require_task_action(
     session: Session, action: Action, task: Task, review: Review, actor: Actor
 ) -> None:
     facts = facts_of_review(session, review)
-    refusal = review_task_refusal(action, task.department, task.status, facts, actor)
+    refusal = review_task_refusal(action, review_task_facts(task), facts, actor)
     if refusal is not None:
         raise refusal
+
+
+def review_task_facts(task: Task | ReviewTaskPublic) -> TaskFacts:
+    return TaskFacts(
+        id=task.id or 0,
+        kind=TaskKind.department_review,
+        status=task.status,
+        department=task.department,
+        assignee_id=task.assignee_id,
+    )
 
 
 def claim_review_task(session: Session, task_id: int, actor: Actor) -> Task:

@@ -27,6 +27,7 @@ from models.enums import (
     TaskStatus,
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
+from workflow.rules.actions import TaskFacts
 from workflow.rules.permissions import Action, Actor, permission_refusal
 from workflow.rules.process import ProcessDefinition, Transition, transition
 from workflow.rules.tasks import is_finished
@@ -423,19 +424,23 @@ def available_review_actions(review: ReviewFacts, actor: Actor) -> list[Action]:
 
 
 def review_task_refusal(
-    action: Action, department: Department, status: TaskStatus, review: ReviewFacts, actor: Actor
+    action: Action, task: TaskFacts, review: ReviewFacts, actor: Actor
 ) -> Refusal | None:
     """Why ``actor`` may not claim or answer a department's review task now: only that
-    department's own people work it, while the round is open; a claimed task is not claimed
-    again (its claimant claiming it once more is no change, and never asks)."""
+    department's own people work it, while the round is open; a task a colleague claimed is
+    theirs (or their deputy's while they are away), and a claimed task is not claimed again
+    (its claimant claiming it once more is no change, and never asks)."""
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
-    if actor.department != department.value:
-        return NotAllowed(f"this review task is {department.value}'s: {actor.name} cannot work it")
-    if is_finished(status):
+    department = task.department.value
+    if actor.department != department:
+        return NotAllowed(f"this review task is {department}'s: {actor.name} cannot work it")
+    if is_finished(task.status):
         return RuleViolation("this review task is already answered")
-    if action is Action.claim_task and status is TaskStatus.claimed:
+    if task.assignee_id not in (None, actor.user_id, *actor.stands_in_for):
+        return RuleViolation("this review task is claimed by a colleague: they answer it")
+    if action is Action.claim_task and task.status is TaskStatus.claimed:
         return RuleViolation("this review task is claimed already")
     if review.status is ReviewStatus.waiting_on_customer:
         return RuleViolation("the review waits for the customer's answer to a question")

@@ -348,9 +348,11 @@ def _task_offers(
         if is_finished(task.status) or actor.department != task.department.value:
             continue
         answer = review_task_refusal(
-            Action.answer_review, task.department, task.status, facts, actor
+            Action.answer_review, reviews.review_task_facts(task), facts, actor
         )
-        claim = review_task_refusal(Action.claim_task, task.department, task.status, facts, actor)
+        claim = review_task_refusal(
+            Action.claim_task, reviews.review_task_facts(task), facts, actor
+        )
         offers.append(
             TaskOffer(
                 task=task,
