@@ -391,7 +391,9 @@ class ReviewSummary(SQLModel):
     customer: str
     status: ReviewStatus
     special: bool
-    waiting_on: str = Field(description="Who the review waits for now, in words.")
+    waiting_on: str | None = Field(
+        description="What the review waits for now, in words; none once decided."
+    )
     due_at: datetime | None = Field(description="When what it waits for is due.")
     created_at: datetime
 
@@ -443,6 +445,9 @@ class ReviewPublic(SQLModel):
     conditions: list[str]
     contract_reference: str | None
     changes_contract: str | None = Field(description="A change's contract in the ledger.")
+    waiting_on: str | None = Field(
+        default=None, description="What the review waits for now, in words; none once decided."
+    )
     tasks: list[ReviewTaskPublic]
     answers: list[ReviewAnswerPublic]
     meetings: list[ReviewMeetingPublic]

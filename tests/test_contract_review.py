@@ -338,6 +338,10 @@ def test_a_departments_question_goes_to_the_customer_and_pauses_the_clocks(as_us
     task = task_of(sales, reference, "quality")
     refused = answer(as_user("quality"), task["id"], "quality")
     assert refused.status_code == 409, refused.text  # the round waits for the customer
+    (listed,) = sales.get("/reviews").json()["items"]
+    paused = "the customer's answer to a question; every clock is paused"
+    assert (listed["waiting_on"], listed["due_at"]) == (paused, None)
+    assert review(sales, reference)["waiting_on"] == paused
 
     freeze_at(datetime(2026, 11, 24, 9, 0, tzinfo=BERLIN))  # one business day later
     refused = technical.post(
@@ -352,6 +356,8 @@ def test_a_departments_question_goes_to_the_customer_and_pauses_the_clocks(as_us
     moved = datetime.fromisoformat(task_of(sales, reference, "quality")["due_at"])
     assert moved == datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN)  # the day paused added
     assert moved > due
+    (listed,) = sales.get("/reviews").json()["items"]
+    assert datetime.fromisoformat(listed["due_at"]) == moved
 
 
 def test_an_approval_waiting_for_the_general_manager_is_reminded_and_escalated(as_user, mailbox):
@@ -427,7 +433,10 @@ def test_the_list_of_reviews_puts_the_open_ones_first_with_what_they_wait_for(as
     drain_outbox()
     listed = quality.get("/reviews").json()["items"]
     assert [r["reference"] for r in listed] == [second, first]
-    assert listed[0]["waiting_on"] == "sales, quality, technical, procurement, production"
+    waiting = "the answers of sales, quality, technical, procurement, production"
+    assert listed[0]["waiting_on"] == waiting
+    assert review(quality, second)["waiting_on"] == waiting
+    assert (listed[1]["waiting_on"], listed[1]["due_at"]) == (None, None)  # withdrawn
     open_ones = quality.get("/reviews", params={"status": "open"}).json()["items"]
     assert [r["reference"] for r in open_ones] == [second]
     assert quality.get("/reviews", params={"status": "nonsense"}).status_code == 422

@@ -32,8 +32,9 @@ from workflow.reviews import (
     facts_of_review,
     round_conditions,
 )
-from workflow.rules import OPEN_TASK_STATUSES, Actor
+from workflow.rules import OPEN_TASK_STATUSES, Actor, is_finished
 from workflow.rules.review import (
+    CLOCKS_RUNNING_STATUSES,
     DEPARTMENT_SCOPE,
     OPEN_REVIEW_STATUSES,
     REVIEW_DEPARTMENTS,
@@ -89,6 +90,7 @@ def review_public(
     answer = answer_for_customer(review, facts)
     accepted = answer not in (None, "declined")
     is_change = review.kind is ReviewKind.change
+    answering = [t.department.value for t in tasks if not is_finished(t.status)]
     return ReviewPublic.model_validate(
         review,
         from_attributes=True,
@@ -99,6 +101,7 @@ def review_public(
             "conditions": round_conditions(session, review) if answer != "declined" else [],
             "contract_reference": contract.reference if contract and accepted else None,
             "changes_contract": contract.reference if contract and is_change else None,
+            "waiting_on": waiting_on(review.status, review.special, in_procedure_order(answering)),
             "tasks": _tasks_public(tasks, names),
             "answers": [
                 ReviewAnswerPublic.model_validate(
@@ -206,7 +209,7 @@ class ReviewListRow:
     customer: str
     status: ReviewStatus
     special: bool
-    waiting_on: str  # who the review waits for now, in words
+    waiting_on: str | None  # what the review waits for now, in words; None once decided
     due_at: datetime | None  # the earliest running clock: when what it waits for is due
     created_at: datetime
 
@@ -233,21 +236,36 @@ def _departments_answering(session: Session, review_ids: list[int]) -> dict[int,
     found: dict[int, list[str]] = {}
     for case_id, department in rows:
         found.setdefault(case_id, []).append(str(department))
-    order = [d.value for d in REVIEW_DEPARTMENTS]  # the procedure's order, not the tasks'
-    return {case_id: sorted(names, key=order.index) for case_id, names in found.items()}
+    return {case_id: in_procedure_order(names) for case_id, names in found.items()}
 
 
-def _waiting_on(review: Review, answering: list[str]) -> str:
-    match review.status:
+def in_procedure_order(departments: list[str]) -> list[str]:
+    """Departments named in the procedure's order, not their tasks'."""
+    order = [d.value for d in REVIEW_DEPARTMENTS]
+    return sorted(departments, key=order.index)
+
+
+def waiting_on(status: ReviewStatus, special: bool, answering: list[str]) -> str | None:
+    """What an open review waits for now, in words (None once it is decided): the list's
+    column and the review page's "Waiting for" both say it this way."""
+    match status:
         case ReviewStatus.in_review:
-            return ", ".join(answering) if answering else "its tasks to open"
+            if not answering:
+                return "the departments' tasks, which open within a few seconds"
+            return "the answers of " + ", ".join(answering)
         case ReviewStatus.waiting_on_customer:
-            return "the customer (clocks paused)"
+            return "the customer's answer to a question; every clock is paused"
         case ReviewStatus.with_sales:
-            return "sales' decision"
+            return "the review meeting" if special else "sales' decision"
         case ReviewStatus.awaiting_approval:
             return "the general manager's approval"
-    return "nobody: decided" if review.decided_at else "nobody"
+    return None
+
+
+def shown_due(status: ReviewStatus, due_at: datetime | None) -> datetime | None:
+    """When what the review waits for is due: nothing while its clocks wait for the
+    customer, nor once it is decided."""
+    return due_at if status in CLOCKS_RUNNING_STATUSES else None
 
 
 def statuses_chosen(choice: str | None) -> frozenset[ReviewStatus] | None:
@@ -296,8 +314,8 @@ def review_list(
             customer=_customer_name(name, company),
             status=review.status,
             special=review.special,
-            waiting_on=_waiting_on(review, answering.get(review.id or 0, [])),
-            due_at=due_at if review.status in OPEN_REVIEW_STATUSES else None,
+            waiting_on=waiting_on(review.status, review.special, answering.get(review.id or 0, [])),
+            due_at=shown_due(review.status, due_at),
             created_at=review.created_at,
         )
         for review, name, company, due_at in found[:limit]

@@ -97,6 +97,8 @@ OPEN_REVIEW_STATUSES = frozenset(
     }
 )
 DECIDED_STATUSES = frozenset({ReviewStatus.accepted, ReviewStatus.declined, ReviewStatus.rejected})
+# A question to the customer pauses every clock of the review until sales record the answer.
+CLOCKS_RUNNING_STATUSES = OPEN_REVIEW_STATUSES - {ReviewStatus.waiting_on_customer}
 
 # The department a review waits on as a whole: none while the departments answer, each on
 # its own task; sales once they have; the general manager's (management) for an approval.

@@ -5,7 +5,6 @@ shows is asked of the rules (``workflow/rules/review.py``); the services check a
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, status
@@ -56,6 +55,7 @@ from workflow.review_view import (
     next_due,
     review_list,
     review_public,
+    shown_due,
     statuses_chosen,
 )
 from workflow.rules import Action, Actor, is_finished, may
@@ -364,14 +364,6 @@ def _task_offers(
     return offers
 
 
-def _due_now(session: Session, review: Review) -> datetime | None:
-    """When what the review waits for is due: none while its clocks wait for the customer,
-    nor once it is decided."""
-    if review.status not in OPEN_REVIEW_STATUSES - {ReviewStatus.waiting_on_customer}:
-        return None
-    return next_due(session, id_of(review))
-
-
 def _review_context(session: Session, reference: str, actor: Actor) -> dict[str, Any]:
     review = reviews.get_review(session, reference)
     facts = reviews.facts_of_review(session, review)
@@ -382,7 +374,7 @@ def _review_context(session: Session, reference: str, actor: Actor) -> dict[str,
         "title": f"{view.reference}: {view.title}",
         "r": view,
         "contract_id": review.contract_id if view.contract_reference else None,
-        "next_due": _due_now(session, review),
+        "next_due": shown_due(review.status, next_due(session, id_of(review))),
         "actions": actions,
         "offers": offers,
         "may_ask": Action.ask_customer_about_review in actions,
