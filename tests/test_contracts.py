@@ -351,3 +351,34 @@ def test_the_ledger_pages_show_the_contract_and_take_sales_deliveries(as_user, b
     assert "Record a delivery" not in after.text
     for browser in (quality, sales):
         browser.client.close()
+
+
+def test_a_change_accepted_after_the_last_delivery_makes_the_contract_active_again(as_user):
+    sales = as_user("sales")
+    file = accepted_contract(as_user)
+    cid = file["id"]
+    more = {
+        "quantity": 8000,
+        "requirements": "2,000 more pumps, same drawing.",
+        "channel": "email",
+        "departments": ["sales", "production"],
+        "reason": "Only the quantity changes: production capacity and the price.",
+    }
+    started = sales.post(f"/contracts/{cid}/changes", json=more)
+    assert started.status_code == 201, started.text
+    # While the change is reviewed, the whole contracted quantity goes out.
+    assert deliver(sales, cid, delivered_on=days_ago(1), quantity=6000).status_code == 201
+    assert contract(sales, cid)["status"] == "completed"
+
+    accept_all(as_user, started.json()["reference"], ["sales", "production"])
+    file = contract(sales, cid)
+    assert (file["status"], file["version"]) == ("active", 2)
+    assert file["figures"]["delivered_quantity"] == 6000
+    entries = [e for e in ledger_history(file) if e.action == "change_contract"]
+    assert [(e.changes["status_before"], e.changes["status"]) for e in entries] == [
+        ("active", "completed"),
+        ("completed", "active"),
+    ]
+    assert entries[-1].reason == "version 2 contracts 8000; 6000 delivered"
+    assert deliver(sales, cid, delivered_on=days_ago(0), quantity=2000).status_code == 201
+    assert contract(sales, cid)["status"] == "completed"

@@ -8,6 +8,7 @@ import pytest
 
 from models.enums import (
     Channel,
+    ContractStatus,
     Department,
     ReviewKind,
     ReviewStatus,
@@ -24,6 +25,7 @@ from workflow.rules.process import ProcessDefinition, transition
 from workflow.rules.review import (
     REVIEW_DEPARTMENTS,
     REVIEW_PROCESS,
+    ContractFacts,
     DepartmentAnswer,
     ReviewEvent,
     ReviewFacts,
@@ -37,6 +39,7 @@ from workflow.rules.review import (
     review_refusal,
     review_task_refusal,
     special_criteria,
+    status_under_new_terms,
 )
 from workflow.rules.states import COMPLAINT_PROCESS
 
@@ -328,3 +331,15 @@ def test_a_review_task_a_colleague_claimed_is_theirs_unless_they_are_away_and_na
         assert str(refusal) == "this review task is claimed by a colleague: they answer it"
     deputy = replace(QUALITY, stands_in_for=frozenset({9}))
     assert review_task_refusal(Action.answer_review, colleagues, answering, deputy) is None
+
+
+def test_a_changes_terms_decide_whether_the_contract_is_delivered_in_full():
+    def status(before: ContractStatus, quantity: int | None, delivered: int) -> ContractStatus:
+        terms = ContractFacts("CT-2026-000001", before, quantity=quantity, delivered=delivered)
+        return status_under_new_terms(terms)
+
+    assert status(ContractStatus.completed, 8000, 6000) is ContractStatus.active  # raised
+    assert status(ContractStatus.active, 4000, 4000) is ContractStatus.completed  # lowered
+    assert status(ContractStatus.active, 4000, 1000) is ContractStatus.active
+    assert status(ContractStatus.completed, None, 6000) is ContractStatus.active  # open-ended
+    assert status(ContractStatus.cancelled, 8000, 100) is ContractStatus.cancelled

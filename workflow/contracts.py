@@ -39,6 +39,7 @@ from workflow.rules.review import (
     completes_contract,
     contract_refusal,
     delivery_refusal,
+    status_under_new_terms,
 )
 from workflow.transitions import person_id
 from workflow.users import usernames
@@ -51,8 +52,8 @@ def enter_in_ledger(
     its contract's next version. In the caller's transaction (the acceptance's)."""
     now = utcnow()
     if review.kind is ReviewKind.change:
-        contract = session.get(Contract, review.contract_id)
-        assert contract is not None, f"{review.reference} changes a contract not in the ledger"
+        assert review.contract_id is not None, f"{review.reference} changes no contract"
+        contract, _ = lock_contract(session, review.contract_id)
         contract.version += 1
     else:
         contract = Contract(
@@ -89,7 +90,26 @@ def enter_in_ledger(
             "conditions": conditions,
         },
     )
+    if review.kind is ReviewKind.change:
+        _settle_status(session, contract, actor)
     return contract
+
+
+def _settle_status(session: Session, contract: Contract, actor: Actor) -> None:
+    """After a change, the status its new terms give the contract (history on its ledger case)."""
+    facts = contract_facts(session, contract)
+    status = status_under_new_terms(facts)
+    if status is contract.status:
+        return
+    quantity = "no fixed quantity" if facts.quantity is None else str(facts.quantity)
+    _set_status(
+        session,
+        contract,
+        status,
+        case_id=ledger_case_id(session, contract),
+        actor=actor,
+        reason=f"version {contract.version} contracts {quantity}; {facts.delivered} delivered",
+    )
 
 
 def current_terms(session: Session, contract: Contract) -> ContractVersion:

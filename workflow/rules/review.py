@@ -523,6 +523,18 @@ def completes_contract(contract: ContractFacts, quantity: int) -> bool:
     return contract.quantity is not None and contract.delivered + quantity >= contract.quantity
 
 
+def status_under_new_terms(contract: ContractFacts) -> ContractStatus:
+    """A contract's status once a change's terms are its current ones: a quantity raised above
+    what is delivered makes a completed contract active again (the change was reviewed while
+    the last delivery went out), one lowered to what is delivered completes it; a cancelled
+    contract stays cancelled."""
+    if contract.status is ContractStatus.cancelled:
+        return contract.status
+    if contract.quantity is not None and contract.delivered >= contract.quantity:
+        return ContractStatus.completed
+    return ContractStatus.active
+
+
 def available_contract_actions(contract: ContractFacts, actor: Actor) -> list[Action]:
     """What ``actor`` may do on the contract now: the pages' forms and the API's list."""
     return [a for a in CONTRACT_ACTIONS if contract_refusal(a, contract, actor) is None]
