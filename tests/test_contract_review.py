@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from models.base import id_of
 from models.deadline import Deadline
 from models.history import HistoryEntry
 from tests.capa_support import production_user
@@ -467,3 +468,68 @@ def test_a_review_task_a_colleague_claimed_is_answered_by_them_not_by_another(ba
     still = task_of(production, reference, "production")
     assert (still["status"], still["assignee"]) == ("claimed", "production")
     assert answer(production, task["id"], "production").status_code == 200
+
+
+def _user_id(username: str) -> int:
+    from models.user import User
+
+    with read_session() as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        return id_of(user)
+
+
+def test_review_tasks_are_in_the_task_list_and_are_handed_on_like_a_complaints(
+    base_url, as_user, mailbox
+):
+    sales, production, gm = as_user("sales"), as_user("production"), as_user("gm")
+    colleague = production_user(base_url)
+    reference = start(
+        sales,
+        kind="order",
+        value="25000",
+        special_criteria=[],
+        departments=["sales", "production"],
+        reason="Standard pumps from stock: only sales and production review.",
+    )["reference"]
+    drain_outbox()
+    listed = production.get("/tasks", params={"department": "production"}).json()["items"]
+    assert [(t["complaint_reference"], t["kind"]) for t in listed] == [
+        (reference, "department_review")
+    ]
+    task_id = listed[0]["id"]
+
+    # The holder hands it to a colleague, who gets a mail naming the review.
+    assert production.post(f"/tasks/{task_id}/claim").status_code == 200
+    given = production.post(
+        f"/tasks/{task_id}/assign",
+        json={"user_id": _user_id("petra"), "reason": "Petra plans the line."},
+    )
+    assert given.status_code == 200, given.text
+    assert (given.json()["status"], given.json()["assignee"]) == ("claimed", "petra")
+    drain_outbox()
+    (told,) = mails_to(mailbox, "petra@example.com")
+    assert reference in told["Subject"]
+    assert "Contract review" in mail_body(told)
+    assert "Petra plans the line." in mail_body(told)
+    assert answer(production, task_id, "production").status_code == 409  # petra's now
+    outsider = sales.post(f"/tasks/{task_id}/assign", json={"user_id": _user_id("sales")})
+    assert outsider.status_code == 403, outsider.text
+
+    # Put back in the queue with a reason; the general manager hands out any task.
+    back = colleague.post(f"/tasks/{task_id}/unclaim", json={"reason": "Away on Monday."})
+    assert back.status_code == 200, back.text
+    assert (back.json()["status"], back.json()["assignee"]) == ("open", None)
+    handed = gm.post(f"/tasks/{task_id}/assign", json={"user_id": _user_id("production")})
+    assert handed.status_code == 200, handed.text
+    assert answer(production, task_id, "production").status_code == 200
+    with read_session() as session:
+        actions = [
+            e.action
+            for e in session.exec(
+                select(HistoryEntry).where(HistoryEntry.case_id == _case_id(reference))
+            )
+        ]
+    assert actions.count("task_assigned") == 2
+    assert actions.count("task_unclaimed") == 1
+    finished = production.post(f"/tasks/{task_id}/unclaim", json={"reason": "Late."})
+    assert finished.status_code == 409, finished.text

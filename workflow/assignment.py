@@ -4,22 +4,25 @@ Who may, and who may receive it, is asked of the rules (``rules/assignment.py``)
 functions lock, apply, write the history and the assignee's mail, and commit once.
 """
 
+from typing import Any
+
 from sqlmodel import Session
 
 from models.base import id_of
-from models.complaint import Complaint
 from models.enums import HistoryAction, Kind
 from models.notification import NoticeKind
+from models.review import Review
 from models.task import Task, TaskAssignment, TaskUnclaim
 from models.user import User
-from workflow import deadlines, notices
+from workflow import deadlines, notices, review_notices
 from workflow.away import deputy_while_away
+from workflow.cases import CaseRecord
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, RuleViolation
 from workflow.history import record_history
 from workflow.rules import Action, Actor, TaskStatus
 from workflow.rules.assignment import assignee_refusal
-from workflow.tasks import locked_for_action
+from workflow.tasks import locked_for_handover
 
 
 def _new_assignee(session: Session, user_id: int, task: Task) -> User:
@@ -58,7 +61,7 @@ def assign_task(
 ) -> tuple[Task, str | None]:
     """The task becomes the colleague's, claimed, with its clocks (reminders go to them); while
     they are away, their deputy's. Also the username of the one away, if any."""
-    task, complaint = locked_for_action(session, task_id, Action.assign_task, actor)
+    task, case = locked_for_handover(session, task_id, Action.assign_task, actor)
     assignee, away = _holder(session, _new_assignee(session, request.user_id, task), task)
     previous = _username(session, task.assignee_id)
     task.status = TaskStatus.claimed
@@ -68,7 +71,7 @@ def assign_task(
     deadlines.assign_clocks(session, task, task.assignee_id)
     entry = record_history(
         session,
-        case_id=id_of(complaint),
+        case_id=id_of(case),
         actor=actor.name,
         action=HistoryAction.task_assigned,
         changes={
@@ -80,14 +83,25 @@ def assign_task(
         },
         reason=request.reason,
     )
-    _tell_assignee(session, complaint, task, assignee, actor, request.reason, entry.id)
+    _tell_assignee(session, case, task, assignee, actor, request.reason, entry.id)
     session.commit()
     return task, away.username if away else None
 
 
+def _case_context(session: Session, case: CaseRecord) -> dict[str, Any]:
+    if isinstance(case, Review):
+        return review_notices.review_context(session, case)
+    return {
+        "reference": case.reference,
+        "kind_label": "complaint" if case.kind is Kind.complaint else case.kind.value,
+        "severity": case.severity.value,
+        "product": case.product,
+    }
+
+
 def _tell_assignee(
     session: Session,
-    complaint: Complaint,
+    case: CaseRecord,
     task: Task,
     assignee: User,
     actor: Actor,
@@ -95,10 +109,7 @@ def _tell_assignee(
     entry_id: int | None,
 ) -> None:
     context = {
-        "reference": complaint.reference,
-        "kind_label": "complaint" if complaint.kind is Kind.complaint else complaint.kind.value,
-        "severity": complaint.severity.value,
-        "product": complaint.product,
+        **_case_context(session, case),
         "task_id": task.id,
         "task_label": notices.TASK_LABELS[task.kind],
         "task_due_at": task.due_at,
@@ -107,7 +118,7 @@ def _tell_assignee(
     }
     notices.queue_to_addresses(
         session,
-        complaint,
+        case,
         NoticeKind.task_assigned,
         [str(assignee.email)],
         context,
@@ -117,7 +128,7 @@ def _tell_assignee(
 
 def unclaim_task(session: Session, *, task_id: int, request: TaskUnclaim, actor: Actor) -> Task:
     """The task goes back to its department's queue, open; its clocks run on, unowned."""
-    task, complaint = locked_for_action(session, task_id, Action.unclaim_task, actor)
+    task, case = locked_for_handover(session, task_id, Action.unclaim_task, actor)
     previous = _username(session, task.assignee_id)
     task.status = TaskStatus.open
     task.assignee_id = None
@@ -126,7 +137,7 @@ def unclaim_task(session: Session, *, task_id: int, request: TaskUnclaim, actor:
     deadlines.assign_clocks(session, task, None)
     record_history(
         session,
-        case_id=id_of(complaint),
+        case_id=id_of(case),
         actor=actor.name,
         action=HistoryAction.task_unclaimed,
         changes={"task_id": task.id, "kind": task.kind, "from": previous},

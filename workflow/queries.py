@@ -18,6 +18,7 @@ from models.review import Review
 from models.task import Task, TaskPublic
 from models.views import ComplaintRecord, OverdueItem, Page
 from workflow.capa_queries import actions_public, latest_check_public
+from workflow.cases import case_reference, with_case_records
 from workflow.catalogue_view import catalogue_fields
 from workflow.clock import utcnow
 from workflow.closing import closing_facts
@@ -274,7 +275,7 @@ def list_tasks(
     offset: int,
 ) -> Page[TaskPublic]:
     now = utcnow()
-    query = select(Task, Complaint.reference).join(Complaint, col(Complaint.id) == Task.case_id)
+    query = with_case_records(select(Task, case_reference()), Task.case_id)
     if department is not None:
         query = query.where(Task.department == department)
     if statuses:

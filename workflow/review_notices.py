@@ -18,7 +18,7 @@ from workflow.rules.review import DEPARTMENT_SCOPE
 from workflow.users import active_emails
 
 
-def _context(session: Session, review: Review, **extra: Any) -> dict[str, Any]:
+def review_context(session: Session, review: Review, **extra: Any) -> dict[str, Any]:
     return {
         "reference": review.reference,
         "review_kind": review.kind.value,
@@ -33,7 +33,7 @@ def _context(session: Session, review: Review, **extra: Any) -> dict[str, Any]:
 
 
 def announce_department_task(session: Session, review: Review, task: Task) -> list[Notification]:
-    context = _context(
+    context = review_context(
         session,
         review,
         department=task.department.value,
@@ -51,7 +51,7 @@ def tell_decision_waits(
 ) -> list[Notification]:
     """Every department answered: sales (the department's mailbox and whoever started the
     review) decide or renegotiate."""
-    context = _context(
+    context = review_context(
         session, review, waiting_for="Sales' decision", verdicts=verdicts, due_at=due_at
     )
     addresses = sorted(
@@ -66,7 +66,7 @@ def tell_decision_waits(
 def tell_approval_waits(
     session: Session, review: Review, verdicts: str, due_at: datetime, key: str
 ) -> list[Notification]:
-    context = _context(
+    context = review_context(
         session,
         review,
         waiting_for="The general manager's approval",
@@ -97,7 +97,7 @@ def answer_customer(
     contract_reference: str | None,
     key: str,
 ) -> list[Notification]:
-    context = _context(
+    context = review_context(
         session,
         review,
         answer=answer,
@@ -113,7 +113,7 @@ def issue_demand_notice(
 ) -> list[Notification]:
     """After signing, sales' customer demand notice to production: what to make, how many,
     by when, on which conditions."""
-    context = _context(
+    context = review_context(
         session,
         review,
         contract_reference=contract_reference,
@@ -126,5 +126,5 @@ def issue_demand_notice(
 
 
 def ask_customer(session: Session, review: Review, question: str, key: str) -> list[Notification]:
-    context = _context(session, review, question=question)
+    context = review_context(session, review, question=question)
     return _to_customer(session, review, NoticeKind.review_question, context, key)

@@ -339,6 +339,15 @@ def _require_task_action(
         raise refusal
 
 
+def locked_task_for(
+    session: Session, task_id: int, action: Action, actor: Actor
+) -> tuple[Task, Review]:
+    """A review task and its review, locked, once the rules allow ``action`` on the task."""
+    task, review = _locked_task(session, task_id)
+    _require_task_action(session, action, task, review, actor)
+    return task, review
+
+
 def review_task_facts(task: Task | ReviewTaskPublic) -> TaskFacts:
     return TaskFacts(
         id=task.id or 0,

@@ -24,6 +24,7 @@ from models.task import (
 )
 from models.triage import MailTriage
 from workflow import calls, capa, deadlines, effectiveness, notices, reviews
+from workflow.cases import CaseRecord
 from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.facts import facts_of, task_facts
@@ -69,6 +70,17 @@ def locked_for_action(
     task, complaint = lock_task_and_complaint(session, task_id)
     require_task_action(action, task_facts(task), facts_of(complaint), actor)
     return task, complaint
+
+
+def locked_for_handover(
+    session: Session, task_id: int, action: Action, actor: Actor
+) -> tuple[Task, CaseRecord]:
+    """The task and its case (a complaint or a contract review), locked, once the rules
+    allow handing the task on (``assign_task``, ``unclaim_task``)."""
+    require_permission(actor.role, action)
+    if _is_review_task(session, task_id):
+        return reviews.locked_task_for(session, task_id, action, actor)
+    return locked_for_action(session, task_id, action, actor)
 
 
 def claim_task(session: Session, *, task_id: int, actor: Actor) -> Task:

@@ -28,6 +28,7 @@ from models.enums import (
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
 from workflow.rules.actions import TaskFacts
+from workflow.rules.assignment import HANDOVER_ACTIONS, handover_refusal
 from workflow.rules.permissions import Action, Actor, permission_refusal
 from workflow.rules.process import ProcessDefinition, Transition, transition
 from workflow.rules.tasks import is_finished
@@ -435,6 +436,8 @@ def review_task_refusal(
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
+    if action in HANDOVER_ACTIONS:
+        return _review_handover_refusal(action, task, review, actor)
     department = task.department.value
     if actor.department != department:
         return NotAllowed(f"this review task is {department}'s: {actor.name} cannot work it")
@@ -449,6 +452,24 @@ def review_task_refusal(
     if review.status is not ReviewStatus.in_review:
         return RuleViolation(f"the review is {review.status.value}: its round is over")
     return None
+
+
+def _review_handover_refusal(
+    action: Action, task: TaskFacts, review: ReviewFacts, actor: Actor
+) -> Refusal | None:
+    """A review task is handed on as a complaint's is (its holder, or a head of its
+    department), while the review is open."""
+    refusal = handover_refusal(
+        action,
+        task_id=task.id,
+        status=task.status,
+        department=task.department,
+        assignee_id=task.assignee_id,
+        actor=actor,
+    )
+    if refusal is None and not REVIEW_PROCESS.is_open(review.status):
+        return RuleViolation(f"the review is {review.status.value}: its round is over")
+    return refusal
 
 
 def customer_answer(review: ReviewFacts) -> str:
