@@ -1,20 +1,23 @@
 """The contract ledger's pages: every staff member reads the ledger and a contract's file;
-sales record deliveries and cancel contracts there (the rules say who may, and when)."""
+sales record deliveries, change and cancel contracts there (the rules say who may, and when)."""
 
 from typing import Annotated, Any
 
 from fastapi import Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.deps import SessionDep, WriteSessionDep
-from api.web.forms import FieldErrors, validate
+from api.web.forms import FieldErrors, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
+from api.web.routes.reviews import FLAGGED_CRITERIA, PLAIN_MESSAGES
 from api.web.session import page_for
 from models.complaint import MAX_ID
-from models.contract_views import ContractCancellation, DeliveryCreate
-from models.enums import ContractStatus
+from models.contract_views import ContractCancellation, ContractFile, DeliveryCreate
+from models.enums import Channel, ContractStatus, Department
+from models.review import MAX_TEXT, ContractChange
 from workflow.contracts import (
     ContractFilter,
     cancel_contract,
@@ -23,13 +26,26 @@ from workflow.contracts import (
     record_delivery,
 )
 from workflow.errors import InvalidInput, RuleViolation
+from workflow.reviews import start_change
 from workflow.rules import Action, Actor
+from workflow.rules.review import DEPARTMENT_SCOPE, OPEN_REVIEW_STATUSES, REVIEW_DEPARTMENTS
 
 router = page_router()
 
 PAGE_SIZE = 25
 ContractId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FORM_ERROR = "form"  # a refusal of the whole form, not of one of its fields
+CHANGE = "change_"  # the change form's fields are named ``change_<field>`` on the page
+CHANGE_TEXTS = (
+    "title",
+    "value",
+    "quantity",
+    "requested_delivery",
+    "requirements",
+    "channel",
+    "reason",
+)
+NO_DEPARTMENTS = "choose the departments the change concerns: sales at least"
 
 
 @router.get("/contracts")
@@ -67,18 +83,38 @@ def _contract_page(
 ) -> Response:
     """The contract's file; ``forms``: a refused form's values and errors, shown again."""
     file = contract_file(session, contract_id, actor)
-    no_errors: dict[str, dict[str, str]] = {
+    no_errors: dict[str, dict[str, Any]] = {
         "values": {},
         "errors": {},
         "cancel_values": {},
         "cancel_errors": {},
+        "change_values": {f"{CHANGE}departments": [Department.sales.value]},
+        "change_errors": {},
     }
-    return render(
-        request,
-        "contracts_file.html",
-        {"title": f"{file.reference}: {file.terms.title}", "c": file, **no_errors, **(forms or {})},
-        status_code=status_code,
-    )
+    context = {
+        "title": f"{file.reference}: {file.terms.title}",
+        "c": file,
+        "change_in_review": _change_in_review(file),
+        **_change_choices(),
+        **no_errors,
+        **(forms or {}),
+    }
+    return render(request, "contracts_file.html", context, status_code=status_code)
+
+
+def _change_in_review(file: ContractFile) -> str | None:
+    """The reference of the contract's change still in review, if any."""
+    open_changes = [c.reference for c in file.changes if c.status in OPEN_REVIEW_STATUSES]
+    return open_changes[-1] if open_changes else None
+
+
+def _change_choices() -> dict[str, Any]:
+    return {
+        "channels": list(Channel),
+        "criteria": FLAGGED_CRITERIA,
+        "departments": REVIEW_DEPARTMENTS,
+        "scope": DEPARTMENT_SCOPE,
+    }
 
 
 @router.get("/contracts/{contract_id}")
@@ -151,3 +187,64 @@ def cancel_form(
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(request, "Contract cancelled.")
     return _back_to(contract_id)
+
+
+class ChangeFormFields(BaseModel):
+    """The change form as posted; empty new terms keep the contract's."""
+
+    change_title: str = Field(default="", max_length=200)
+    change_value: str = Field(default="", max_length=32)
+    change_quantity: str = Field(default="", max_length=32)
+    change_requested_delivery: str = Field(default="", max_length=32)
+    change_requirements: str = Field(default="", max_length=MAX_TEXT)
+    change_channel: str = Field(default="", max_length=32)
+    change_special_criteria: list[str] = Field(default_factory=list, max_length=16)
+    change_departments: list[str] = Field(default_factory=list, max_length=16)
+    change_reason: str = Field(default="", max_length=2_000)
+
+
+def _change_data(form: ChangeFormFields) -> dict[str, Any]:
+    """The form in ``ContractChange``'s names; an empty field is left out (NUL dropped)."""
+    fields = {k.removeprefix(CHANGE): v for k, v in form.model_dump().items()}
+    texts = {k: str(fields[k]).replace("\x00", "") for k in CHANGE_TEXTS}
+    data: dict[str, Any] = text_fields(texts, CHANGE_TEXTS)
+    data["quantity"] = integer(data["quantity"])
+    data["special_criteria"] = fields["special_criteria"]
+    data["departments"] = fields["departments"]
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _on_the_page(errors: FieldErrors) -> FieldErrors:
+    """The errors under the change form's field names; a refusal of the whole form stays."""
+    return {(k if k == FORM_ERROR else f"{CHANGE}{k}"): v for k, v in errors.items()}
+
+
+def _validate_change(form: ChangeFormFields) -> tuple[ContractChange | None, FieldErrors]:
+    data, errors = validate(ContractChange, _change_data(form), messages=PLAIN_MESSAGES)
+    if not form.change_departments:
+        errors["departments"] = NO_DEPARTMENTS
+    return (None if errors else data), errors
+
+
+@router.post("/contracts/{contract_id}/changes")
+def change_form(
+    request: Request,
+    contract_id: ContractId,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.change_contract)],
+    form: Annotated[ChangeFormFields, Form()],
+) -> Response:
+    data, errors = _validate_change(form)
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    reference: str | None = None
+    if data is not None:
+        try:
+            reference = start_change(session, contract_id, data, actor).reference
+        except (InvalidInput, RuleViolation) as refusal:
+            session.rollback()
+            errors, status_code = _refused(refusal)
+    if reference is None:
+        forms = {"change_values": form.model_dump(), "change_errors": _on_the_page(errors)}
+        return _contract_page(request, session, contract_id, actor, forms, status_code)
+    flash(request, f"Started {reference}: each department asked gets its task within seconds.")
+    return RedirectResponse(f"/reviews/{reference}", status_code=status.HTTP_303_SEE_OTHER)
