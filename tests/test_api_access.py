@@ -97,6 +97,7 @@ class World:
             subtask_id=999_999,  # no such sub-task: refused before it is looked up, or 404
             action_id=999_999,  # no such action: refused before it is looked up, or 404
             product_id=999_999,
+            document_id=999_999,  # no such document of the review: 404
             code_id=999_999,
             customer_id=999_999,  # no such customer: refused before it is looked up, or 404
             user_id=999_999,  # no such user: refused before it is looked up, or 404
@@ -349,6 +350,7 @@ def _review_body(path: str) -> dict[str, object] | None:
             "reason": "Only the quantity changes.",
         },
         "/cancel": {"reason": "Access check."},
+        "/documents": None,  # a file as the body; none: refused for who asks, else 422
     }
     for suffix, body in bodies.items():
         if path.endswith(suffix):
@@ -575,6 +577,7 @@ FORBIDDEN = [
             "/reviews/{reference}/meeting",
             "/reviews/{reference}/confirmation",
             "/reviews/{reference}/customer-answer",
+            "/reviews/{reference}/documents",
             "/contracts/{contract_id}/deliveries",
             "/contracts/{contract_id}/changes",
             "/contracts/{contract_id}/cancel",
@@ -683,6 +686,8 @@ ALLOWED = [
     *[(user, "GET", "/reviews/{reference}", 200) for user in EVERYONE],
     *[(user, "GET", "/reviews?status=open", 200) for user in EVERYONE],
     *[(user, "GET", "/reviews/{reference}/form.pdf", 200) for user in EVERYONE],
+    *[(user, "GET", "/reviews/{reference}/documents/{document_id}", 404) for user in EVERYONE],
+    ("sales", "POST", "/reviews/{reference}/documents", 422),  # no file, no filename
     *[(user, "GET", "/contracts", 200) for user in EVERYONE],
     *[(user, "GET", "/contracts/{contract_id}", 200) for user in EVERYONE],
     ("sales", "POST", "/reviews/{reference}/decision", 409),  # the departments still answer

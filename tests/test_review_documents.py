@@ -315,3 +315,46 @@ def test_review_documents_are_for_signed_in_staff_and_known_reviews(as_user, bas
     reference = start(sales)["reference"]
     anonymous = httpx.get(f"{base_url}/api/v1/reviews/{reference}/form.pdf")
     assert anonymous.status_code == 401
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_sales_add_the_customers_documents_through_the_api_and_anyone_reads_them(as_user):
+    sales, quality = as_user("sales"), as_user("quality")
+    reference = start(sales, special_criteria=[], value="50000")["reference"]
+    path = f"/reviews/{reference}/documents"
+
+    def upload(user: Api, filename: str, content: bytes) -> httpx.Response:
+        return user.post(path, params={"filename": filename}, content=content)
+
+    added = upload(sales, "drawing 4711 rev C.pdf", PDF)
+    assert added.status_code == 201, added.text
+    (document,) = added.json()["documents"]
+    assert (document["filename"], document["content_type"]) == (
+        "drawing 4711 rev C.pdf",
+        "application/pdf",  # told by its bytes
+    )
+    read = quality.get(f"{path}/{document['id']}")
+    assert read.status_code == 200, read.text
+    assert read.content == PDF
+    assert read.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert quality.get(f"{path}/999999").status_code == 404
+
+    refused = upload(sales, "setup.exe", b"MZ\x90\x00")
+    assert refused.status_code == 422, refused.text
+    assert "setup.exe is not a photo (JPEG, PNG, WebP, HEIC) or a PDF" in refused.text
+    empty = upload(sales, "empty.pdf", b"")
+    assert empty.status_code == 422, empty.text
+    assert "empty.pdf is empty" in empty.text
+    assert sales.post(path, content=PDF).status_code == 422  # no filename
+    assert upload(quality, "x.pdf", PDF).status_code == 403
+    assert len(review(sales, reference)["documents"]) == 1
+
+    withdrawn = sales.post(
+        f"/reviews/{reference}/decision", json={"decision": "withdraw", "reason": "Cancelled."}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    closed = upload(sales, "late.pdf", PDF)
+    assert closed.status_code == 409, closed.text
+    assert "its documents are closed" in closed.text

@@ -4,10 +4,12 @@ decide."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from api.deps import SessionDep, WriteSessionDep, allowed
+from api.downloads import attachment_response
 from api.routes.complaints import IDEMPOTENCY_HELP, REPLAYED_HEADER
+from models.base import id_of
 from models.enums import ReviewStatus
 from models.review import (
     OrderConfirmationRecord,
@@ -21,6 +23,8 @@ from models.review import (
     ReviewSummary,
 )
 from workflow import reviews
+from workflow.attachments import AttachmentRefused, check_upload, get_attachment
+from workflow.errors import InvalidInput
 from workflow.review_view import review_list, review_public, statuses_chosen
 from workflow.rules import Action
 from workflow.transitions import Actor
@@ -199,3 +203,52 @@ def record_customer_answer(
 ) -> ReviewPublic:
     review = reviews.record_customer_answer(session, reference, body, actor)
     return review_public(session, review, actor)
+
+
+@router.post(
+    "/{reference}/documents",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add one of the customer's documents to a review",
+    description="A drawing, a specification and the like: the file itself as the body, its "
+    "name in `filename`; a PDF or a photo (JPEG, PNG, WebP, HEIC), told by its bytes, at "
+    "most 10 MB; while the review is open. The history records who added which.",
+    responses={
+        **NOT_FOUND,
+        403: {"description": "Your role may not add documents to a review"},
+        409: {"description": "The review is decided: its documents are closed"},
+        422: {"description": "Empty, too large, or not a PDF or a photo"},
+    },
+)
+def add_document(
+    reference: str,
+    filename: Annotated[str, Query(min_length=1, max_length=255, description="The file's name.")],
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.add_review_document)],
+    # Optional here so an empty body meets our words, not "Field required".
+    content: Annotated[bytes, Body(media_type="application/pdf")] = b"",
+) -> ReviewPublic:
+    try:
+        document = check_upload(filename, content)
+    except AttachmentRefused as refused:
+        raise InvalidInput("body", str(refused)) from None
+    review = reviews.add_documents(session, reference, [document], actor)
+    return review_public(session, review, actor)
+
+
+@router.get(
+    "/{reference}/documents/{document_id}",
+    summary="Download one of a review's documents",
+    response_class=Response,
+    responses={
+        200: {"description": "The file as it was uploaded", "content": {"*/*": {}}},
+        404: {"description": "No such review, or no such document of it"},
+    },
+)
+def review_document(
+    reference: str,
+    document_id: Annotated[int, Path(ge=1, le=2**62)],
+    session: SessionDep,
+    _: Annotated[Actor, allowed(Action.read_reviews)],
+) -> Response:
+    review = reviews.get_review(session, reference)
+    return attachment_response(get_attachment(session, id_of(review), document_id))

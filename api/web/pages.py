@@ -4,16 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from api.web.session import csrf_token, signed_in_user
-from models.attachment import Attachment
 from workflow.calendar import company_calendar
 from workflow.clock import utcnow
 from workflow.company import current_company
@@ -156,18 +154,3 @@ def error_page(request: Request, status_code: int, detail: object) -> HTMLRespon
             customer_view=True,
         )
     return render(request, "error.html", context, status_code=status_code)
-
-
-def attachment_response(attachment: Attachment) -> Response:
-    """A stored upload, served so that it can never run as a page of ours."""
-    disposition = "inline" if attachment.content_type.startswith("image/") else "attachment"
-    filename = quote(attachment.filename, safe="")
-    return Response(
-        attachment.data,
-        media_type=attachment.content_type,
-        headers={
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )

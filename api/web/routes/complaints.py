@@ -11,9 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep, WriteSessionDep
+from api.downloads import attachment_response
 from api.ratelimit import check_intake_rate
 from api.web.forms import FieldErrors, integer, text_fields, validate
-from api.web.pages import NONE, attachment_response, flash, render, when
+from api.web.pages import NONE, flash, render, when
 from api.web.prefect_runs import runs_for_reference
 from api.web.routes import page_router
 from api.web.routes.actions import capa_page_context

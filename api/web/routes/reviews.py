@@ -15,8 +15,9 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep
+from api.downloads import attachment_response
 from api.web.forms import FieldErrors, integer, text_fields, validate
-from api.web.pages import attachment_response, flash, render
+from api.web.pages import flash, render
 from api.web.routes import page_router
 from api.web.session import page_for
 from models.base import id_of
