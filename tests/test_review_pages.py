@@ -432,3 +432,43 @@ def test_sales_add_the_customers_documents_and_everyone_reads_them(
     assert document.headers["content-security-policy"] == "sandbox; default-src 'none'"
     listed = as_user("quality").get(f"/reviews/{reference}").json()["documents"]
     assert [d["filename"] for d in listed] == ["drawing 4711.pdf"]
+
+
+def test_a_review_task_is_handed_on_from_the_review_page(browser: Pages, as_user):  # noqa: F811
+    reference = start(as_user("sales"), **REGULAR)["reference"]
+    drain_outbox()
+    task = task_of(as_user("quality"), reference, "quality")
+    review_page = f"/reviews/{reference}"
+    quality, manager = browser("quality"), browser("manager")
+
+    assert "Hand on" not in read(quality, review_page)  # open: only a head hands it out
+    head = read(manager, review_page)
+    assert "Hand on" in head
+    assert 'id="assign_user_id"' in head
+    assert "Quinn Quality (quality)" in head
+    assigned = manager.form(
+        f"/tasks/{task['id']}/assign",
+        {"user_id": _quality_user_id(), "reason": "Quinn knows the test rig."},
+        page=review_page,
+    )
+    assert assigned.status_code == 303
+    assert assigned.headers["location"] == f"/tasks/{task['id']}"  # which opens the review
+    page = read(quality, review_page)
+    assert "claimed by quality" in page
+    assert "Unclaim" in page  # the holder puts it back
+    back = quality.form(
+        f"/tasks/{task['id']}/unclaim", {"reason": "Away on Monday."}, page=review_page
+    )
+    assert back.status_code == 303
+    assert task_of(as_user("quality"), reference, "quality")["assignee"] is None
+    assert "Hand on" not in read(browser("technical"), review_page)  # not their department
+
+
+def _quality_user_id() -> str:
+    from sqlmodel import select
+
+    from models.user import User
+    from workflow.db import read_session
+
+    with read_session() as session:
+        return str(session.exec(select(User.id).where(User.username == "quality")).one())

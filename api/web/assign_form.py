@@ -1,5 +1,5 @@
-"""What the task page shows to hand a task on: the colleagues it may go to, and whether the
-person reading may assign or unclaim it (asked of the rules)."""
+"""What the task page and the review page show to hand a task on: the colleagues it may go to,
+and whether the person reading may assign or unclaim it (asked of the rules)."""
 
 from typing import Any
 
@@ -10,8 +10,10 @@ from models.task import Task
 from models.user import User
 from workflow.away import deputy_while_away
 from workflow.facts import facts_of, task_facts
+from workflow.reviews import review_task_facts
 from workflow.rules import Actor, available_handover_actions
 from workflow.rules.assignment import assignee_refusal
+from workflow.rules.review import ReviewFacts, available_review_handover_actions
 
 
 def colleagues_for(session: Session, task: Task) -> list[User]:
@@ -40,6 +42,14 @@ def assignment_page_context(
     session: Session, task: Task, complaint: Complaint, actor: Actor
 ) -> dict[str, Any]:
     handover = available_handover_actions(facts_of(complaint), actor, task_facts(task))
+    colleagues = colleagues_for(session, task) if handover else []
+    return {"handover": handover, "colleagues": colleagues, "deputies": _away(session, colleagues)}
+
+
+def review_assignment_context(
+    session: Session, task: Task, review: ReviewFacts, actor: Actor
+) -> dict[str, Any]:
+    handover = available_review_handover_actions(review_task_facts(task), review, actor)
     colleagues = colleagues_for(session, task) if handover else []
     return {"handover": handover, "colleagues": colleagues, "deputies": _away(session, colleagues)}
 

@@ -454,6 +454,15 @@ def review_task_refusal(
     return None
 
 
+def available_review_handover_actions(
+    task: TaskFacts, review: ReviewFacts, actor: Actor
+) -> frozenset[Action]:
+    """Assign and unclaim of a review task, as the page offers them."""
+    return frozenset(
+        a for a in HANDOVER_ACTIONS if review_task_refusal(a, task, review, actor) is None
+    )
+
+
 def _review_handover_refusal(
     action: Action, task: TaskFacts, review: ReviewFacts, actor: Actor
 ) -> Refusal | None:

@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep
 from api.downloads import attachment_response
+from api.web.assign_form import review_assignment_context
 from api.web.forms import FieldErrors, integer, text_fields, validate
 from api.web.pages import flash, render
 from api.web.routes import page_router
@@ -385,7 +386,18 @@ def _review_context(session: Session, reference: str, actor: Actor) -> dict[str,
         "scope": DEPARTMENT_SCOPE,
         "question_text": {q.key: q.text for q in questions_for(Department.sales)},
         "today": business_today().isoformat(),
+        **_handover(session, offers, facts, actor),
     }
+
+
+def _handover(
+    session: Session, offers: list[TaskOffer], facts: ReviewFacts, actor: Actor
+) -> dict[str, Any]:
+    """Handing on the reader's department's task (its holder, or a head of the department)."""
+    task = session.get(Task, offers[0].task.id) if offers else None
+    if task is None:
+        return {"handover_task": None, "handover": frozenset()}
+    return {"handover_task": task, **review_assignment_context(session, task, facts, actor)}
 
 
 def _review_page(
