@@ -43,6 +43,24 @@ class ContractCancellation(SQLModel):
     reason: str = Field(min_length=1, max_length=2_000, description="Why it is cancelled.")
 
 
+class ContractProgressReport(SQLModel):
+    """Sales tell the customer how the contract's deliveries stand."""
+
+    model_config = {
+        "extra": "forbid",
+        "str_strip_whitespace": True,
+        "json_schema_extra": {
+            "examples": [{"note": "The next 500 pumps leave our plant on 14 April."}]
+        },
+    }
+
+    note: str = Field(
+        default="",
+        max_length=2_000,
+        description="Sales' own words to the customer, shown below the figures; optional.",
+    )
+
+
 class ContractFigures(SQLModel):
     """How the contract is performed, computed from its deliveries."""
 
@@ -127,5 +145,5 @@ class ContractFile(ContractSummary):
     changes: list[ContractChangeReview] = Field(description="Change reviews, oldest first.")
     available_actions: list[str] = Field(
         description="What you may do on it now: record_delivery; change_contract (a change "
-        "or the cancellation)."
+        "or the cancellation); report_contract_progress (to the customer)."
     )

@@ -272,6 +272,7 @@ class HistoryAction(StrEnum):
     record_delivery = "record_delivery"
     change_contract = "change_contract"
     complaint_linked_to_contract = "complaint_linked_to_contract"
+    progress_reported = "progress_reported"  # sales told the customer a contract's progress
 
 
 class ReviewKind(StrEnum):

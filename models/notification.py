@@ -32,6 +32,7 @@ class NoticeKind(StrEnum):
     review_answer = "review_answer"  # to the customer: accepted, with conditions, or declined
     review_question = "review_question"  # to the customer: a department's question
     demand_notice = "demand_notice"  # an accepted contract's customer demand, to production
+    contract_progress = "contract_progress"  # to the customer: a contract's deliveries so far
 
 
 class NoticeStatus(StrEnum):

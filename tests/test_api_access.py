@@ -350,6 +350,7 @@ def _review_body(path: str) -> dict[str, object] | None:
             "reason": "Only the quantity changes.",
         },
         "/cancel": {"reason": "Access check."},
+        "/progress-report": {"note": "Access check."},
         "/documents": None,  # a file as the body; none: refused for who asks, else 422
     }
     for suffix, body in bodies.items():
@@ -581,6 +582,7 @@ FORBIDDEN = [
             "/contracts/{contract_id}/deliveries",
             "/contracts/{contract_id}/changes",
             "/contracts/{contract_id}/cancel",
+            "/contracts/{contract_id}/progress-report",
         )
     ],
     *[(user, "POST", "/reviews/{reference}/questions") for user in ("manager", "gm", "admin")],

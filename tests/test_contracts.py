@@ -86,7 +86,11 @@ def test_deliveries_make_the_figures_and_the_last_one_completes_the_contract(as_
     assert file["version"] == 1
     assert file["terms"]["quantity"] == 6000
     assert file["available_actions"] == []  # quality reads it: nothing to do
-    assert contract(sales, cid)["available_actions"] == ["record_delivery", "change_contract"]
+    assert contract(sales, cid)["available_actions"] == [
+        "record_delivery",
+        "change_contract",
+        "report_contract_progress",
+    ]
 
     # On time by the requested delivery; late after it; on time by a due date of its own.
     first = deliver(sales, cid, delivered_on=days_ago(62), quantity=500, note="DN-1")
@@ -126,7 +130,7 @@ def test_deliveries_make_the_figures_and_the_last_one_completes_the_contract(as_
     done = rest.json()
     assert done["status"] == "completed"
     assert done["figures"]["delivered_share"] == pytest.approx(1.0)
-    assert done["available_actions"] == []
+    assert done["available_actions"] == ["report_contract_progress"]  # the completion report
     more = deliver(sales, cid, delivered_on=days_ago(0), quantity=1)
     assert more.status_code == 409, more.text
     assert "completed" in more.json()["detail"]

@@ -343,3 +343,50 @@ def test_a_changes_terms_decide_whether_the_contract_is_delivered_in_full():
     assert status(ContractStatus.active, 4000, 1000) is ContractStatus.active
     assert status(ContractStatus.completed, None, 6000) is ContractStatus.active  # open-ended
     assert status(ContractStatus.cancelled, 8000, 100) is ContractStatus.cancelled
+
+
+def _ledger(status: ContractStatus) -> ContractFacts:
+    return ContractFacts("CT-2026-000001", status, quantity=6000, delivered=1500)
+
+
+def test_sales_report_the_progress_of_an_active_or_a_completed_contract():
+    from workflow.rules.review import contract_refusal
+
+    report = Action.report_contract_progress
+    for status in (ContractStatus.active, ContractStatus.completed):
+        assert contract_refusal(report, _ledger(status), SALES) is None, status
+    in_change = replace(_ledger(ContractStatus.active), change_in_review="CR-2026-000002")
+    assert contract_refusal(report, in_change, SALES) is None  # a change does not stop a report
+    for who in (QUALITY, GM):
+        refusal = contract_refusal(report, _ledger(ContractStatus.active), who)
+        assert isinstance(refusal, NotAllowed), who
+        assert "may not report contract progress" in str(refusal)
+
+
+def test_a_cancelled_contracts_progress_is_not_reported_and_the_refusal_says_why():
+    from workflow.rules.review import contract_refusal
+
+    refusal = contract_refusal(
+        Action.report_contract_progress, _ledger(ContractStatus.cancelled), SALES
+    )
+    assert isinstance(refusal, RuleViolation)
+    assert str(refusal) == (
+        "CT-2026-000001 is cancelled: nothing more is delivered against it, so there is no "
+        "progress to report; tell the customer about the cancellation yourself"
+    )
+
+
+def test_the_progress_report_is_what_sales_may_still_do_on_a_completed_contract():
+    from workflow.rules.review import available_contract_actions
+
+    def available(status: ContractStatus, actor: Actor) -> list[Action]:
+        return available_contract_actions(_ledger(status), actor)
+
+    assert available(ContractStatus.active, SALES) == [
+        Action.record_delivery,
+        Action.change_contract,
+        Action.report_contract_progress,
+    ]
+    assert available(ContractStatus.completed, SALES) == [Action.report_contract_progress]
+    assert available(ContractStatus.cancelled, SALES) == []
+    assert available(ContractStatus.active, QUALITY) == []

@@ -65,6 +65,7 @@ REVIEW_KINDS = frozenset(
         NoticeKind.review_answer,
         NoticeKind.review_question,
         NoticeKind.demand_notice,
+        NoticeKind.contract_progress,
     }
 )
 REVIEW_CONTEXT = {
@@ -85,6 +86,16 @@ REVIEW_CONTEXT = {
     "decision_reason": None,
     "quantity": 6000,
     "requested_delivery": "2027-03-01",
+    # A contract's progress (workflow/contracts.py): its figures as the customer reads them.
+    "completed": False,
+    "contracted_quantity": "6,000",
+    "delivered_quantity": "1,500",
+    "delivered_share": "25%",
+    "delivery_count": "2",
+    "on_time_deliveries": "1",
+    "on_time_share": "50%",
+    "deliveries": [{"delivered_on": "March 10, 2027", "quantity": "500", "on_time": False}],
+    "note": "<script>alert('n')</script> next 500 in April",
 }
 
 

@@ -4,7 +4,11 @@ review's, then one per accepted change), the deliveries against it and its perfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from sqlalchemy import func
 from sqlmodel import Session, col, or_, select
 
@@ -15,6 +19,7 @@ from models.contract_views import (
     ContractChangeReview,
     ContractFigures,
     ContractFile,
+    ContractProgressReport,
     ContractSummary,
     ContractTerms,
     DeliveryCreate,
@@ -23,13 +28,16 @@ from models.contract_views import (
 )
 from models.customer import Customer, CustomerPublic
 from models.enums import ContractStatus, HistoryAction, ReviewKind
+from models.notification import Notification
 from models.review import Contract, ContractComplaint, ContractVersion, Delivery, Review
 from models.views import Page
+from workflow import review_notices
 from workflow.calendar import company_calendar
 from workflow.cases import lock_review_by_id
 from workflow.clock import utcnow
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.history import record_history
+from workflow.languages import babel_locale
 from workflow.references import CONTRACT_PREFIX, take_reference
 from workflow.rules import Action, Actor, require_permission
 from workflow.rules.review import (
@@ -322,8 +330,7 @@ def change_reviews(session: Session, contract: Contract) -> list[ContractChangeR
 def contract_file(session: Session, contract_id: int, actor: Actor) -> ContractFile:
     """The contract's whole file, and what ``actor`` may do on it now (asked of the rules)."""
     contract = get_contract(session, contract_id)
-    customer = session.get(Customer, contract.customer_id)
-    assert customer is not None, f"{contract.reference} has no customer"
+    customer = _customer_of(session, contract)
     versions = contract_versions(session, contract)
     deliveries = deliveries_by_contract(session, [contract_id])[contract_id]
     summary = _summary(contract, versions[-1], customer, deliveries)
@@ -412,6 +419,112 @@ def cancel_contract(
     )
     session.commit()
     return contract
+
+
+def report_progress(
+    session: Session, contract_id: int, data: ContractProgressReport, actor: Actor
+) -> Notification:
+    """Sales tell the customer how the contract's deliveries stand, in the customer's language:
+    one notice per report (a retry of its sending never mails it twice). A customer without
+    an e-mail address is refused: sales phone them."""
+    require_permission(actor.role, Action.report_contract_progress)
+    contract, case_id = lock_contract(session, contract_id)
+    facts = contract_facts(session, contract)
+    _refuse(contract_refusal(Action.report_contract_progress, facts, actor))
+    customer = _customer_of(session, contract)
+    address = _mail_address(customer, contract)
+    terms = current_terms(session, contract)
+    deliveries = deliveries_by_contract(session, [contract_id])[contract_id]
+    figures = contract_figures(deliveries, terms.quantity)
+    changes = {"contract": contract.reference, **_reported(figures), "recipient": address}
+    entry = record_history(
+        session,
+        case_id=case_id,
+        actor=actor.name,
+        action=HistoryAction.progress_reported,
+        changes={**changes, "note": data.note},
+    )
+    context = progress_context(contract, terms, customer, deliveries, data.note)
+    ledger_case = session.get(Review, case_id)  # locked by lock_contract
+    assert ledger_case is not None, f"{contract.reference} has no ledger case"
+    # The entry's position on the ledger case makes each report a notice of its own.
+    key = f"contract-progress-{contract_id}-{entry.seq}"
+    [notice] = review_notices.tell_contract_progress(session, ledger_case, context, key)
+    session.commit()
+    return notice
+
+
+def _mail_address(customer: Customer, contract: Contract) -> str:
+    if not customer.email:
+        raise RuleViolation(
+            f"{_customer_name(customer)} has no e-mail address: tell them how {contract.reference} "
+            "stands by phone"
+        )
+    return customer.email
+
+
+def _reported(figures: ContractFigures) -> dict[str, int | None]:
+    """The figures a progress report told the customer, as its history entry keeps them."""
+    return {
+        "delivered": figures.delivered_quantity,
+        "contracted": figures.contracted_quantity,
+        "deliveries": figures.deliveries,
+        "late_deliveries": figures.late_deliveries,
+    }
+
+
+def _customer_of(session: Session, contract: Contract) -> Customer:
+    customer = session.get(Customer, contract.customer_id)
+    assert customer is not None, f"{contract.reference} has no customer"
+    return customer
+
+
+def progress_context(
+    contract: Contract,
+    terms: ContractVersion,
+    customer: Customer,
+    deliveries: Sequence[Delivery],
+    note: str,
+) -> dict[str, Any]:
+    """The progress notice's words, its numbers, shares and days written as the customer
+    reads them (``1.500``, ``25 %``, ``1. März 2027`` for a German customer)."""
+    locale = babel_locale(customer.language)
+    figures = contract_figures(deliveries, terms.quantity)
+    return {
+        "reference": contract.reference,
+        "order_reference": contract.order_reference,
+        "title": terms.title,
+        "customer_name": customer.name,
+        "completed": contract.status is ContractStatus.completed,
+        "contracted_quantity": _number(figures.contracted_quantity, locale),
+        "delivered_quantity": _number(figures.delivered_quantity, locale),
+        "delivered_share": _share(figures.delivered_share, locale),
+        "delivery_count": _number(figures.deliveries, locale),
+        "on_time_deliveries": _number(figures.on_time_deliveries, locale),
+        "on_time_share": _share(figures.on_time_share, locale),
+        "requested_delivery": _day(terms.requested_delivery, locale),
+        "deliveries": [
+            {
+                "delivered_on": _day(d.delivered_on, locale),
+                "quantity": _number(d.quantity, locale),
+                "on_time": d.on_time,
+            }
+            for d in deliveries
+        ],
+        "note": note,
+    }
+
+
+def _number(value: int | None, locale: Locale) -> str | None:
+    return None if value is None else format_decimal(value, locale=locale)
+
+
+def _share(value: float | None, locale: Locale) -> str | None:
+    return None if value is None else format_percent(value, locale=locale)
+
+
+def _day(value: date | None, locale: Locale) -> str | None:
+    return None if value is None else format_date(value, "long", locale=locale)
 
 
 def _set_status(

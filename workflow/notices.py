@@ -40,6 +40,7 @@ CUSTOMER_KINDS = frozenset(
         NoticeKind.inquiry_answer,
         NoticeKind.review_answer,
         NoticeKind.review_question,
+        NoticeKind.contract_progress,
     }
 )
 

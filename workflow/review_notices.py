@@ -108,6 +108,14 @@ def answer_customer(
     return _to_customer(session, review, NoticeKind.review_answer, context, key)
 
 
+def tell_contract_progress(
+    session: Session, ledger_case: Review, context: dict[str, Any], key: str
+) -> list[Notification]:
+    """A contract's delivery progress, to the customer (on its ledger case: the review of
+    its first version). The caller makes sure they have an address to send it to."""
+    return _to_customer(session, ledger_case, NoticeKind.contract_progress, context, key)
+
+
 def issue_demand_notice(
     session: Session, review: Review, contract_reference: str, conditions: list[str], key: str
 ) -> list[Notification]:

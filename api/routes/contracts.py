@@ -1,6 +1,6 @@
 """The contract ledger: every accepted contract or order with its versions, the deliveries
 against it and its figures; sales record deliveries, change (a review of the departments the
-change concerns) and cancel contracts."""
+change concerns) and cancel contracts, and report their progress to the customer."""
 
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ from models.complaint import MAX_ID
 from models.contract_views import (
     ContractCancellation,
     ContractFile,
+    ContractProgressReport,
     ContractSummary,
     DeliveryCreate,
 )
@@ -131,4 +132,34 @@ def cancel_contract(
     actor: Annotated[Actor, allowed(Action.change_contract)],
 ) -> ContractFile:
     contracts.cancel_contract(session, contract_id, body, actor)
+    return contracts.contract_file(session, contract_id, actor)
+
+
+PROGRESS_ERRORS: dict[int | str, dict[str, Any]] = {
+    **NOT_FOUND,
+    403: {"description": "Only sales report a contract's progress to the customer"},
+    409: {
+        "description": "The contract is cancelled, or the customer has no e-mail address "
+        "(sales tell them by phone)"
+    },
+    422: {"description": "Invalid data: a note over 2,000 characters, an unknown field"},
+}
+
+
+@router.post(
+    "/{contract_id}/progress-report",
+    summary="Report a contract's progress to the customer",
+    description="Mails the customer, in their language, the contract's figures (delivered so "
+    "far and its share, the on-time share), each delivery (on time or late) and sales' `note`. "
+    "Each report is a notice of its own, recorded in the contract's history; an active or a "
+    "completed contract (the completion report). Answers the contract's file.",
+    responses=PROGRESS_ERRORS,
+)
+def report_progress(
+    contract_id: ContractId,
+    body: ContractProgressReport,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, allowed(Action.report_contract_progress)],
+) -> ContractFile:
+    contracts.report_progress(session, contract_id, body, actor)
     return contracts.contract_file(session, contract_id, actor)

@@ -225,7 +225,7 @@ def add_document(
     session: WriteSessionDep,
     actor: Annotated[Actor, allowed(Action.add_review_document)],
     # Optional here so an empty body meets our words, not "Field required".
-    content: Annotated[bytes, Body(media_type="application/pdf")] = b"",
+    content: Annotated[bytes, Body(media_type="application/octet-stream")] = b"",
 ) -> ReviewPublic:
     try:
         document = check_upload(filename, content)
@@ -238,6 +238,8 @@ def add_document(
 @router.get(
     "/{reference}/documents/{document_id}",
     summary="Download one of a review's documents",
+    description="The file as sales added it, served as a download (a photo inline) that can "
+    "never run as a page.",
     response_class=Response,
     responses={
         200: {"description": "The file as it was uploaded", "content": {"*/*": {}}},

@@ -94,6 +94,7 @@ class Action(StrEnum):
     read_contracts = "read_contracts"
     record_delivery = "record_delivery"
     change_contract = "change_contract"
+    report_contract_progress = "report_contract_progress"
 
 
 SYSTEM = "system"  # actor role of the flows
@@ -202,6 +203,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.read_contracts: STAFF_ROLES,
     Action.record_delivery: frozenset({Role.sales}),
     Action.change_contract: frozenset({Role.sales}),
+    Action.report_contract_progress: frozenset({Role.sales}),  # sales speak with the customer
 }
 
 

@@ -505,20 +505,26 @@ class ContractFacts:
     change_in_review: str | None = None  # the open change review's reference
 
 
-# Sales record the deliveries, and change or cancel the contract (both are a change of it).
-CONTRACT_ACTIONS = (Action.record_delivery, Action.change_contract)
+# Sales record the deliveries, change or cancel the contract (both are a change of it), and
+# report its progress to the customer.
+CONTRACT_ACTIONS = (
+    Action.record_delivery,
+    Action.change_contract,
+    Action.report_contract_progress,
+)
 
 
 def contract_refusal(action: Action, contract: ContractFacts, actor: Actor) -> Refusal | None:
-    """Why ``actor`` may not record a delivery on, change or cancel the contract now: sales
-    may, while it is active; a completed contract is delivered in full, a cancelled one over."""
+    """Why ``actor`` may not record a delivery on, change or cancel the contract, or report its
+    progress, now: sales may, while it is active; a completed contract is delivered in full (its
+    progress is still reported: the completion report), a cancelled one over."""
     refusal = permission_refusal(actor.role, action)
     if refusal is not None:
         return refusal
     if contract.status is ContractStatus.cancelled:
-        return RuleViolation(
-            f"{contract.reference} is cancelled: nothing more is delivered against it or changed"
-        )
+        return _cancelled_refusal(action, contract)
+    if action is Action.report_contract_progress:
+        return None
     if contract.status is ContractStatus.completed:
         return RuleViolation(f"{contract.reference} is completed: its whole quantity is delivered")
     if action is Action.change_contract and contract.change_in_review:
@@ -527,6 +533,17 @@ def contract_refusal(action: Action, contract: ContractFacts, actor: Actor) -> R
             "decided or withdrawn first"
         )
     return None
+
+
+def _cancelled_refusal(action: Action, contract: ContractFacts) -> RuleViolation:
+    if action is Action.report_contract_progress:
+        return RuleViolation(
+            f"{contract.reference} is cancelled: nothing more is delivered against it, so there "
+            "is no progress to report; tell the customer about the cancellation yourself"
+        )
+    return RuleViolation(
+        f"{contract.reference} is cancelled: nothing more is delivered against it or changed"
+    )
 
 
 def delivery_refusal(

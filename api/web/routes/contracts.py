@@ -1,5 +1,6 @@
 """The contract ledger's pages: every staff member reads the ledger and a contract's file;
-sales record deliveries, change and cancel contracts there (the rules say who may, and when)."""
+sales record deliveries, change and cancel contracts and report their progress to the
+customer there (the rules say who may, and when)."""
 
 from typing import Annotated, Any
 
@@ -15,7 +16,12 @@ from api.web.routes import page_router
 from api.web.routes.reviews import FLAGGED_CRITERIA, PLAIN_MESSAGES
 from api.web.session import page_for
 from models.complaint import MAX_ID
-from models.contract_views import ContractCancellation, ContractFile, DeliveryCreate
+from models.contract_views import (
+    ContractCancellation,
+    ContractFile,
+    ContractProgressReport,
+    DeliveryCreate,
+)
 from models.enums import Channel, ContractStatus, Department
 from models.review import MAX_TEXT, ContractChange
 from workflow.contracts import (
@@ -24,6 +30,7 @@ from workflow.contracts import (
     contract_file,
     list_contracts,
     record_delivery,
+    report_progress,
 )
 from workflow.errors import InvalidInput, RuleViolation
 from workflow.reviews import start_change
@@ -46,6 +53,7 @@ CHANGE_TEXTS = (
     "reason",
 )
 NO_DEPARTMENTS = "choose the departments the change concerns: sales at least"
+PROGRESS_NOTE = "progress_note"  # the progress report's note on the page (``note`` is taken)
 
 
 @router.get("/contracts")
@@ -90,6 +98,8 @@ def _contract_page(
         "cancel_errors": {},
         "change_values": {f"{CHANGE}departments": [Department.sales.value]},
         "change_errors": {},
+        "progress_values": {},
+        "progress_errors": {},
     }
     context = {
         "title": f"{file.reference}: {file.terms.title}",
@@ -187,6 +197,39 @@ def cancel_form(
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(request, "Contract cancelled.")
     return _back_to(contract_id)
+
+
+@router.post("/contracts/{contract_id}/progress-report")
+def progress_report_form(
+    request: Request,
+    contract_id: ContractId,
+    session: WriteSessionDep,
+    actor: Annotated[Actor, page_for(Action.report_contract_progress)],
+    # Read beyond the note's limit, so that a note too long is refused on its field.
+    progress_note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+) -> Response:
+    data, errors = validate(ContractProgressReport, {"note": progress_note})
+    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+    recipient: str | None = None
+    if data is not None:
+        try:
+            recipient = report_progress(session, contract_id, data, actor).recipient
+        except (InvalidInput, RuleViolation) as refusal:
+            session.rollback()
+            errors, status_code = _refused(refusal)
+    if recipient is None:
+        forms = {
+            "progress_values": {PROGRESS_NOTE: progress_note},
+            "progress_errors": _on_the_progress_form(errors),
+        }
+        return _contract_page(request, session, contract_id, actor, forms, status_code)
+    flash(request, f"Progress report queued for {recipient}.")
+    return _back_to(contract_id)
+
+
+def _on_the_progress_form(errors: FieldErrors) -> FieldErrors:
+    """The note's error under its name on the page; a refusal of the whole form stays."""
+    return {(PROGRESS_NOTE if k == "note" else k): v for k, v in errors.items()}
 
 
 class ChangeFormFields(BaseModel):
