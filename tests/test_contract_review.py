@@ -446,15 +446,7 @@ def test_the_list_of_reviews_puts_the_open_ones_first_with_what_they_wait_for(as
 def test_a_review_task_a_colleague_claimed_is_answered_by_them_not_by_another(base_url, as_user):
     sales, production = as_user("sales"), as_user("production")
     colleague = production_user(base_url)
-    reference = start(
-        sales,
-        kind="order",
-        value="25000",
-        special_criteria=[],
-        departments=["sales", "production"],
-        reason="Standard pumps from stock: only sales and production review.",
-    )["reference"]
-    drain_outbox()
+    reference = sales_and_production_order(sales)
     task = task_of(production, reference, "production")
     assert production.post(f"/tasks/{task['id']}/claim").status_code == 200
     for attempt in (
@@ -470,6 +462,20 @@ def test_a_review_task_a_colleague_claimed_is_answered_by_them_not_by_another(ba
     assert answer(production, task["id"], "production").status_code == 200
 
 
+def sales_and_production_order(sales: Api) -> str:
+    """A regular order only sales and production review, its tasks open."""
+    reference = start(
+        sales,
+        kind="order",
+        value="25000",
+        special_criteria=[],
+        departments=["sales", "production"],
+        reason="Standard pumps from stock: only sales and production review.",
+    )["reference"]
+    drain_outbox()
+    return reference
+
+
 def _user_id(username: str) -> int:
     from models.user import User
 
@@ -483,15 +489,7 @@ def test_review_tasks_are_in_the_task_list_and_are_handed_on_like_a_complaints(
 ):
     sales, production, gm = as_user("sales"), as_user("production"), as_user("gm")
     colleague = production_user(base_url)
-    reference = start(
-        sales,
-        kind="order",
-        value="25000",
-        special_criteria=[],
-        departments=["sales", "production"],
-        reason="Standard pumps from stock: only sales and production review.",
-    )["reference"]
-    drain_outbox()
+    reference = sales_and_production_order(sales)
     listed = production.get("/tasks", params={"department": "production"}).json()["items"]
     assert [(t["complaint_reference"], t["kind"]) for t in listed] == [
         (reference, "department_review")

@@ -2,7 +2,8 @@
 sales record deliveries, change and cancel contracts and report their progress to the
 customer there (the rules say who may, and when)."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Form, Path, Query, Request, status
 from fastapi.responses import RedirectResponse, Response
@@ -148,6 +149,24 @@ def _refused(refusal: InvalidInput | RuleViolation) -> tuple[FieldErrors, int]:
     return {FORM_ERROR: str(refusal)}, status.HTTP_409_CONFLICT
 
 
+Data = TypeVar("Data")
+Done = TypeVar("Done")
+
+
+def _submitted(
+    session: Session, data: Data | None, errors: FieldErrors, work: Callable[[Data], Done]
+) -> tuple[Done | None, FieldErrors, int]:
+    """The service's answer to a form that validated, or the errors to show the form again
+    with and their status (422 for its input, 409 for the rules' refusal)."""
+    if data is None:
+        return None, errors, status.HTTP_422_UNPROCESSABLE_CONTENT
+    try:
+        return work(data), {}, status.HTTP_200_OK
+    except (InvalidInput, RuleViolation) as refusal:
+        session.rollback()
+        return None, *_refused(refusal)
+
+
 @router.post("/contracts/{contract_id}/deliveries")
 def delivery_form(
     request: Request,
@@ -162,14 +181,10 @@ def delivery_form(
     values = {"delivered_on": delivered_on, "quantity": quantity, "due_on": due_on, "note": note}
     typed = {k: v.strip() for k, v in values.items() if v.strip()}
     data, errors = validate(DeliveryCreate, typed)
-    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    if data is not None:
-        try:
-            record_delivery(session, contract_id, data, actor)
-        except (InvalidInput, RuleViolation) as refusal:
-            session.rollback()
-            errors, status_code = _refused(refusal)
-    if errors:
+    done, errors, status_code = _submitted(
+        session, data, errors, lambda d: record_delivery(session, contract_id, d, actor)
+    )
+    if done is None or data is None:
         forms = {"values": values, "errors": errors}
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(request, f"Delivery of {data.quantity} recorded.")
@@ -185,14 +200,10 @@ def cancel_form(
     reason: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
     data, errors = validate(ContractCancellation, {"reason": reason.strip()})
-    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    if data is not None:
-        try:
-            cancel_contract(session, contract_id, data, actor)
-        except (InvalidInput, RuleViolation) as refusal:
-            session.rollback()
-            errors, status_code = _refused(refusal)
-    if errors:
+    done, errors, status_code = _submitted(
+        session, data, errors, lambda d: cancel_contract(session, contract_id, d, actor)
+    )
+    if done is None:
         forms = {"cancel_values": {"reason": reason}, "cancel_errors": errors}
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(request, "Contract cancelled.")
@@ -209,21 +220,16 @@ def progress_report_form(
     progress_note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
 ) -> Response:
     data, errors = validate(ContractProgressReport, {"note": progress_note})
-    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    recipient: str | None = None
-    if data is not None:
-        try:
-            recipient = report_progress(session, contract_id, data, actor).recipient
-        except (InvalidInput, RuleViolation) as refusal:
-            session.rollback()
-            errors, status_code = _refused(refusal)
-    if recipient is None:
+    notice, errors, status_code = _submitted(
+        session, data, errors, lambda d: report_progress(session, contract_id, d, actor)
+    )
+    if notice is None:
         forms = {
             "progress_values": {PROGRESS_NOTE: progress_note},
             "progress_errors": _on_the_progress_form(errors),
         }
         return _contract_page(request, session, contract_id, actor, forms, status_code)
-    flash(request, f"Progress report queued for {recipient}.")
+    flash(request, f"Progress report queued for {notice.recipient}.")
     return _back_to(contract_id)
 
 
@@ -278,16 +284,13 @@ def change_form(
     form: Annotated[ChangeFormFields, Form()],
 ) -> Response:
     data, errors = _validate_change(form)
-    status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    reference: str | None = None
-    if data is not None:
-        try:
-            reference = start_change(session, contract_id, data, actor).reference
-        except (InvalidInput, RuleViolation) as refusal:
-            session.rollback()
-            errors, status_code = _refused(refusal)
-    if reference is None:
+    review, errors, status_code = _submitted(
+        session, data, errors, lambda d: start_change(session, contract_id, d, actor)
+    )
+    if review is None:
         forms = {"change_values": form.model_dump(), "change_errors": _on_the_page(errors)}
         return _contract_page(request, session, contract_id, actor, forms, status_code)
-    flash(request, f"Started {reference}: each department asked gets its task within seconds.")
-    return RedirectResponse(f"/reviews/{reference}", status_code=status.HTTP_303_SEE_OTHER)
+    flash(
+        request, f"Started {review.reference}: each department asked gets its task within seconds."
+    )
+    return RedirectResponse(f"/reviews/{review.reference}", status_code=status.HTTP_303_SEE_OTHER)
