@@ -102,6 +102,20 @@ def _rating_refusal(complaint: ComplaintFacts) -> RuleViolation | None:
     return None
 
 
+def task_handover_refusal(
+    action: Action, task: TaskFacts, actor: Actor
+) -> NotAllowed | RuleViolation | None:
+    """Why ``actor`` may not assign or unclaim the task (of either process) now."""
+    return handover_refusal(
+        action,
+        task_id=task.id,
+        status=task.status,
+        department=task.department,
+        assignee_id=task.assignee_id,
+        actor=actor,
+    )
+
+
 def task_refusal(
     action: Action, task: TaskFacts, complaint: ComplaintFacts, actor: Actor
 ) -> Refusal | None:
@@ -109,14 +123,7 @@ def task_refusal(
     if refusal is not None:
         return refusal
     if action in HANDOVER_ACTIONS:  # heads of the department hand out work they do not do
-        return handover_refusal(
-            action,
-            task_id=task.id,
-            status=task.status,
-            department=task.department,
-            assignee_id=task.assignee_id,
-            actor=actor,
-        )
+        return task_handover_refusal(action, task, actor)
     if not works_in(actor, task.department):
         return NotAllowed(f"task {task.id} belongs to {task.department.value}")
     if is_finished(task.status):

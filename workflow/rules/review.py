@@ -27,8 +27,8 @@ from models.enums import (
     TaskStatus,
 )
 from workflow.errors import InvalidInput, NotAllowed, RuleViolation
-from workflow.rules.actions import TaskFacts
-from workflow.rules.assignment import HANDOVER_ACTIONS, handover_refusal
+from workflow.rules.actions import TaskFacts, task_handover_refusal
+from workflow.rules.assignment import HANDOVER_ACTIONS
 from workflow.rules.permissions import Action, Actor, permission_refusal
 from workflow.rules.process import ProcessDefinition, Transition, transition
 from workflow.rules.tasks import is_finished
@@ -468,14 +468,7 @@ def _review_handover_refusal(
 ) -> Refusal | None:
     """A review task is handed on as a complaint's is (its holder, or a head of its
     department), while the review is open."""
-    refusal = handover_refusal(
-        action,
-        task_id=task.id,
-        status=task.status,
-        department=task.department,
-        assignee_id=task.assignee_id,
-        actor=actor,
-    )
+    refusal = task_handover_refusal(action, task, actor)
     if refusal is None and not REVIEW_PROCESS.is_open(review.status):
         return RuleViolation(f"the review is {review.status.value}: its round is over")
     return refusal
