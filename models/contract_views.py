@@ -143,6 +143,11 @@ class ContractFile(ContractSummary):
     deliveries: list[DeliveryPublic] = Field(description="Oldest first.")
     complaints: list[LinkedComplaint]
     changes: list[ContractChangeReview] = Field(description="Change reviews, oldest first.")
+    change_in_review: str | None = Field(
+        default=None,
+        description="The change still in review, if any: another change or the cancellation "
+        "waits for its decision.",
+    )
     available_actions: list[str] = Field(
         description="What you may do on it now: record_delivery; change_contract (a change "
         "or the cancellation); report_contract_progress (to the customer)."

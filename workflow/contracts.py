@@ -38,6 +38,7 @@ from workflow.clock import utcnow
 from workflow.errors import InvalidInput, NotFound, RuleViolation
 from workflow.history import record_history
 from workflow.languages import babel_locale
+from workflow.notices import customer_of
 from workflow.references import CONTRACT_PREFIX, take_reference
 from workflow.rules import Action, Actor, require_permission
 from workflow.rules.review import (
@@ -59,9 +60,10 @@ def enter_in_ledger(
     """The accepted review's terms as the contract's first version, or, for a change, as
     its contract's next version. In the caller's transaction (the acceptance's)."""
     now = utcnow()
+    ledger_case: int | None = None  # a change's contract's, locked; a new contract's is this
     if review.kind is ReviewKind.change:
         assert review.contract_id is not None, f"{review.reference} changes no contract"
-        contract, _ = lock_contract(session, review.contract_id)
+        contract, ledger_case = lock_contract(session, review.contract_id)
         contract.version += 1
     else:
         contract = Contract(
@@ -98,12 +100,12 @@ def enter_in_ledger(
             "conditions": conditions,
         },
     )
-    if review.kind is ReviewKind.change:
-        _settle_status(session, contract, actor)
+    if ledger_case is not None:
+        _settle_status(session, contract, ledger_case, actor)
     return contract
 
 
-def _settle_status(session: Session, contract: Contract, actor: Actor) -> None:
+def _settle_status(session: Session, contract: Contract, case_id: int, actor: Actor) -> None:
     """After a change, the status its new terms give the contract (history on its ledger case)."""
     facts = contract_facts(session, contract)
     status = status_under_new_terms(facts)
@@ -114,7 +116,7 @@ def _settle_status(session: Session, contract: Contract, actor: Actor) -> None:
         session,
         contract,
         status,
-        case_id=ledger_case_id(session, contract),
+        case_id=case_id,
         actor=actor,
         reason=f"version {contract.version} contracts {quantity}; {facts.delivered} delivered",
     )
@@ -208,10 +210,17 @@ def change_in_review(session: Session, contract_id: int) -> str | None:
 def contract_facts(session: Session, contract: Contract) -> ContractFacts:
     terms = current_terms(session, contract)
     deliveries = deliveries_by_contract(session, [id_of(contract)])[id_of(contract)]
+    return _facts(session, contract, terms.quantity, deliveries)
+
+
+def _facts(
+    session: Session, contract: Contract, quantity: int | None, deliveries: Sequence[Delivery]
+) -> ContractFacts:
+    """The rules' facts of the contract, from its current quantity and its deliveries."""
     return ContractFacts(
         reference=contract.reference,
         status=contract.status,
-        quantity=terms.quantity,
+        quantity=quantity,
         delivered=sum(d.quantity for d in deliveries),
         change_in_review=change_in_review(session, id_of(contract)),
     )
@@ -330,17 +339,11 @@ def change_reviews(session: Session, contract: Contract) -> list[ContractChangeR
 def contract_file(session: Session, contract_id: int, actor: Actor) -> ContractFile:
     """The contract's whole file, and what ``actor`` may do on it now (asked of the rules)."""
     contract = get_contract(session, contract_id)
-    customer = _customer_of(session, contract)
+    customer = customer_of(session, contract)
     versions = contract_versions(session, contract)
     deliveries = deliveries_by_contract(session, [contract_id])[contract_id]
     summary = _summary(contract, versions[-1], customer, deliveries)
-    facts = ContractFacts(
-        reference=contract.reference,
-        status=contract.status,
-        quantity=summary.terms.quantity,
-        delivered=summary.figures.delivered_quantity,
-        change_in_review=change_in_review(session, contract_id),
-    )
+    facts = _facts(session, contract, summary.terms.quantity, deliveries)
     return ContractFile(
         **summary.model_dump(),
         customer=CustomerPublic.model_validate(customer, from_attributes=True),
@@ -348,6 +351,7 @@ def contract_file(session: Session, contract_id: int, actor: Actor) -> ContractF
         deliveries=_deliveries_public(session, deliveries),
         complaints=linked_complaints(session, contract),
         changes=change_reviews(session, contract),
+        change_in_review=facts.change_in_review,
         available_actions=[a.value for a in available_contract_actions(facts, actor)],
     )
 
@@ -429,12 +433,12 @@ def report_progress(
     an e-mail address is refused: sales phone them."""
     require_permission(actor.role, Action.report_contract_progress)
     contract, case_id = lock_contract(session, contract_id)
-    facts = contract_facts(session, contract)
-    _refuse(contract_refusal(Action.report_contract_progress, facts, actor))
-    customer = _customer_of(session, contract)
-    address = _mail_address(customer, contract)
     terms = current_terms(session, contract)
     deliveries = deliveries_by_contract(session, [contract_id])[contract_id]
+    facts = _facts(session, contract, terms.quantity, deliveries)
+    _refuse(contract_refusal(Action.report_contract_progress, facts, actor))
+    customer = customer_of(session, contract)
+    address = _mail_address(customer, contract)
     figures = contract_figures(deliveries, terms.quantity)
     changes = {"contract": contract.reference, **_reported(figures), "recipient": address}
     entry = record_history(
@@ -444,7 +448,7 @@ def report_progress(
         action=HistoryAction.progress_reported,
         changes={**changes, "note": data.note},
     )
-    context = progress_context(contract, terms, customer, deliveries, data.note)
+    context = progress_context(contract, terms, customer, deliveries, data.note, figures)
     ledger_case = session.get(Review, case_id)  # locked by lock_contract
     assert ledger_case is not None, f"{contract.reference} has no ledger case"
     # The entry's position on the ledger case makes each report a notice of its own.
@@ -473,23 +477,19 @@ def _reported(figures: ContractFigures) -> dict[str, int | None]:
     }
 
 
-def _customer_of(session: Session, contract: Contract) -> Customer:
-    customer = session.get(Customer, contract.customer_id)
-    assert customer is not None, f"{contract.reference} has no customer"
-    return customer
-
-
 def progress_context(
     contract: Contract,
     terms: ContractVersion,
     customer: Customer,
     deliveries: Sequence[Delivery],
     note: str,
+    figures: ContractFigures | None = None,
 ) -> dict[str, Any]:
     """The progress notice's words, its numbers, shares and days written as the customer
-    reads them (``1.500``, ``25 %``, ``1. März 2027`` for a German customer)."""
+    reads them (``1.500``, ``25 %``, ``1. März 2027`` for a German customer); ``figures``:
+    the deliveries' figures when the caller has them already."""
     locale = babel_locale(customer.language)
-    figures = contract_figures(deliveries, terms.quantity)
+    figures = figures or contract_figures(deliveries, terms.quantity)
     return {
         "reference": contract.reference,
         "order_reference": contract.order_reference,

@@ -14,6 +14,7 @@ from models.complaint import Complaint
 from models.customer import Customer
 from models.notification import NoticeChannel, NoticeKind, Notification
 from models.resolution import Resolution
+from models.review import Contract
 from models.user import User
 from notifications.ledger import queue_notice
 from notifications.templates import RenderedNotice, render_notice
@@ -155,9 +156,10 @@ def in_customers_language(context: dict[str, Any], customer: Customer) -> dict[s
     }
 
 
-def customer_of(session: Session, case: CaseRecord) -> Customer:
-    customer = session.get(Customer, case.customer_id)
-    assert customer is not None
+def customer_of(session: Session, record: CaseRecord | Contract) -> Customer:
+    """The customer of a case, or of a contract in the ledger."""
+    customer = session.get(Customer, record.customer_id)
+    assert customer is not None, f"{record.reference} has no customer"
     return customer
 
 

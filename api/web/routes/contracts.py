@@ -19,7 +19,6 @@ from api.web.session import page_for
 from models.complaint import MAX_ID
 from models.contract_views import (
     ContractCancellation,
-    ContractFile,
     ContractProgressReport,
     DeliveryCreate,
 )
@@ -36,7 +35,7 @@ from workflow.contracts import (
 from workflow.errors import InvalidInput, RuleViolation
 from workflow.reviews import start_change
 from workflow.rules import Action, Actor
-from workflow.rules.review import DEPARTMENT_SCOPE, OPEN_REVIEW_STATUSES, REVIEW_DEPARTMENTS
+from workflow.rules.review import DEPARTMENT_SCOPE, REVIEW_DEPARTMENTS
 
 router = page_router()
 
@@ -54,7 +53,8 @@ CHANGE_TEXTS = (
     "reason",
 )
 NO_DEPARTMENTS = "choose the departments the change concerns: sales at least"
-PROGRESS_NOTE = "progress_note"  # the progress report's note on the page (``note`` is taken)
+PROGRESS = "progress_"  # the progress report's fields are ``progress_<field>`` (``note`` is taken)
+PROGRESS_NOTE = f"{PROGRESS}note"
 
 
 @router.get("/contracts")
@@ -105,18 +105,11 @@ def _contract_page(
     context = {
         "title": f"{file.reference}: {file.terms.title}",
         "c": file,
-        "change_in_review": _change_in_review(file),
         **_change_choices(),
         **no_errors,
         **(forms or {}),
     }
     return render(request, "contracts_file.html", context, status_code=status_code)
-
-
-def _change_in_review(file: ContractFile) -> str | None:
-    """The reference of the contract's change still in review, if any."""
-    open_changes = [c.reference for c in file.changes if c.status in OPEN_REVIEW_STATUSES]
-    return open_changes[-1] if open_changes else None
 
 
 def _change_choices() -> dict[str, Any]:
@@ -226,16 +219,11 @@ def progress_report_form(
     if notice is None:
         forms = {
             "progress_values": {PROGRESS_NOTE: progress_note},
-            "progress_errors": _on_the_progress_form(errors),
+            "progress_errors": _named_on_page(PROGRESS, errors),
         }
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(request, f"Progress report queued for {notice.recipient}.")
     return _back_to(contract_id)
-
-
-def _on_the_progress_form(errors: FieldErrors) -> FieldErrors:
-    """The note's error under its name on the page; a refusal of the whole form stays."""
-    return {(PROGRESS_NOTE if k == "note" else k): v for k, v in errors.items()}
 
 
 class ChangeFormFields(BaseModel):
@@ -263,9 +251,10 @@ def _change_data(form: ChangeFormFields) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _on_the_page(errors: FieldErrors) -> FieldErrors:
-    """The errors under the change form's field names; a refusal of the whole form stays."""
-    return {(k if k == FORM_ERROR else f"{CHANGE}{k}"): v for k, v in errors.items()}
+def _named_on_page(form: str, errors: FieldErrors) -> FieldErrors:
+    """The errors under the form's field names on the page (``<form><field>``); a refusal of
+    the whole form stays."""
+    return {(k if k == FORM_ERROR else f"{form}{k}"): v for k, v in errors.items()}
 
 
 def _validate_change(form: ChangeFormFields) -> tuple[ContractChange | None, FieldErrors]:
@@ -288,7 +277,10 @@ def change_form(
         session, data, errors, lambda d: start_change(session, contract_id, d, actor)
     )
     if review is None:
-        forms = {"change_values": form.model_dump(), "change_errors": _on_the_page(errors)}
+        forms = {
+            "change_values": form.model_dump(),
+            "change_errors": _named_on_page(CHANGE, errors),
+        }
         return _contract_page(request, session, contract_id, actor, forms, status_code)
     flash(
         request, f"Started {review.reference}: each department asked gets its task within seconds."
