@@ -47,6 +47,7 @@ from workflow.complaints import customer_for
 from workflow.config import get_settings
 from workflow.contracts import current_terms, enter_in_ledger
 from workflow.errors import InvalidInput, NotFound
+from workflow.facts import task_facts
 from workflow.history import record_history
 from workflow.outbox import emit_event
 from workflow.references import REVIEW_PREFIX, provisional_reference, take_reference
@@ -334,7 +335,7 @@ def _require_task_action(
     session: Session, action: Action, task: Task, review: Review, actor: Actor
 ) -> None:
     facts = facts_of_review(session, review)
-    refusal = review_task_refusal(action, review_task_facts(task), facts, actor)
+    refusal = review_task_refusal(action, task_facts(task), facts, actor)
     if refusal is not None:
         raise refusal
 
@@ -348,7 +349,8 @@ def locked_task_for(
     return task, review
 
 
-def review_task_facts(task: Task | ReviewTaskPublic) -> TaskFacts:
+def review_task_facts(task: ReviewTaskPublic) -> TaskFacts:
+    """A review task's facts as its review's view shows it (``facts.task_facts`` for a row)."""
     return TaskFacts(
         id=task.id or 0,
         kind=TaskKind.department_review,

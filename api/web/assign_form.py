@@ -10,7 +10,6 @@ from models.task import Task
 from models.user import User
 from workflow.away import deputy_while_away
 from workflow.facts import facts_of, task_facts
-from workflow.reviews import review_task_facts
 from workflow.rules import Actor, available_handover_actions
 from workflow.rules.assignment import assignee_refusal
 from workflow.rules.review import ReviewFacts, available_review_handover_actions
@@ -49,7 +48,7 @@ def assignment_page_context(
 def review_assignment_context(
     session: Session, task: Task, review: ReviewFacts, actor: Actor
 ) -> dict[str, Any]:
-    handover = available_review_handover_actions(review_task_facts(task), review, actor)
+    handover = available_review_handover_actions(task_facts(task), review, actor)
     colleagues = colleagues_for(session, task) if handover else []
     return {"handover": handover, "colleagues": colleagues, "deputies": _away(session, colleagues)}
 

@@ -349,12 +349,9 @@ def _task_offers(
     for task in tasks:
         if is_finished(task.status) or actor.department != task.department.value:
             continue
-        answer = review_task_refusal(
-            Action.answer_review, reviews.review_task_facts(task), facts, actor
-        )
-        claim = review_task_refusal(
-            Action.claim_task, reviews.review_task_facts(task), facts, actor
-        )
+        task_facts = reviews.review_task_facts(task)
+        answer = review_task_refusal(Action.answer_review, task_facts, facts, actor)
+        claim = review_task_refusal(Action.claim_task, task_facts, facts, actor)
         offers.append(
             TaskOffer(
                 task=task,
