@@ -25,6 +25,16 @@ REQUESTED = TODAY - timedelta(days=60)
 REGULAR = {"special_criteria": [], "value": "250000", "requested_delivery": REQUESTED.isoformat()}
 
 
+# A change of the quantity only, reviewed by sales and production.
+MORE_PUMPS = {
+    "quantity": 8000,
+    "requirements": "2,000 more pumps in 2029, same drawing.",
+    "channel": "email",
+    "departments": ["sales", "production"],
+    "reason": "Only the quantity changes: production capacity and the price.",
+}
+
+
 def days_ago(days: int) -> str:
     return (TODAY - timedelta(days=days)).isoformat()
 
@@ -145,13 +155,7 @@ def test_a_change_is_reviewed_by_the_departments_it_concerns_and_makes_version_t
     sales = as_user("sales")
     file = accepted_contract(as_user)
     cid = file["id"]
-    change = {
-        "quantity": 8000,
-        "requirements": "2,000 more pumps in 2029, same drawing.",
-        "channel": "email",
-        "departments": ["sales", "production"],
-        "reason": "Only the quantity changes: production capacity and the price.",
-    }
+    change = MORE_PUMPS
     started = sales.post(f"/contracts/{cid}/changes", json=change)
     assert started.status_code == 201, started.text
     changed = started.json()
@@ -361,13 +365,7 @@ def test_a_change_accepted_after_the_last_delivery_makes_the_contract_active_aga
     sales = as_user("sales")
     file = accepted_contract(as_user)
     cid = file["id"]
-    more = {
-        "quantity": 8000,
-        "requirements": "2,000 more pumps, same drawing.",
-        "channel": "email",
-        "departments": ["sales", "production"],
-        "reason": "Only the quantity changes: production capacity and the price.",
-    }
+    more = MORE_PUMPS
     started = sales.post(f"/contracts/{cid}/changes", json=more)
     assert started.status_code == 201, started.text
     # While the change is reviewed, the whole contracted quantity goes out.
